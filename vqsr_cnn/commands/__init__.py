@@ -1,0 +1,1 @@
+"""CLI subcommands (thin adapters over the library)."""

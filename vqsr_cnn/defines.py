@@ -1,0 +1,95 @@
+"""Every GATK constant, in one place.
+
+These values are GATK's public contract (data-line layout, tensor channel order, label indices,
+annotation sets, ambiguity fractions).  They are reproduced as data so that models trained by GATK
+score identically here; nothing else in the package may hard-code them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Tensor types (GATK calls them tensor maps).
+TENSOR_MAPS_1D = ["reference"]
+TENSOR_MAPS_2D = ["read_tensor"]
+TENSOR_SUFFIX = ".hd5"
+
+DNA_SYMBOLS = {"A": 0, "C": 1, "G": 2, "T": 3}
+INPUTS_INDEL = {"A": 0, "C": 1, "G": 2, "T": 3, "*": 4}
+INPUT_SYMBOLS = {"dna": DNA_SYMBOLS, "dna_indel": INPUTS_INDEL}
+
+# GATK's fractions for IUPAC codes, channel order A,C,G,T.  Kept exactly as GATK has them (R, Y, S
+# and W differ from the IUPAC meaning) because GATK-trained weights saw these values.
+AMBIGUITY_CODES = {
+    "K": [0, 0, 0.5, 0.5],
+    "M": [0.5, 0.5, 0, 0],
+    "R": [0.5, 0, 0, 0.5],
+    "Y": [0, 0.5, 0.5, 0],
+    "S": [0, 0.5, 0, 0.5],
+    "W": [0.5, 0, 0.5, 0],
+    "B": [0, 0.333, 0.333, 0.334],
+    "V": [0.333, 0.333, 0, 0.334],
+    "H": [0.333, 0.333, 0.334, 0],
+    "D": [0.333, 0, 0.333, 0.334],
+    "X": [0.25, 0.25, 0.25, 0.25],
+    "N": [0.25, 0.25, 0.25, 0.25],
+}
+
+ANNOTATIONS_SETS = {
+    "_": [],
+    "best_practices_w_qual": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "QUAL", "ReadPosRankSum"],
+    "best_practices": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"],
+    "gatk": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"],
+    "annotations": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"],
+    "m2": ["AF", "AD_0", "AD_1", "MBQ", "MFRL_0", "MFRL_1", "MMQ", "MPOS"],
+    "combine": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum",
+                "AF", "AD_0", "AD_1", "MBQ", "MFRL_0", "MFRL_1", "MMQ", "MPOS"],
+    "gnomad": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum",
+               "DP_MEDIAN", "DREF_MEDIAN", "GQ_MEDIAN", "AB_MEDIAN"],
+}
+DEFAULT_ANNOTATION_SET = "best_practices"
+
+SNP_INDEL_LABELS = {"NOT_SNP": 0, "NOT_INDEL": 1, "SNP": 2, "INDEL": 3}
+
+CODE2CIGAR = "MIDNSHP=XB"
+CIGAR2CODE = {op: code for code, op in enumerate(CODE2CIGAR)}
+CIGAR_CODE = {"M": 0, "I": 1, "D": 2, "N": 3, "S": 4}
+CIGAR_REGEX = re.compile(r"(\d+)([MIDNSHP=XB])")
+# Ops that advance GATK's window cursor (note: not N, H, P, =, X).
+CIGAR_OPS_THAT_ADVANCE = frozenset("MISD")
+
+SKIP_CHAR = "~"
+INDEL_CHAR = "*"
+MAPPING_QUALITY_MAX = 60.0
+READ_FLAGS = 12
+
+# Read-tensor channel layout (channels_last), as GATK's read_tensor map.
+READ_CHANNEL_REVERSE = 10
+READ_CHANNEL_MATE_REVERSE = 11
+READ_CHANNEL_FIRST = 12
+READ_CHANNEL_SECOND = 13
+READ_CHANNEL_MAPQ = 14
+REFERENCE_CHANNEL_OFFSET = len(INPUTS_INDEL)
+
+# Data-line format shared with CNNScoreVariants.java.
+DATA_VALUE_SEPARATOR = ","
+DATA_TYPE_SEPARATOR = "\t"
+ANNOTATION_SEPARATOR = ";"
+ANNOTATION_SET_STRING = "="
+SEPARATOR_CHAR = DATA_TYPE_SEPARATOR
+VARIANT_FIFO_FIELDS = 7  # contig, pos, ref, alts, reference window, annotations, variant type
+READ_ELEMENTS = 8  # bases, quals, cigar, reverse, mate reverse, first of pair, MAPQ, unclipped start
+VARIANT_TYPES = ("SNP", "INDEL", "OTHER")
+
+# Defaults of CNNScoreVariants.
+DEFAULT_WINDOW_SIZE = 128
+DEFAULT_READ_LIMIT = 128
+MIN_INFERENCE_BATCH_2D = 64
+MIN_INFERENCE_BATCH_1D = 1024
+SCORE_EPSILON = 1e-7
+INFO_KEY = {"reference": "CNN_1D", "read_tensor": "CNN_2D"}
+INFO_DESCRIPTION = {
+    "reference": "Log odds of being a true variant versus being false under the trained 1D Convolutional Neural Network",
+    "read_tensor": "Log odds of being a true variant versus being false under the trained 2D Convolutional Neural Network",
+}
+MODEL_VERSION = "1.0"

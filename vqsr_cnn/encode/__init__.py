@@ -1,0 +1,15 @@
+"""Encoders: records -> the arrays GATK's CNNs take.  One implementation for every adapter."""
+
+from .annotations import encode_annotations, parse_annotation_string, resolve_annotation_names
+from .batch import encode_examples
+from .reads import encode_read_tensor
+from .reference import encode_reference
+
+__all__ = [
+    "encode_annotations",
+    "encode_examples",
+    "encode_read_tensor",
+    "encode_reference",
+    "parse_annotation_string",
+    "resolve_annotation_names",
+]

@@ -1,0 +1,46 @@
+"""Encode a list of examples into the named input arrays of a model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import defines
+from ..records import Example
+from .annotations import encode_annotations
+from .reads import N_CHANNELS, encode_read_tensor
+from .reference import encode_reference
+
+
+def describe(example: Example) -> str:
+    v = example.variant
+    return f"{v.contig}:{v.pos} {v.ref}>{','.join(v.alts)}: "
+
+
+def encode_examples(
+    examples: Sequence[Example],
+    tensor_type: str,
+    annotation_names: Sequence[str],
+    window: int = defines.DEFAULT_WINDOW_SIZE,
+    read_limit: int = defines.DEFAULT_READ_LIMIT,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (tensor batch, annotation batch) for 'reference' or 'read_tensor' models."""
+    n = len(examples)
+    annotations = np.zeros((n, len(annotation_names)), dtype=np.float32)
+    if tensor_type in defines.TENSOR_MAPS_1D:
+        tensors = np.zeros((n, window, len(defines.DNA_SYMBOLS)), dtype=np.float32)
+    elif tensor_type in defines.TENSOR_MAPS_2D:
+        tensors = np.zeros((n, read_limit, window, N_CHANNELS), dtype=np.float32)
+    else:
+        raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' or 'read_tensor'")
+    for i, example in enumerate(examples):
+        where = describe(example)
+        annotations[i] = encode_annotations(example.annotations, annotation_names, where)
+        if tensor_type in defines.TENSOR_MAPS_1D:
+            tensors[i] = encode_reference(example.reference, window, where)
+        else:
+            encode_reference(example.reference, window, where)  # same validation as GATK
+            encode_read_tensor(example.variant, example.reference, example.reads or [], window, read_limit,
+                               out=tensors[i], where=where)
+    return tensors, annotations

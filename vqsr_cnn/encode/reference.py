@@ -1,0 +1,28 @@
+"""1D reference tensor: one-hot A,C,G,T with GATK's ambiguity fractions; '\x00' ends the window."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import symbols
+
+
+def encode_reference(window: str, size: int, where: str = "") -> np.ndarray:
+    """Encode a reference window to shape (size, 4).
+
+    Java pads past contig ends with '\x00'; everything from the first one on stays zero.  Any other
+    symbol than A,C,G,T or an IUPAC code is an error naming the variant.
+    """
+    codes = symbols.to_codes(window)
+    kinds = symbols.KIND[codes]
+    end = np.flatnonzero(kinds == symbols.END)
+    if end.size:
+        codes, kinds = codes[: end[0]], kinds[: end[0]]
+    bad = (kinds != symbols.BASE) & (kinds != symbols.AMBIGUOUS)
+    if bad.any():
+        raise ValueError(f"{where}unknown reference base(s) {symbols.describe_invalid(codes[bad])} in the reference window")
+    if codes.size > size:
+        raise ValueError(f"{where}reference window has {codes.size} bases, more than the window size {size}")
+    out = np.zeros((size, 4), dtype=np.float32)
+    out[: codes.size] = symbols.FRACTIONS[codes]
+    return out

@@ -1,0 +1,92 @@
+"""The GATK bridge: the two functions CNNScoreVariants.java calls, with GATK 4.2-4.5 signatures.
+
+Java runs `python -u -i`, sends commands over stdin and one data line per variant over the data
+FIFO.  An exception here reaches Java as a nack with its message (gatktool's excepthook), so every
+failure raises with a message naming the variant; nothing is written for a failed batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from argparse import Namespace
+from typing import TextIO
+
+import numpy as np
+
+from . import defines
+from .encode import encode_examples, resolve_annotation_names
+from .engine import Engine
+from .models.gatk_format import load_model_pair
+from .readers.fifo import parse_data_line
+from .scores import scores_for_types
+from .writers.tempfile import write_batch
+from .writers.tensors import write_tensor
+
+log = logging.getLogger("vqsr_cnn")
+
+
+def _setup_logging() -> None:
+    if not logging.getLogger().handlers and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_json: str | None,
+                                     weights_hd5: str | None = None, tensor_type: str | None = None,
+                                     hd5: str | None = None) -> tuple[Namespace, Engine]:
+    """Load the GATK model pair once, freeze it and pick the backend; returns (args, model).
+
+    `model` is an :class:`Engine`: it has a Keras-style ``predict`` for callers that use it directly.
+    """
+    _setup_logging()
+    if tensor_type is not None and tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
+        raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
+    args, keras_model = load_model_pair(semantics_json, weights_hd5 or hd5, tensor_type)
+    batch = int(os.environ.get("VQSR_CNN_BATCH_SIZE", "0")) or (
+        defines.MIN_INFERENCE_BATCH_2D if args.tensor_name in defines.TENSOR_MAPS_2D else defines.MIN_INFERENCE_BATCH_1D)
+    engine = Engine(keras_model, args, batch_size=batch, intra_threads=int(intra_ops or 0),
+                    inter_threads=int(inter_ops or 0))
+    return args, engine
+
+
+def _read_lines(batch_size: int) -> list[str]:
+    from gatktool import tool
+
+    lines = []
+    for i in range(batch_size):
+        line = tool.readDataFIFO()
+        if not line:
+            raise EOFError(f"data FIFO closed after {i} of {batch_size} lines of this batch")
+        lines.append(line)
+    return lines
+
+
+def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_set: str, window_size: int,
+                read_limit: int, tensor_dir: str = "") -> tuple[list[str], np.ndarray]:
+    """Parse, encode and score data lines; returns (echo prefixes, scores).  Used by the bridge and bench."""
+    if tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
+        raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
+    names = resolve_annotation_names(annotation_set)
+    parsed = [parse_data_line(line, tensor_type, i + 1) for i, line in enumerate(lines)]
+    examples = [p.example for p in parsed]
+    tensors, annotations = encode_examples(examples, tensor_type, names, window_size, read_limit)
+    if tensor_dir and os.path.isdir(tensor_dir):
+        for p, t, a in zip(parsed, tensors, annotations):
+            v = p.example.variant
+            write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
+    probs = model.predict_arrays(tensors, annotations)
+    return [p.echo for p in parsed], scores_for_types(probs, [e.variant.variant_type for e in examples])
+
+
+def score_and_write_batch(model: Engine, file_out: TextIO, batch_size: int, python_batch_size: int,
+                          tensor_type: str, annotation_set: str, window_size: int, read_limit: int,
+                          tensor_dir: str = "") -> None:
+    """Read `batch_size` data lines from GATK's FIFO and write one score line per variant, in order."""
+    lines = _read_lines(int(batch_size))  # read the whole batch first, so Java never blocks on a full FIFO
+    model.set_batch_size(int(python_batch_size))
+    echoes, scores = score_lines(model, lines, tensor_type, annotation_set, int(window_size), int(read_limit),
+                                 tensor_dir)
+    write_batch(file_out, echoes, scores)

@@ -1,0 +1,191 @@
+"""Read and write GATK-format model pairs: architecture JSON + whole-model Keras-2 HD5."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+from .. import defines, tensor_maps
+from .keras_compat import keras
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, unreadable or disagrees with the code's tensor maps."""
+
+
+def read_semantics(path: str | os.PathLike) -> dict[str, Any]:
+    try:
+        with open(path) as fh:
+            semantics = json.load(fh)
+    except OSError as exc:
+        raise ModelFileError(f"cannot read architecture JSON {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"architecture JSON {path} is not valid JSON: {exc}") from None
+    if not isinstance(semantics, dict):
+        raise ModelFileError(f"architecture JSON {path} must hold an object")
+    return semantics
+
+
+def validate_semantics(semantics: dict[str, Any], path: str | os.PathLike = "architecture JSON") -> None:
+    """Check the fields GATK asserts on; say which one disagrees and how."""
+    version = semantics.get("model_version")
+    if version is not None and str(version) != defines.MODEL_VERSION:
+        raise ModelFileError(f"{path}: model_version {version!r} is not supported (expected {defines.MODEL_VERSION})")
+    name = semantics.get("input_tensor_map_name")
+    if "input_tensor_map" in semantics:
+        if name not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
+            raise ModelFileError(f"{path}: unknown input_tensor_map_name {name!r} (expected 'reference' or 'read_tensor')")
+        expected = tensor_maps.get_tensor_channel_map_from_tensor_type(name)
+        if semantics["input_tensor_map"] != expected:
+            raise ModelFileError(f"{path}: input_tensor_map {semantics['input_tensor_map']} disagrees with the "
+                                 f"{name} channel map {expected}")
+    labels = semantics.get("output_labels")
+    if labels is not None and labels != defines.SNP_INDEL_LABELS:
+        raise ModelFileError(f"{path}: output_labels {labels} must be {defines.SNP_INDEL_LABELS}")
+    if semantics.get("channels_last") is False:
+        raise ModelFileError(f"{path}: channels_first models are not supported (channels_last is false)")
+
+
+def args_from_semantics(semantics: dict[str, Any], tensor_type: str | None = None) -> Namespace:
+    """The args namespace GATK's API returned, filled from the JSON (defaults where absent)."""
+    annotation_set = semantics.get("input_annotation_set", defines.DEFAULT_ANNOTATION_SET)
+    return Namespace(
+        tensor_name=semantics.get("input_tensor_map_name", tensor_type),
+        window_size=int(semantics.get("window_size", defines.DEFAULT_WINDOW_SIZE)),
+        read_limit=int(semantics.get("read_limit", defines.DEFAULT_READ_LIMIT)),
+        annotation_set=annotation_set,
+        annotations=list(semantics.get("input_annotations", defines.ANNOTATIONS_SETS.get(annotation_set, []))),
+        input_symbols=semantics.get("input_symbols", dict(defines.INPUTS_INDEL)),
+        labels=semantics.get("output_labels", dict(defines.SNP_INDEL_LABELS)),
+        channels_last=bool(semantics.get("channels_last", True)),
+        model_version=semantics.get("model_version", defines.MODEL_VERSION),
+        id=semantics.get("id"),
+    )
+
+
+def resolve_weights(semantics_json: str | None, weights_hd5: str | None) -> str:
+    if weights_hd5:
+        return weights_hd5
+    if semantics_json:
+        arch = read_semantics(semantics_json).get("architecture")
+        if arch:
+            return str(Path(semantics_json).parent / arch)
+    raise ModelFileError("no weights given: pass weights_hd5 or an architecture JSON naming its .hd5")
+
+
+def load_keras_model(path: str | os.PathLike) -> Any:
+    """Load a whole Keras-2 HD5 model for inference (custom metrics are not needed: compile=False)."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"model weights file {p} does not exist")
+    if p.is_dir():
+        raise ModelFileError(f"{p} is a directory (a SavedModel?); GATK models are single HDF5 .hd5 files")
+    with open(p, "rb") as fh:
+        magic = fh.read(8)
+    if magic != b"\x89HDF\r\n\x1a\n":
+        raise ModelFileError(f"{p} is not an HDF5 file; expected a Keras-2 .hd5 model")
+    try:
+        return keras().models.load_model(str(p), compile=False)
+    except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model file
+        raise ModelFileError(f"cannot load Keras model {p}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+
+
+def load_model_pair(
+    semantics_json: str | None, weights_hd5: str | None = None, tensor_type: str | None = None
+) -> tuple[Namespace, Any]:
+    """GATK's rules: with an existing JSON, validate it and use its settings; otherwise the HD5 alone."""
+    if semantics_json and os.path.exists(semantics_json):
+        semantics = read_semantics(semantics_json)
+        validate_semantics(semantics, semantics_json)
+        args = args_from_semantics(semantics, tensor_type)
+        model = load_keras_model(resolve_weights(semantics_json, weights_hd5))
+    else:
+        if not weights_hd5:
+            raise ModelFileError(f"architecture JSON {semantics_json} does not exist and no weights_hd5 was given")
+        model = load_keras_model(weights_hd5)
+        args = args_from_model(model, tensor_type)
+    if args.tensor_name not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
+        raise ModelFileError(f"unknown tensor type {args.tensor_name!r}: expected 'reference' or 'read_tensor'")
+    check_model_matches(model, args)
+    return args, model
+
+
+def args_from_model(model: Any, tensor_type: str | None) -> Namespace:
+    """Without a JSON, read window, read limit and annotation set from the model's inputs."""
+    tensor_input, annotation_input = split_inputs(model)
+    shape = tuple(tensor_input.shape[1:])
+    name = tensor_type or tensor_input.name.split(":")[0]
+    if name not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
+        name = "reference" if len(shape) == 2 else "read_tensor"
+    semantics: dict[str, Any] = {"input_tensor_map_name": name, "window_size": shape[-2]}
+    if len(shape) == 3:
+        semantics["read_limit"] = shape[0]
+    set_name = annotation_input.name.split(":")[0]
+    semantics["input_annotation_set"] = set_name
+    n = int(annotation_input.shape[-1])
+    known = defines.ANNOTATIONS_SETS.get(set_name)
+    semantics["input_annotations"] = known if known and len(known) == n else defines.ANNOTATIONS_SETS["best_practices"][:n]
+    return args_from_semantics(semantics, tensor_type)
+
+
+def split_inputs(model: Any) -> tuple[Any, Any]:
+    """(tensor input, annotation input): the annotation input is the rank-2 one."""
+    inputs = list(model.inputs)
+    if len(inputs) != 2:
+        raise ModelFileError(f"expected a model with 2 inputs (tensor and annotations), got {len(inputs)}")
+    inputs.sort(key=lambda t: len(t.shape) == 2)
+    return inputs[0], inputs[1]
+
+
+def check_model_matches(model: Any, args: Namespace) -> None:
+    tensor_input, annotation_input = split_inputs(model)
+    expected = tensor_maps.tensor_shape_from_tensor_type(args.tensor_name, args.window_size, args.read_limit)
+    got = tuple(int(d) for d in tensor_input.shape[1:])
+    if got != expected:
+        raise ModelFileError(f"model tensor input shape {got} does not match {args.tensor_name} "
+                             f"(window {args.window_size}, read limit {args.read_limit}) -> {expected}")
+    if int(annotation_input.shape[-1]) != len(args.annotations):
+        raise ModelFileError(f"model takes {int(annotation_input.shape[-1])} annotations but the JSON lists "
+                             f"{len(args.annotations)}: {args.annotations}")
+    if int(model.outputs[0].shape[-1]) != len(defines.SNP_INDEL_LABELS):
+        raise ModelFileError(f"model output has {int(model.outputs[0].shape[-1])} classes, expected 4")
+
+
+def semantics_for(model: Any, tensor_type: str, annotation_set: str, annotations: list[str], model_id: str,
+                  window_size: int = defines.DEFAULT_WINDOW_SIZE, read_limit: int = defines.DEFAULT_READ_LIMIT,
+                  **extra: Any) -> dict[str, Any]:
+    symbols = defines.DNA_SYMBOLS if tensor_type == "reference" else defines.INPUTS_INDEL
+    return {
+        "id": model_id,
+        "model_version": defines.MODEL_VERSION,
+        "input_symbols": dict(symbols),
+        "output_labels": dict(defines.SNP_INDEL_LABELS),
+        "input_tensor_map_name": tensor_type,
+        "input_tensor_map": tensor_maps.get_tensor_channel_map_from_tensor_type(tensor_type),
+        "window_size": window_size,
+        "read_limit": read_limit,
+        "input_annotations": list(annotations),
+        "input_annotation_set": annotation_set,
+        "channels_last": True,
+        "architecture": f"{model_id}{defines.TENSOR_SUFFIX}",
+        **extra,
+    }
+
+
+def save_model_pair(model: Any, prefix: str | os.PathLike, semantics: dict[str, Any]) -> tuple[Path, Path]:
+    """Write PREFIX.hd5 (HDF5, never a SavedModel dir) and PREFIX.json atomically."""
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    hd5, js = prefix.with_name(prefix.name + defines.TENSOR_SUFFIX), prefix.with_name(prefix.name + ".json")
+    semantics = {**semantics, "architecture": hd5.name}
+    with tempfile.TemporaryDirectory(dir=prefix.parent) as tmp:
+        tmp_hd5, tmp_js = Path(tmp) / hd5.name, Path(tmp) / js.name
+        model.save(str(tmp_hd5), save_format="h5", include_optimizer=False)
+        tmp_js.write_text(json.dumps(semantics, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp_hd5, hd5)
+        os.replace(tmp_js, js)
+    return hd5, js

@@ -1,0 +1,1 @@
+"""Readers turn external input (GATK data lines, VCF/BAM/FASTA) into :mod:`vqsr_cnn.records`."""

@@ -1,0 +1,1 @@
+"""Writers: scores out to GATK's temp file, HDF5 tensor dumps, or a VCF."""
