@@ -85,3 +85,31 @@ def parse_data_line(line: str, tensor_type: str, line_number: int = 0) -> DataLi
             ))
     echo = defines.DATA_TYPE_SEPARATOR.join((contig, pos_text, ref, alts_text))
     return DataLine(Example(variant, reference, parse_annotation_string(annotations), reads), echo)
+
+
+def _java_alts(alts: tuple[str, ...]) -> str:
+    return "[" + ", ".join(alts) + "]"
+
+
+def format_data_line(example: Example) -> str:
+    """The data line CNNScoreVariants.java would write for this example (inverse of parse_data_line).
+
+    Used to prove that standalone scoring and the bridge see identical input.
+    """
+    v = example.variant
+    annotations = "".join(f"{k}{defines.ANNOTATION_SET_STRING}{val}{defines.ANNOTATION_SEPARATOR}"
+                          for k, val in example.annotations.items())
+    fields = [v.contig, str(v.pos), v.ref, _java_alts(v.alts), example.reference, annotations, v.variant_type]
+    line = defines.DATA_TYPE_SEPARATOR.join(fields)
+    if example.reads is not None:
+        line += defines.DATA_TYPE_SEPARATOR
+        for r in example.reads:
+            quals = defines.DATA_VALUE_SEPARATOR.join(map(str, r.qual.tolist()))
+            parts = [r.seq, quals, r.cigar, _bool(r.reverse), _bool(r.mate_reverse), _bool(r.first),
+                     str(r.mapping_quality), str(r.start)]
+            line += "".join(p + defines.DATA_TYPE_SEPARATOR for p in parts)
+    return line + "\n"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
