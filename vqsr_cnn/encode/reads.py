@@ -152,7 +152,8 @@ def encode_read_tensor(
         if qual.size < seq.size:
             raise ValueError(f"{where}read {j + 1} has {seq.size} bases but {qual.size} qualities")
         safe = np.maximum(idx, 0)
-        codes[j, : idx.size] = np.where(idx >= 0, seq[safe] if seq.size else 0, np.where(idx == _GAP, symbols.GAP_CODE, symbols.SKIP_CODE))
+        marks = np.where(idx == _GAP, symbols.GAP_CODE, symbols.SKIP_CODE)
+        codes[j, : idx.size] = np.where(idx >= 0, seq[safe] if seq.size else 0, marks)
         quals[j, : idx.size] = np.where(idx >= 0, qual[safe] if qual.size else 0, 0)
 
     _fill_reads(tensor, codes, quals, chosen, where)

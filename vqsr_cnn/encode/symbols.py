@@ -41,5 +41,5 @@ def to_codes(text: str) -> np.ndarray:
 
 
 def describe_invalid(codes: np.ndarray) -> str:
-    bad = sorted({chr(c) for c in codes[KIND[codes] == INVALID]})
-    return ", ".join(repr(b) for b in bad)
+    """The distinct symbols in `codes` (already selected as offending), for error messages."""
+    return ", ".join(repr(chr(c)) for c in sorted(set(codes.tolist())))

@@ -1,0 +1,94 @@
+"""The GATK bridge driven exactly as CNNScoreVariants.java drives it (DESIGN.md §2), for 1D and 2D, on both
+backends, with a final partial batch, and a failing batch that must come back as a nack, not a hang."""
+
+from __future__ import annotations
+
+import pytest
+from java_side import JavaSide
+
+ANNOTATIONS = "MQ,DP,SOR,FS,QD,MQRankSum,ReadPosRankSum"
+
+
+def _lines(testdata, kind: str) -> list[str]:
+    lines = (testdata / "fifo" / f"lines_{kind}.txt").read_text().splitlines(keepends=True)
+    assert lines, f"testdata/fifo/lines_{kind}.txt is empty"
+    return lines
+
+
+def _run_session(tmp_path, env, json_path, hd5_path, tensor_type, batches, inference_batch):
+    java = JavaSide(tmp_path, env)
+    temp = tmp_path / "scores.txt"
+    acks = []
+    try:
+        java.start()
+        assert java.command(f"tempFile = open('{temp}', 'w+')") == "ack"
+        assert java.command("import vqsr_cnn") == "ack"
+        ack = java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{json_path}', "
+                           f"weights_hd5='{hd5_path}')")
+        assert ack == "ack", java.output()
+        for batch in batches:
+            cmd = (f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, {inference_batch}, '{tensor_type}', "
+                   f"'{ANNOTATIONS}', 128, 128, '')")
+            acks.append(java.score_batch(batch, cmd))
+            if acks[-1] != "ack":
+                break
+        java.command("tempFile.flush()")
+        text = temp.read_text()
+        if acks and acks[-1] == "ack":
+            java.finish()
+        return acks, text, java.output()
+    finally:
+        java.kill()
+
+
+def _expected_prefixes(lines):
+    return ["\t".join(line.split("\t")[:4]) for line in lines]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend_env", [{"VQSR_CNN_BACKEND": "openvino"}, {"OPENVINO_TF_DISABLE": "1"}],
+                         ids=["openvino", "tensorflow"])
+@pytest.mark.parametrize("kind", ["1d", "2d"])
+def test_gatk_session_scores_every_line_in_order(tmp_path, testdata, kind, backend_env, model_1d_paths, model_2d_paths):
+    lines = _lines(testdata, kind)
+    json_path, hd5_path = model_1d_paths if kind == "1d" else model_2d_paths
+    tensor_type = "reference" if kind == "1d" else "read_tensor"
+    size = max(2, len(lines) // 2 - 1)
+    batches = [lines[i:i + size] for i in range(0, len(lines), size)]  # the last batch is partial
+    acks, text, log = _run_session(tmp_path, {**backend_env, "VQSR_CNN_BATCH_SIZE": "8"}, json_path, hd5_path,
+                                   tensor_type, batches, 8)
+    assert acks == ["ack"] * len(batches), log
+    out = text.splitlines()
+    assert len(out) == len(lines)
+    for got, prefix in zip(out, _expected_prefixes(lines)):
+        fields = got.split("\t")
+        assert "\t".join(fields[:4]) == prefix
+        assert len(fields) == 5 and fields[4] == f"{float(fields[4]):.3f}"
+    backend = "tensorflow" if "OPENVINO_TF_DISABLE" in backend_env else "openvino"
+    assert f"backend={backend}" in log
+
+
+@pytest.mark.slow
+def test_failing_batch_reaches_java_as_nack_and_writes_nothing(tmp_path, testdata, model_2d_paths):
+    lines = _lines(testdata, "2d")
+    bad = lines[0].split("\t")
+    bad[7] = bad[7][:3] + "Q" + bad[7][4:]  # an unknown base in the first read
+    batches = [lines[:2], ["\t".join(bad)] + lines[1:3]]
+    acks, text, _ = _run_session(tmp_path, {"VQSR_CNN_BACKEND": "openvino", "VQSR_CNN_BATCH_SIZE": "8"},
+                                 *model_2d_paths, "read_tensor", batches, 8)
+    assert acks[0] == "ack" and acks[1].startswith("nkm:")
+    assert "unknown symbol(s) 'Q'" in acks[1] and bad[0] + ":" + bad[1] in acks[1]
+    assert len(text.splitlines()) == 2  # only the good batch was written
+
+
+@pytest.mark.slow
+def test_bad_model_path_is_a_nack_with_the_reason(tmp_path, testdata):
+    java = JavaSide(tmp_path, {})
+    try:
+        java.start()
+        assert java.command("import vqsr_cnn") == "ack"
+        ack = java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, '{tmp_path}/none.json', "
+                           f"weights_hd5='{tmp_path}/none.hd5')")
+        assert ack.startswith("nkm:") and "does not exist" in ack
+    finally:
+        java.kill()

@@ -1,0 +1,47 @@
+"""Data-line parsing: exact round trip with the Java-style formatter, and clear errors naming the line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vqsr_cnn.readers.fifo import format_data_line, parse_data_line
+from vqsr_cnn.records import Example, Read, Variant
+
+READ = Read("ACGT", np.array([30, 31, 32, 33], dtype=np.uint8), "4M", True, False, True, 60, 98)
+EXAMPLE = Example(Variant("chr1", 100, "A", ("C", "T"), "SNP"), "ACGT" * 32, {"MQ": "60.0", "DP": "12"}, [READ])
+
+
+def test_round_trip_2d_line_matches_java_layout():
+    line = format_data_line(EXAMPLE)
+    assert line.startswith("chr1\t100\tA\t[C, T]\t")
+    assert line.endswith("ACGT\t30,31,32,33\t4M\ttrue\tfalse\ttrue\t60\t98\t\n")
+    parsed = parse_data_line(line, "read_tensor")
+    assert parsed.echo == "chr1\t100\tA\t[C, T]"
+    assert parsed.example.variant == EXAMPLE.variant
+    assert parsed.example.annotations == EXAMPLE.annotations
+    (r,) = parsed.example.reads
+    assert r._replace(qual=None) == READ._replace(qual=None) and r.qual.tolist() == [30, 31, 32, 33]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f[:5], "expected at least 7 tab-separated fields"),
+        (lambda f: f[:1] + ["1x0"] + f[2:], "position must be an integer"),
+        (lambda f: f[:8] + ["30,x"] + f[9:], "base qualities must be comma-separated integers"),
+        (lambda f: f[:10] + ["yes"] + f[11:], "is-reverse must be 'true' or 'false'"),
+        (lambda f: f[:-3], "groups of 8"),
+        (lambda f: f[:13] + ["sixty"] + f[14:], "MAPQ must be an integer"),
+    ],
+)
+def test_malformed_lines_name_the_line_and_problem(mutate, message):
+    fields = format_data_line(EXAMPLE).rstrip("\n").split("\t")
+    with pytest.raises(ValueError, match=message) as info:
+        parse_data_line("\t".join(mutate(fields)) + "\n", "read_tensor", line_number=3)
+    assert "data line 3" in str(info.value)
+
+
+def test_1d_line_ignores_read_fields():
+    parsed = parse_data_line(format_data_line(EXAMPLE._replace(reads=None)), "reference")
+    assert parsed.example.reads is None
