@@ -1,0 +1,39 @@
+"""`vqsr-cnn freeze`: export a GATK model as the frozen graph the engine runs (TF GraphDef + OpenVINO IR).
+
+Handy to inspect what runs (e.g. in Netron) or to serve the model elsewhere; scoring never needs these files.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("freeze", help="export the frozen graph (GraphDef .pb) and OpenVINO IR of a GATK model")
+    p.add_argument("--architecture", help="GATK architecture JSON (default: the bundled model of --tensor-type)")
+    p.add_argument("--weights", help="Keras-2 .hd5 weights (default: the one the JSON names)")
+    p.add_argument("--tensor-type", choices=["reference", "read_tensor"], default="read_tensor")
+    p.add_argument("-O", "--output-dir", required=True, help="directory for frozen.pb, model.xml and model.bin")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine.freeze import freeze
+    from ..models.bundled import default_model_paths
+    from ..models.gatk_format import load_model_pair
+
+    json_path, hd5_path = (args.architecture, args.weights) if args.architecture or args.weights else (
+        tuple(map(str, default_model_paths(args.tensor_type))))
+    _, model = load_model_pair(json_path, hd5_path, args.tensor_type)
+    frozen = freeze(model)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "frozen.pb").write_bytes(frozen.graph_def.SerializeToString())
+    import openvino as ov
+
+    ov_model = ov.convert_model(frozen.graph_def, input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]),
+                                                         (frozen.input_names[1], [-1, frozen.n_annotations])])
+    ov.save_model(ov_model, str(out / "model.xml"), compress_to_fp16=False)
+    print(f"wrote {out / 'frozen.pb'} and {out / 'model.xml'} (inputs {', '.join(frozen.input_names)})")
+    return 0
