@@ -31,6 +31,8 @@ def _run_session(tmp_path, env, json_path, hd5_path, tensor_type, batches, infer
                    f"'{ANNOTATIONS}', 128, 128, '')")
             acks.append(java.score_batch(batch, cmd))
             if acks[-1] != "ack":
+                # Java would abort here; python -i still runs the queued sendAck, so drain that ack first.
+                assert java.read_ack() == "ack"
                 break
         java.command("tempFile.flush()")
         text = temp.read_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from argparse import Namespace
+from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 import numpy as np
@@ -72,12 +73,27 @@ def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_se
     names = resolve_annotation_names(annotation_set)
     parsed = [parse_data_line(line, tensor_type, i + 1) for i, line in enumerate(lines)]
     examples = [p.example for p in parsed]
-    tensors, annotations = encode_examples(examples, tensor_type, names, window_size, read_limit)
-    if tensor_dir and os.path.isdir(tensor_dir):
-        for p, t, a in zip(parsed, tensors, annotations):
-            v = p.example.variant
-            write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
-    probs = model.predict_arrays(tensors, annotations)
+    dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
+
+    def encode(start: int) -> tuple[np.ndarray, np.ndarray]:
+        chunk = examples[start : start + step]
+        tensors, annotations = encode_examples(chunk, tensor_type, names, window_size, read_limit)
+        if dump:
+            for example, t, a in zip(chunk, tensors, annotations):
+                v = example.variant
+                write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
+        return tensors, annotations
+
+    # Encode the next chunk on a worker thread while the backend (which releases the GIL) runs this one.
+    step = model.buckets[-1]
+    probs = np.zeros((len(examples), len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vqsr_cnn-encode") as pool:
+        pending = pool.submit(encode, 0) if examples else None
+        for start in range(0, len(examples), step):
+            tensors, annotations = pending.result()
+            following = start + step
+            pending = pool.submit(encode, following) if following < len(examples) else None
+            probs[start : start + len(tensors)] = model.predict_arrays(tensors, annotations)
     return [p.echo for p in parsed], scores_for_types(probs, [e.variant.variant_type for e in examples])
 
 
