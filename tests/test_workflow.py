@@ -1,0 +1,207 @@
+"""The Snakemake workflow end to end on testdata/chr22_normal, its lint, and its bad-input checks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEFILE = REPO / "workflows" / "Snakefile"
+DATA = REPO / "testdata" / "chr22_normal"
+VQSR_CNN = [sys.executable, "-m", "vqsr_cnn.cli"]
+
+pytestmark = pytest.mark.skipif(not (DATA / "test_haplotcaller.noCNN.vcf").exists(), reason="testdata/chr22_normal missing")
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+
+
+def vcf_scores(path: Path, key: str = "CNN_2D") -> dict:
+    import pysam
+
+    with pysam.VariantFile(str(path)) as vf:
+        return {(r.contig, r.pos, r.ref, r.alts): r.info.get(key) for r in vf}
+
+
+def vcf_lines(path: Path) -> list[str]:
+    import pysam
+
+    with pysam.VariantFile(str(path)) as vf:
+        return [str(r) for r in vf]
+
+
+def read_tsv(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    """The default config (tensorflow with OPENVINO_TF_DISABLE=1 vs openvino FP32), run once with 2 cores."""
+    work = tmp_path_factory.mktemp("wf_default")
+    proc = snakemake(work, "--cores", "2")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return work
+
+
+@pytest.mark.slow
+def test_default_workflow_outputs(default_run):
+    work = default_run
+    out = work / "results"
+    tf_vcf = out / "chr22_normal" / "tensorflow" / "chr22_normal.tensorflow.vcf.gz"
+    ov_vcf = out / "chr22_normal" / "openvino" / "chr22_normal.openvino.vcf.gz"
+    tf, ov = vcf_scores(tf_vcf), vcf_scores(ov_vcf)
+    assert len(tf) == len(ov) == 5 and all(v is not None for v in [*tf.values(), *ov.values()])
+
+    # each backend really ran on its engine: the tensorflow job had OPENVINO_TF_DISABLE=1
+    assert "backend=tensorflow" in (work / "logs/score/chr22_normal.tensorflow.log").read_text()
+    assert "backend=openvino" in (work / "logs/score/chr22_normal.openvino.log").read_text()
+    for name in ("logs/diff/chr22_normal.openvino.log", "logs/summary/summary.log",
+                 "benchmarks/score/chr22_normal.tensorflow.tsv", "benchmarks/score/chr22_normal.openvino.tsv"):
+        assert (work / name).is_file(), name
+
+    # the diff report's numbers agree with the two VCFs
+    report_dir = out / "chr22_normal" / "diff" / "openvino_vs_tensorflow"
+    r = json.loads((report_dir / "report.json").read_text())
+    deltas = [abs(round(ov[k] - tf[k], 9)) for k in tf]
+    assert (r["a"]["records"], r["b"]["records"], r["matched"], r["only_in_a"], r["only_in_b"]) == (5, 5, 5, 0, 0)
+    assert r["scores"]["differ"] == sum(d > 0 for d in deltas)
+    assert r["scores"]["max_abs_delta"] == pytest.approx(max(deltas), abs=1e-6)
+    assert r["a"]["label"] == "tensorflow" and r["b"]["label"] == "openvino"
+    assert (report_dir / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+    # summary across samples and the throughput table from the benchmark files
+    summary = json.loads((out / "summary" / "summary.json").read_text())
+    assert summary["samples"] == ["chr22_normal"] and summary["backends"] == ["tensorflow", "openvino"]
+    (row,) = read_tsv(out / "summary" / "summary.tsv")
+    assert (row["sample"], row["backend"], int(row["matched"]), int(row["differ"])) == (
+        "chr22_normal", "openvino", 5, r["scores"]["differ"])
+    speed = {(t["backend"], t["sample"]): t for t in read_tsv(out / "summary" / "throughput.tsv")}
+    assert set(speed) == {("tensorflow", "chr22_normal"), ("openvino", "chr22_normal"), ("tensorflow", "ALL"),
+                          ("openvino", "ALL")}
+    for backend in ("tensorflow", "openvino"):
+        bench = read_tsv(work / f"benchmarks/score/chr22_normal.{backend}.tsv")[0]
+        t = speed[(backend, "chr22_normal")]
+        assert int(t["variants"]) == 5 and float(t["wall_seconds"]) == pytest.approx(float(bench["s"]), abs=1e-3)
+        assert float(t["variants_per_min"]) == pytest.approx(5 / float(bench["s"]) * 60, rel=1e-3)
+    html = (out / "summary" / "summary.html").read_text()
+    assert 'href="../chr22_normal/diff/openvino_vs_tensorflow/report.html"' in html
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
+def test_workflow_reports_render_in_chromium(default_run, tmp_path):
+    for page in ("results/chr22_normal/diff/openvino_vs_tensorflow/report.html", "results/summary/summary.html"):
+        png = tmp_path / (Path(page).parent.name + ".png")
+        proc = subprocess.run(["bash", str(REPO / "scripts" / "screenshot_report.sh"), str(default_run / page), str(png),
+                               "1200", "1400"], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert png.stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_scatter_by_interval_gathers_the_unsharded_records(default_run, tmp_path):
+    # two overlapping intervals: chr22:2123 lies in both, the gather keeps it once
+    config = tmp_path / "scatter.yaml"
+    config.write_text("backends:\n  - {name: tensorflow, backend: tensorflow, env: {OPENVINO_TF_DISABLE: '1'}}\n"
+                      "reference_backend: tensorflow\n"
+                      "scatter: {by: intervals, intervals: ['chr22:1-2200', 'chr22:2100-40001']}\n")
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(config))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    gathered = tmp_path / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
+    unsharded = default_run / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
+    assert vcf_lines(gathered) == vcf_lines(unsharded)
+    assert Path(f"{gathered}.tbi").is_file()
+    shard_marks = sorted(p.name for p in (tmp_path / "benchmarks/score").iterdir())
+    assert shard_marks == ["chr22_normal.tensorflow.000-chr22_1-2200.tsv", "chr22_normal.tensorflow.001-chr22_2100-40001.tsv"]
+    (t, _total) = read_tsv(tmp_path / "results/summary/throughput.tsv")
+    assert (t["jobs"], t["variants"]) == ("2", "5")
+
+
+@pytest.mark.slow
+def test_lint_is_clean(tmp_path):
+    proc = snakemake(tmp_path, "--lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
+
+
+def _sheet(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    path.write_text("sample\tvcf\tbam\treference\n" + "".join("\t".join(r) + "\n" for r in rows))
+    return path
+
+
+GOOD = ("s1", str(DATA / "test_haplotcaller.noCNN.vcf"), str(DATA / "test.paired_end.sorted.bam"), str(DATA / "genome.fasta"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, needle", [
+    ("missing_file", "line 2 (sample 's1'): field vcf: '/nonexistent/calls.vcf' not found"),
+    ("duplicate_sample", "line 3 (sample 's1'): field sample: duplicate sample name 's1'"),
+    ("bad_sample_name", "field sample: 's 1' does not match"),
+    ("wrong_type", "config (see workflows/schemas/config.schema.yaml): field inference_batch_size: 'many' is not of "
+                   "type 'integer'"),
+    ("unknown_backend", "field backends.0.backend: 'cuda' is not one of"),
+    ("reference_backend", "config field reference_backend: 'gpu' is not one of the backends"),
+])
+def test_bad_input_fails_before_any_job(tmp_path, case, needle):
+    sheet = tmp_path / "samples.tsv"
+    args = ["--cores", "1", "--config", f"samples={sheet}"]
+    if case == "missing_file":
+        _sheet(sheet, [(GOOD[0], "/nonexistent/calls.vcf", GOOD[2], GOOD[3])])
+    elif case == "duplicate_sample":
+        _sheet(sheet, [GOOD, GOOD])
+    elif case == "bad_sample_name":
+        _sheet(sheet, [("s 1", *GOOD[1:])])
+    else:
+        _sheet(sheet, [GOOD])
+        extra = {"wrong_type": "inference_batch_size=many", "reference_backend": "reference_backend=gpu",
+                 "unknown_backend": "backends=[{name: x, backend: cuda}]"}[case]
+        args += [extra]
+    proc = snakemake(tmp_path, *args)
+    assert proc.returncode != 0
+    assert needle in proc.stderr, proc.stderr[-2000:]
+    for produced in ("results", "logs", "benchmarks"):
+        assert not (tmp_path / produced).exists()
+
+
+@pytest.mark.slow
+def test_sample_sheet_paths_relative_to_its_folder_and_repo_root(tmp_path):
+    # one sample with paths relative to the sheet's folder, one relative to the repository root
+    data = tmp_path / "cfg" / "data"
+    data.mkdir(parents=True)
+    for f in DATA.iterdir():
+        (data / f.name).symlink_to(f)
+    sheet = _sheet(tmp_path / "cfg" / "samples.tsv", [
+        ("local", "data/test_haplotcaller.noCNN.vcf", "data/test.paired_end.sorted.bam", "data/genome.fasta"),
+        ("repo", "testdata/chr22_normal/test_haplotcaller.noCNN.vcf", "testdata/chr22_normal/test.paired_end.sorted.bam",
+         "testdata/chr22_normal/genome.fasta")])
+    cfg = tmp_path / "cfg" / "config.yaml"
+    cfg.write_text("samples: samples.tsv\n")  # relative to the config file's folder
+    proc = snakemake(tmp_path / "cfg", "--cores", "1", "--configfile", str(cfg), "--dry-run")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout + proc.stderr
+    assert sheet.exists() and "rule score" in out and "results/local/" in out and "results/repo/" in out
+
+
+@pytest.mark.slow
+def test_workflow_command_wraps_snakemake(tmp_path):
+    proc = subprocess.run([*VQSR_CNN, "workflow", "--print-path"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and (Path(proc.stdout.strip()) / "Snakefile").is_file()
+    proc = subprocess.run([*VQSR_CNN, "workflow", "--init", str(tmp_path / "mine")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "samples: samples.tsv" in (tmp_path / "mine" / "config.yaml").read_text()
+    proc = subprocess.run([*VQSR_CNN, "workflow", "--cores", "2", "-d", str(tmp_path / "run"), "--dry-run",
+                           "--configfile", str(tmp_path / "mine" / "config.yaml")],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    jobs = proc.stdout + proc.stderr
+    assert "score          2" in jobs and "diff           1" in jobs and "summary        1" in jobs

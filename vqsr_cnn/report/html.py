@@ -1,0 +1,274 @@
+"""Self-contained HTML for diff and summary reports: inline CSS, inline SVG charts, a few lines of inline JS.
+
+Nothing is fetched from the network, so the page opens the same on an air-gapped cluster and in CI artefacts.
+Charts are drawn server-side as SVG (they render without JS); the JS only links table rows to chart points.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from typing import Iterable, Optional, Sequence
+
+CSS = """
+:root { --fg:#1d2733; --muted:#5b6b7c; --line:#d5dde6; --ok:#1b7f3b; --bad:#b42318; --accent:#2563eb; --hi:#f59e0b; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0;
+       background: #f6f8fa; }
+main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 40px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 16px; margin: 26px 0 8px; }
+.sub { color: var(--muted); margin: 0 0 14px; word-break: break-all; }
+.verdict { display: inline-block; padding: 3px 12px; border-radius: 14px; font-size: 14px; font-weight: 600;
+           color: #fff; vertical-align: middle; margin-left: 8px; }
+.verdict.pass { background: var(--ok); } .verdict.fail { background: var(--bad); }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; margin: 14px 0; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.card b { display: block; font-size: 20px; } .card span { color: var(--muted); font-size: 12px; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
+.panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px; }
+.panel h3 { font-size: 14px; margin: 0 0 6px; } .panel p { color: var(--muted); font-size: 12px; margin: 4px 0 0; }
+svg { width: 100%; height: auto; display: block; }
+svg text { font-size: 11px; fill: var(--muted); }
+svg .pt { fill: var(--accent); fill-opacity: .45; } svg .pt.d { fill: var(--bad); fill-opacity: .9; }
+svg .pt.hi { fill: var(--hi); fill-opacity: 1; stroke: #000; stroke-width: 1.5; }
+svg .bar { fill: var(--accent); } svg .bar.z { fill: var(--ok); }
+table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+table.narrow { width: auto; min-width: 520px; }
+th { background: #eef2f6; font-weight: 600; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tr.chg td { background: #fff4e5; } tr.sel td { background: #fde68a; }
+code, .rec { font: 12px/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.rec { white-space: pre-wrap; word-break: break-all; display: block; color: #334; font-size: 11px; }
+.rec mark { background: #fde68a; color: #000; }
+.bad { color: var(--bad); font-weight: 600; } .ok { color: var(--ok); font-weight: 600; }
+footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
+@media (max-width: 860px) { .charts { grid-template-columns: 1fr; } }
+"""
+
+# Display labels of metrics.DELTA_BIN_LABELS, short enough not to collide under the bars.
+SHORT_BIN_LABELS = ("0", "≤ 0.001", "≤ 0.01", "≤ 0.1", "≤ 1", "≤ 10", "> 10")
+
+JS = """
+(function () {
+  var pts = {};
+  document.querySelectorAll('svg .pt[data-site]').forEach(function (c) { pts[c.getAttribute('data-site')] = c; });
+  document.querySelectorAll('tr[data-site]').forEach(function (row) {
+    var c = pts[row.getAttribute('data-site')];
+    if (!c) { return; }
+    row.addEventListener('mouseenter', function () { c.classList.add('hi'); row.classList.add('sel'); });
+    row.addEventListener('mouseleave', function () { c.classList.remove('hi'); row.classList.remove('sel'); });
+  });
+  document.body.setAttribute('data-js', 'ok');  // lets scripts/screenshot_report.sh check the script ran
+})();
+"""
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def fmt(value: object, digits: int = 4) -> str:
+    """Numbers for humans: ints with separators, floats to `digits` significant digits, None as 'n/a'."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "n/a"
+        return f"{value:.{digits}g}" if value != 0 else "0"
+    return esc(value)
+
+
+def mark_key(record: str, key: str) -> str:
+    """Escaped VCF line with `key=value` highlighted."""
+    out = esc(record)
+    return re.sub(rf"(?<![A-Za-z0-9_]){re.escape(key)}=[^;\t]*", lambda m: f"<mark>{m.group(0)}</mark>", out)
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 5 x 10^k steps) covering [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(count, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step) * step
+    return [round(first + i * step, 10) for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def scatter_svg(points: Sequence[Sequence], label_x: str, label_y: str, width: int = 520, height: int = 420) -> str:
+    """A vs B with the y = x diagonal; differing pairs in red, each point titled with its site."""
+    if not points:
+        return '<svg viewBox="0 0 520 80" role="img"><text x="20" y="40">no pairs with scores on both sides</text></svg>'
+    xs = [p[0] for p in points] + [p[1] for p in points]
+    lo, hi = min(xs), max(xs)
+    pad = (hi - lo) * 0.04 or 1.0
+    lo, hi = lo - pad, hi + pad
+    left, right, top, bottom = 56, 14, 12, 44
+    pw, ph = width - left - right, height - top - bottom
+
+    def sx(v: float) -> float:
+        return left + (v - lo) / (hi - lo) * pw
+
+    def sy(v: float) -> float:
+        return top + ph - (v - lo) / (hi - lo) * ph
+
+    out = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="scatter of scores">',
+           f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#d5dde6"/>']
+    for t in nice_ticks(lo, hi):
+        out.append(f'<line x1="{sx(t):.1f}" y1="{top + ph}" x2="{sx(t):.1f}" y2="{top + ph + 4}" stroke="#5b6b7c"/>'
+                   f'<text x="{sx(t):.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>'
+                   f'<line x1="{left - 4}" y1="{sy(t):.1f}" x2="{left}" y2="{sy(t):.1f}" stroke="#5b6b7c"/>'
+                   f'<text x="{left - 7}" y="{sy(t) + 4:.1f}" text-anchor="end">{t:g}</text>'
+                   f'<line x1="{left}" y1="{sy(t):.1f}" x2="{left + pw}" y2="{sy(t):.1f}" stroke="#eef2f6"/>')
+    out.append(f'<line x1="{sx(lo):.1f}" y1="{sy(lo):.1f}" x2="{sx(hi):.1f}" y2="{sy(hi):.1f}" '
+               f'stroke="#9aa8b6" stroke-dasharray="4 3"/>')
+    # identical pairs first so the differing ones are drawn on top
+    for p in sorted(points, key=lambda p: p[0] != p[1]):
+        cls = "pt d" if p[0] != p[1] else "pt"
+        r = 3.5 if p[0] != p[1] else 2.6
+        out.append(f'<circle class="{cls}" data-site="{esc(p[2])}" cx="{sx(p[0]):.1f}" cy="{sy(p[1]):.1f}" r="{r}">'
+                   f'<title>{esc(p[2])}: {p[0]:g} vs {p[1]:g}</title></circle>')
+    out.append(f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle">{esc(label_x)}</text>'
+               f'<text transform="translate(14 {top + ph / 2}) rotate(-90)" text-anchor="middle">{esc(label_y)}</text>'
+               "</svg>")
+    return "".join(out)
+
+
+def bars_svg(labels: Sequence[str], counts: Sequence[float], width: int = 520, height: int = 420,
+             x_label: str = "", zero_first: bool = True, log: bool = True, y_label: str = "records") -> str:
+    """Vertical bars with the count above each, on a log10(1 + count) axis by default so that a handful of
+    differing records stays visible next to millions of identical ones; first bar green when zero_first."""
+    if not labels:
+        return '<svg viewBox="0 0 520 80" role="img"><text x="20" y="40">nothing to show</text></svg>'
+    left, right, top, bottom = 56, 10, 20, 58
+    pw, ph = width - left - right, height - top - bottom
+    peak = max(max(counts), 1)
+
+    def scale(v: float) -> float:
+        return math.log10(1 + v) / math.log10(1 + peak) if log else v / peak
+
+    ticks = [10 ** k for k in range(int(math.log10(peak)) + 1)] if log else nice_ticks(0, peak, 4)
+    slot = pw / len(labels)
+    out = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="bar chart">',
+           f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#5b6b7c"/>']
+    for t in ticks:
+        y = top + ph - scale(t) * ph
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#eef2f6"/>'
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{t:,g}</text>')
+    for i, (lab, c) in enumerate(zip(labels, counts)):
+        h = scale(c) * ph
+        x = left + i * slot + slot * 0.15
+        cls = "bar z" if (zero_first and i == 0) else "bar"
+        out.append(f'<rect class="{cls}" x="{x:.1f}" y="{top + ph - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}">'
+                   f'<title>{esc(lab)}: {c:,}</title></rect>'
+                   f'<text x="{x + slot * 0.35:.1f}" y="{top + ph - h - 4:.1f}" text-anchor="middle">{c:,}</text>'
+                   f'<text x="{x + slot * 0.35:.1f}" y="{top + ph + 14}" text-anchor="middle">{esc(lab)}</text>')
+    axis = f"{y_label} (log scale)" if log else y_label
+    out.append(f'<text transform="translate(12 {top + ph / 2}) rotate(-90)" text-anchor="middle">{axis}</text>'
+               f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle">{esc(x_label)}</text></svg>')
+    return "".join(out)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], row_attrs: Optional[Sequence[str]] = None,
+          numeric: Sequence[int] = (), cls: str = "") -> str:
+    """Cells are already-escaped HTML; `numeric` column indexes are right-aligned."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        attrs = row_attrs[i] if row_attrs else ""
+        cells = "".join(f'<td class="n">{c}</td>' if j in numeric else f"<td>{c}</td>" for j, c in enumerate(row))
+        body.append(f"<tr{attrs}>{cells}</tr>")
+    klass = f' class="{cls}"' if cls else ""
+    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def page(title: str, body: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>{body}</main>"
+            f"<script>{JS}</script></body></html>\n")
+
+
+def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
+    """The diff report page from the report dict (the same one written to report.json)."""
+    a, b, s = r["a"], r["b"], r["scores"]
+    la, lb = a["label"], b["label"]
+    ok = r["limits"]["passed"]
+    verdict = ('<span class="verdict pass">within limits</span>' if ok else
+               '<span class="verdict fail">limits exceeded</span>')
+    cards = [(fmt(r["matched"]), "matched records"), (fmt(s["differ"]), "scores differ at all"),
+             (fmt(s["differ_3rd_significant_digit"]), "differ in 3rd significant digit"),
+             (fmt(s["max_abs_delta"]), "max |delta|"), (fmt(r["call_changes"]["records"]), "records changing a call"),
+             (fmt(s["pearson_r"], 6), "Pearson r")]
+    parts = [f"<h1>{esc(r['key'])} diff: {esc(la)} vs {esc(lb)} {verdict}</h1>",
+             f'<p class="sub">A = {esc(a["path"])}<br>B = {esc(b["path"])}</p>',
+             '<div class="cards">' + "".join(f"<div class=card><b>{v}</b><span>{esc(t)}</span></div>" for v, t in cards)
+             + "</div>"]
+    for v in r["limits"]["violations"]:
+        parts.append(f'<p class="bad">{esc(v)}</p>')
+
+    hist = r["abs_delta_histogram"]
+    drawn = r["scatter_points"]
+    sample_note = ("all pairs drawn" if drawn["drawn"] >= (drawn["of"] or 0) else
+                   f"{drawn['drawn']:,} of {drawn['of']:,} pairs drawn: every differing pair (up to half), "
+                   "the rest evenly spaced")
+    parts.append('<div class="charts"><div class="panel"><h3>Score A vs score B</h3>'
+                 + scatter_svg(scatter, f"{la} {r['key']}", f"{lb} {r['key']}")
+                 + f"<p>Red: the pair differs; dashed: y = x. {esc(sample_note)}.</p></div>"
+                 + '<div class="panel"><h3>|delta| = |B &minus; A| histogram</h3>'
+                 + bars_svg(SHORT_BIN_LABELS, hist["counts"],
+                            x_label="|delta| bins (previous bound, shown bound]; 0.001 = one 3-decimal step")
+                 + "<p>Green: identical scores.</p></div></div>")
+
+    metric_rows = [
+        ("records in A", fmt(a["records"])), ("records in B", fmt(b["records"])),
+        ("scored records in A / B", f"{fmt(a['scored'])} / {fmt(b['scored'])}"),
+        ("SNP / INDEL / OTHER in A", " / ".join(fmt(a["types"][t]) for t in ("SNP", "INDEL", "OTHER"))),
+        ("matched (contig, pos, REF, ALT)", fmt(r["matched"])), ("only in A", fmt(r["only_in_a"])),
+        ("only in B", fmt(r["only_in_b"])), ("matched pairs with both scores", fmt(s["compared"])),
+        ("matched, score missing in A / B", f"{fmt(s['missing_in_a'])} / {fmt(s['missing_in_b'])}"),
+        ("scores that differ at all", fmt(s["differ"])),
+        ("scores that differ in the 3rd significant digit", fmt(s["differ_3rd_significant_digit"])),
+        ("max |delta|", fmt(s["max_abs_delta"])), ("mean |delta|", fmt(s["mean_abs_delta"])),
+        ("Pearson r", fmt(s["pearson_r"], 8)), ("records changing a call (any cut-off)", fmt(r["call_changes"]["records"])),
+    ]
+    parts.append("<h2>Metrics</h2>" + table(("metric", "value"), metric_rows, numeric=(1,), cls="narrow"))
+
+    th_rows, th_attrs = [], []
+    for t in r["thresholds"]:
+        name = f"tranche {t['value']:.1f}%" if t["kind"] == "tranche" else f"threshold {t['value']:g}"
+        th_rows.append((esc(t["type"]), esc(name), fmt(t["cutoff"]), fmt(t["a_records"]), fmt(t["compared"]),
+                        fmt(t["a_pass_b_fail"]), fmt(t["a_fail_b_pass"]),
+                        f'<span class="{"bad" if t["changes"] else "ok"}">{fmt(t["changes"])}</span>'))
+        th_attrs.append(' class="chg"' if t["changes"] else "")
+    parts.append("<h2>Call changes at filtering cut-offs</h2>"
+                 "<p class=sub>Tranche cut-off = A's score at rank floor(n &times; (100 &minus; t) / 100) of A's n scores "
+                 "of that type, ascending; a record passes when score &ge; cut-off.</p>"
+                 + table(("type", "cut-off", "score", "records in A", "compared", f"pass in {la}, fail in {lb}",
+                          f"fail in {la}, pass in {lb}", "changes"), th_rows, th_attrs, numeric=(2, 3, 4, 5, 6, 7)))
+
+    top_rows, top_attrs = [], []
+    for t in r["top_differences"]:
+        site = f"{t['contig']}:{t['pos']} {t['ref']}>{t['alt']}"
+        top_rows.append((f"<code>{esc(site)}</code>", esc(t["type"]), fmt(t["score_a"]), fmt(t["score_b"]),
+                         fmt(t["delta"]), fmt(t["changes_call"]),
+                         f'<span class="rec">A: {mark_key(t["record_a"], r["key"])}\n'
+                         f'B: {mark_key(t["record_b"], r["key"])}</span>'))
+        top_attrs.append(f' data-site="{esc(site)}"' + (' class="chg"' if t["changes_call"] else ""))
+    parts.append(f"<h2>Largest differences ({len(top_rows)})</h2>"
+                 + (table(("site", "type", la, lb, "delta", "changes a call", "records"), top_rows, top_attrs,
+                          numeric=(2, 3, 4)) if top_rows else "<p>No score differs.</p>"))
+
+    for side, key in ((la, "only_in_a"), (lb, "only_in_b")):
+        if r[key]:
+            ex = ", ".join(f"<code>{esc(x)}</code>" for x in r[f"{key}_examples"])
+            parts.append(f"<h2>Only in {esc(side)} ({fmt(r[key])})</h2><p>{ex}{' &hellip;' if r[key] > 10 else ''}</p>")
+    parts.append(f"<footer>{esc(r['tool'])} {esc(r['version'])}; VCF reader: {esc(r['reader']['note'])}. "
+                 "Metric definitions: docs/workflow.md.</footer>")
+    return page(f"{r['key']} diff {la} vs {lb}", "".join(parts))

@@ -1,0 +1,258 @@
+# Config + sample sheet validation and the helpers every rule uses.  Everything here runs when the
+# workflow is parsed, so a bad sample sheet or config stops Snakemake before any job starts.
+
+import csv
+import re
+import shlex
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+
+def _field_error(prefix, exc):
+    """Snakemake's validation WorkflowError -> one line 'prefix: field X: message' (the jsonschema error
+    is the exception's context)."""
+    cause = exc.__cause__ or exc.__context__
+    if not hasattr(cause, "message"):
+        return WorkflowError(f"{prefix}: {exc}")
+    field = ".".join(str(p) for p in cause.path) or "(top level)"
+    return WorkflowError(f"{prefix}: field {field}: {cause.message}")
+
+
+try:
+    validate(config, "../schemas/config.schema.yaml")
+except WorkflowError as _exc:
+    raise _field_error("config (see workflows/schemas/config.schema.yaml)", _exc) from None
+
+WORKFLOW_DIR = Path(workflow.basedir).resolve()  # through the vqsr_cnn/workflow symlink of a checkout
+REPO_ROOT = WORKFLOW_DIR.parent
+# --configfile files first (the user's), then the default config.yaml
+CONFIG_DIRS = list(dict.fromkeys(Path(f).resolve().parent for f in workflow.configfiles))
+
+
+def resolve_path(value, bases, what):
+    """Absolute paths as given; relative ones tried against each base folder in turn."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        candidates = [path]
+    else:
+        candidates = [Path(b) / path for b in bases]
+    for c in candidates:
+        if c.exists():
+            return str(c.resolve())
+    tried = ", ".join(str(c) for c in candidates)
+    raise WorkflowError(f"{what}: {value!r} not found (looked at: {tried})")
+
+
+SAMPLE_SHEET = resolve_path(config["samples"], [Path.cwd(), *CONFIG_DIRS, WORKFLOW_DIR, REPO_ROOT],
+                            "config field samples (sample sheet)")
+
+
+def read_sample_sheet(sheet):
+    """Rows of the TSV validated against samples.schema.yaml, unique names, every listed file present."""
+    with open(sheet, newline="") as handle:
+        lines = [line for line in handle if line.strip() and not line.startswith("#")]
+    reader = csv.DictReader(lines, delimiter="\t")
+    missing = {"sample", "vcf", "reference"} - set(reader.fieldnames or ())
+    if missing:
+        raise WorkflowError(f"{sheet}: missing column(s) {', '.join(sorted(missing))}; "
+                            "the header must be: sample, vcf, bam, reference (tab-separated)")
+    bases = [Path(sheet).parent, *CONFIG_DIRS, Path.cwd(), REPO_ROOT]
+    samples, seen = {}, {}
+    for number, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        where = f"{sheet} line {number} (sample {row.get('sample', '')!r})"
+        try:
+            validate(row, "../schemas/samples.schema.yaml")
+        except WorkflowError as exc:
+            raise _field_error(f"{where} (see workflows/schemas/samples.schema.yaml)", exc) from None
+        name = row["sample"]
+        if name in seen:
+            raise WorkflowError(f"{where}: field sample: duplicate sample name {name!r} (first on line "
+                                f"{seen[name]}); sample names must be unique")
+        seen[name] = number
+        if config["tensor_type"] == "read_tensor" and not row.get("bam"):
+            raise WorkflowError(f"{where}: field bam: empty, but tensor_type read_tensor scores from reads; "
+                                "give the BAM/CRAM or set tensor_type: reference")
+        entry = {"sample": name}
+        for column in ("vcf", "bam", "reference"):
+            if row.get(column):
+                entry[column] = resolve_path(row[column], bases, f"{where}: field {column}")
+        samples[name] = entry
+    if not samples:
+        raise WorkflowError(f"{sheet}: no samples listed")
+    return samples
+
+
+SAMPLES = read_sample_sheet(SAMPLE_SHEET)
+BACKENDS = {}
+for _entry in config["backends"]:
+    if _entry["name"] in BACKENDS:
+        raise WorkflowError(f"config field backends: duplicate name {_entry['name']!r}; names must be unique")
+    BACKENDS[_entry["name"]] = {"precision": "fp32", "env": {}, **_entry}
+REF = config["reference_backend"]
+if REF not in BACKENDS:
+    raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends "
+                        f"({', '.join(BACKENDS)})")
+OTHERS = [name for name in BACKENDS if name != REF]
+OUT = config["outdir"].rstrip("/")
+TENSOR = config["tensor_type"]
+KEY = "CNN_2D" if TENSOR == "read_tensor" else "CNN_1D"
+SCATTER = config["scatter"]["by"]
+RES = {rule: {"threads": 1, "mem_mb": 2000, **config["resources"].get(rule, {})}
+       for rule in ("score", "diff", "gather", "summary")}
+DIFF = config["diff"]
+
+
+def _model_path(field):
+    value = config[field]
+    return resolve_path(value, [*CONFIG_DIRS, Path.cwd(), WORKFLOW_DIR, REPO_ROOT], f"config field {field}") if value else ""
+
+
+MODEL = {field: _model_path(field) for field in ("architecture", "weights")}
+
+
+def vqsr_cli():
+    """The configured command, else the vqsr-cnn beside this Python, else `python -m vqsr_cnn.cli`."""
+    if config["cli"]:
+        return config["cli"]
+    sibling = Path(sys.executable).with_name("vqsr-cnn")
+    if sibling.exists():
+        return shlex.quote(str(sibling))
+    return f"{shlex.quote(sys.executable)} -m vqsr_cnn.cli"
+
+
+CLI = vqsr_cli()
+
+
+def backend_env(name):
+    """`env` prefix for one backend: clear an inherited OPENVINO_TF_DISABLE (it would silently turn every
+    backend into tensorflow), then set the configured variables."""
+    pairs = [f"{k}={shlex.quote(str(v))}" for k, v in BACKENDS[name]["env"].items()]
+    return " ".join(["env", "-u", "OPENVINO_TF_DISABLE", *pairs])
+
+
+def score_flags(wildcards):
+    b = BACKENDS[wildcards.backend]
+    flags = ["--tensor-type", TENSOR, "--backend", b["backend"], "--precision", b["precision"],
+             "--inference-batch-size", str(config["inference_batch_size"])]
+    for field in ("architecture", "weights"):
+        if MODEL[field]:
+            flags += [f"--{field}", MODEL[field]]
+    return " ".join(shlex.quote(f) for f in flags)
+
+
+def reads_flag(wildcards):
+    bam = SAMPLES[wildcards.sample].get("bam")
+    return f"-I {shlex.quote(bam)}" if bam and TENSOR == "read_tensor" else ""
+
+
+def sample_inputs(wildcards):
+    entry = SAMPLES[wildcards.sample]
+    files = {"vcf": entry["vcf"], "reference": entry["reference"]}
+    if TENSOR == "read_tensor":
+        files["bam"] = entry["bam"]
+    return files
+
+
+# ------------------------------------------------------------------------------------- scatter
+
+
+def _safe(label):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", label)[:40]
+
+
+def contigs_with_records(vcf):
+    """Contigs that have records, in file order: from the tabix/CSI index when there is one, else by
+    reading the first column."""
+    import gzip
+
+    import pysam
+
+    for index in (f"{vcf}.tbi", f"{vcf}.csi"):
+        if Path(index).exists():
+            with pysam.TabixFile(vcf) as tbx:
+                return list(tbx.contigs)
+    opener = gzip.open if vcf.endswith((".gz", ".bgz")) else open
+    seen = {}
+    with opener(vcf, "rt") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                seen.setdefault(line.split("\t", 1)[0], None)
+    return list(seen)
+
+
+def shard_plan(sample):
+    """{shard name: -L value} for one sample (empty dict when not scattering)."""
+    if SCATTER == "contig":
+        contigs = contigs_with_records(SAMPLES[sample]["vcf"])
+        return {f"{i:03d}-{_safe(c)}": c for i, c in enumerate(contigs)}
+    if SCATTER == "intervals":
+        if not config["scatter"]["intervals"]:
+            raise WorkflowError("config field scatter/intervals: empty, but scatter/by is 'intervals'")
+        plan = {}
+        for i, value in enumerate(config["scatter"]["intervals"]):
+            path = next((Path(b) / value for b in [*CONFIG_DIRS, Path.cwd(), WORKFLOW_DIR, REPO_ROOT]
+                         if (Path(b) / value).is_file()), None)
+            interval = str(path.resolve()) if path is not None else value
+            plan[f"{i:03d}-{_safe(Path(value).name if path is not None else value)}"] = interval
+        return plan
+    return {}
+
+
+SHARDS = {sample: shard_plan(sample) for sample in SAMPLES}
+
+
+def scored_vcf(sample, backend):
+    return f"{OUT}/{sample}/{backend}/{sample}.{backend}.vcf.gz"
+
+
+def diff_dir(sample, backend):
+    return f"{OUT}/{sample}/diff/{backend}_vs_{REF}"
+
+
+def benchmark_files(sample, backend):
+    if SCATTER == "none":
+        return [f"benchmarks/score/{sample}.{backend}.tsv"]
+    return [f"benchmarks/score/{sample}.{backend}.{shard}.tsv" for shard in SHARDS[sample]]
+
+
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in names)
+
+
+wildcard_constraints:
+    sample=_alternatives(SAMPLES),
+    backend=_alternatives(BACKENDS),
+    shard=r"[0-9]{3}-[A-Za-z0-9_.-]+",
+
+
+def diff_options():
+    """vqsr-cnn diff flags from the config's diff section."""
+    opts = ["--snp-tranches", ",".join(str(t) for t in DIFF["snp_tranches"]),
+            "--indel-tranches", ",".join(str(t) for t in DIFF["indel_tranches"])]
+    for value in DIFF["thresholds"]:
+        opts += ["--threshold", str(value)]
+    if DIFF["max_call_changes"] is not None:
+        opts += ["--max-call-changes", str(DIFF["max_call_changes"])]
+    if DIFF["max_abs_delta"] is not None:
+        opts += ["--max-abs-delta", str(DIFF["max_abs_delta"])]
+    if DIFF["max_unmatched"] is not None:
+        opts += ["--max-unmatched", str(DIFF["max_unmatched"])]
+    return " ".join(shlex.quote(o) for o in opts)
+
+
+def summary_layout():
+    """What the summary script needs to know about each (sample, backend) job."""
+    rows = []
+    for sample in SAMPLES:
+        for name, b in BACKENDS.items():
+            out_dir = None if name == REF else diff_dir(sample, name)
+            rows.append({"sample": sample, "backend": name, "engine": b["backend"], "precision": b["precision"],
+                         "reference": name == REF, "scored_vcf": scored_vcf(sample, name),
+                         "benchmarks": benchmark_files(sample, name),
+                         "diff_json": f"{out_dir}/report.json" if out_dir else None,
+                         "diff_html": f"{out_dir}/report.html" if out_dir else None})
+    return rows

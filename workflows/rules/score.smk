@@ -1,0 +1,71 @@
+# Score every sample with every configured backend: one job per (sample, backend), or one per shard
+# (contig / interval) followed by a gather.  Each scoring job has its own log and benchmark file.
+
+if SCATTER == "none":
+
+    rule score:
+        input:
+            unpack(sample_inputs),
+        output:
+            vcf=f"{OUT}/{{sample}}/{{backend}}/{{sample}}.{{backend}}.vcf.gz",
+        log:
+            "logs/score/{sample}.{backend}.log",
+        benchmark:
+            "benchmarks/score/{sample}.{backend}.tsv"
+        params:
+            env=lambda w: backend_env(w.backend),
+            cli=CLI,
+            reads=reads_flag,
+            flags=score_flags,
+        threads: RES["score"]["threads"]
+        resources:
+            mem_mb=RES["score"]["mem_mb"],
+            score_slots=1,
+        conda:
+            "../envs/vqsr_cnn.yaml"
+        shell:
+            "{params.env} {params.cli} score -V {input.vcf:q} -R {input.reference:q} {params.reads} "
+            "-O {output.vcf:q} {params.flags} --threads {threads} > {log:q} 2>&1"
+
+else:
+
+    rule score_shard:
+        input:
+            unpack(sample_inputs),
+        output:
+            vcf=temp(f"{OUT}/{{sample}}/{{backend}}/shards/{{shard}}.vcf.gz"),
+        log:
+            "logs/score/{sample}.{backend}.{shard}.log",
+        benchmark:
+            "benchmarks/score/{sample}.{backend}.{shard}.tsv"
+        params:
+            env=lambda w: backend_env(w.backend),
+            cli=CLI,
+            reads=reads_flag,
+            flags=score_flags,
+            intervals=lambda w: shlex.quote(SHARDS[w.sample][w.shard]),
+        threads: RES["score"]["threads"]
+        resources:
+            mem_mb=RES["score"]["mem_mb"],
+            score_slots=1,
+        conda:
+            "../envs/vqsr_cnn.yaml"
+        shell:
+            "{params.env} {params.cli} score -V {input.vcf:q} -R {input.reference:q} {params.reads} "
+            "-O {output.vcf:q} -L {params.intervals} {params.flags} --threads {threads} > {log:q} 2>&1"
+
+    rule gather:
+        input:
+            shards=lambda w: [f"{OUT}/{w.sample}/{w.backend}/shards/{s}.vcf.gz" for s in SHARDS[w.sample]],
+        output:
+            vcf=f"{OUT}/{{sample}}/{{backend}}/{{sample}}.{{backend}}.vcf.gz",
+            tbi=f"{OUT}/{{sample}}/{{backend}}/{{sample}}.{{backend}}.vcf.gz.tbi",
+        log:
+            "logs/gather/{sample}.{backend}.log",
+        threads: RES["gather"]["threads"]
+        resources:
+            mem_mb=RES["gather"]["mem_mb"],
+        conda:
+            "../envs/vqsr_cnn.yaml"
+        script:
+            "../scripts/gather_vcfs.py"
