@@ -1,0 +1,354 @@
+"""Standalone scoring: VCF + FASTA (+ BAM/CRAM) -> VCF with CNN_1D / CNN_2D, streamed.
+
+One reader thread walks the VCF in file order, builds each record's Example (reference window, INFO
+annotations, reads) exactly as CNNScoreVariants.java would send it, and encodes batches; the calling
+thread runs the engine (which releases the GIL) and writes the scored lines.  A bounded queue between
+them keeps at most ``queue_depth`` encoded batches in memory, so a whole-genome VCF is never held.
+
+Used by ``vqsr-cnn score`` and importable (``score_vcf(ScoreOptions(...))``) for benchmarks and workflows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import defines
+from .encode import encode_examples
+from .encode.batch import describe
+from .engine import Engine
+from .models.bundled import default_model_paths
+from .models.gatk_format import load_model_pair
+from .progress import ProgressMeter
+from .readers.htslib import (
+    ReadSource,
+    ReferenceReader,
+    VcfReader,
+    check_contigs,
+    is_symbolic_or_sv,
+    make_example,
+)
+from .readers.intervals import Intervals, parse_intervals
+from .records import Example
+from .scores import format_score, scores_for_types
+from .writers.vcf import AtomicVcfWriter, add_info_header, insert_info
+
+log = logging.getLogger("vqsr_cnn")
+
+TENSOR_TYPES = tuple(defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D)
+# Engine batch when none is given: GATK's 1D minimum; a small 2D batch keeps the 2D model's memory low.
+DEFAULT_BATCH = {"reference": defines.MIN_INFERENCE_BATCH_1D, "read_tensor": defines.MIN_INFERENCE_BATCH_2D}
+NO_READS_WARNINGS = 10  # GATK warns for every such site; we show the first few and count the rest
+
+
+@dataclass
+class ScoreOptions:
+    variant: str
+    reference: str
+    output: str
+    reads: str | None = None
+    tensor_type: str = "reference"
+    architecture: str | None = None
+    weights: str | None = None
+    intervals: Sequence[str] = ()
+    batch_size: int | None = None
+    backend: str | None = None
+    precision: str | None = None
+    threads: int = 0
+    filter_symbolic_and_sv: bool = False
+    annotation_keys: Sequence[str] | None = None  # default: the model's (GATK's seven)
+    window_size: int | None = None  # default: the model's (128)
+    read_limit: int | None = None  # default: the model's (128)
+    read_filter: str = "strict"
+    quiet: bool = False
+    progress_seconds: float = 10.0
+    queue_depth: int = 2
+
+
+@dataclass
+class ScoreSummary:
+    output: str
+    records: int = 0  # data lines read from the VCF
+    scored: int = 0  # written with a score
+    filtered_symbolic_or_sv: int = 0  # dropped by --filter-symbolic-and-sv (GATK drops them from the output)
+    outside_intervals: int = 0  # not overlapping -L (not written, as GATK)
+    without_reads: int = 0  # 2D records with no reads: scored on an empty read tensor, as GATK
+    reads_seen: int = 0
+    reads_kept: int = 0
+    seconds: float = 0.0  # streaming (read, encode, infer, write); model loading is extra["setup_seconds"]
+    backend: str = ""
+    precision: str = ""
+    info_key: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def variants_per_minute(self) -> float:
+        return 60.0 * self.scored / self.seconds if self.seconds > 0 else 0.0
+
+
+def resolve_model_paths(tensor_type: str, architecture: str | None, weights: str | None) -> tuple[str, str]:
+    """GATK's rules: none -> bundled default; one given -> the other by swapping .json/.hd5."""
+    if architecture is None and weights is None:
+        json_path, hd5_path = default_model_paths(tensor_type)
+        return str(json_path), str(hd5_path)
+    if weights is None:
+        return str(architecture), str(architecture).replace(".json", defines.TENSOR_SUFFIX)
+    if architecture is None:
+        return str(weights).replace(defines.TENSOR_SUFFIX, ".json"), str(weights)
+    return str(architecture), str(weights)
+
+
+def load_engine(options: ScoreOptions, calibration: Any = None) -> tuple[Any, Engine]:
+    """(model args, Engine) for the options' model, backend, precision, batch and threads."""
+    json_path, hd5_path = resolve_model_paths(options.tensor_type, options.architecture, options.weights)
+    args, keras_model = load_model_pair(json_path, hd5_path, options.tensor_type)
+    if args.tensor_name != options.tensor_type:
+        raise ValueError(f"--tensor-type {options.tensor_type} but model {hd5_path} is a {args.tensor_name} model; "
+                         f"pass --tensor-type {args.tensor_name} or a {options.tensor_type} model")
+    batch = options.batch_size or DEFAULT_BATCH[options.tensor_type]
+    quantized = None
+    precision = options.precision
+    if (precision or os.environ.get("VQSR_CNN_PRECISION", "")).lower() == "int8" and calibration is not None:
+        from .engine.freeze import freeze
+        from .engine.quantize import engine_precision, int8_model
+
+        quantized = int8_model(freeze(keras_model), hd5_path, calibration)
+        precision = engine_precision("int8", quantized)
+    engine = Engine(keras_model, args, backend=options.backend, precision=precision, batch_size=batch,
+                    intra_threads=options.threads, quantized_model=quantized)
+    return args, engine
+
+
+class _Batch:
+    __slots__ = ("texts", "types", "tensors", "annotations", "locus")
+
+    def __init__(self, texts: list[str], types: list[str], tensors: np.ndarray, annotations: np.ndarray,
+                 locus: str) -> None:
+        self.texts, self.types, self.tensors, self.annotations, self.locus = texts, types, tensors, annotations, locus
+
+
+_DONE = object()
+
+
+class _Inputs:
+    """Opened and cross-checked inputs (fail before the model is loaded: that takes seconds)."""
+
+    def __init__(self, options: ScoreOptions) -> None:
+        if options.tensor_type not in TENSOR_TYPES:
+            raise ValueError(f"unknown --tensor-type {options.tensor_type!r}: choose reference (1D) or read_tensor (2D)")
+        if options.tensor_type in defines.TENSOR_MAPS_2D and not options.reads:
+            raise ValueError("2D models (--tensor-type read_tensor) require a SAM/BAM/CRAM file: pass -I/--input")
+        if os.path.abspath(options.output) == os.path.abspath(options.variant):
+            raise ValueError(f"output {options.output} would overwrite the input VCF; choose another name")
+        out_dir = os.path.dirname(os.path.abspath(options.output))
+        if not os.path.isdir(out_dir):
+            raise FileNotFoundError(f"output directory {out_dir} does not exist; create it first (output {options.output})")
+        self.vcf = VcfReader(options.variant)
+        header = self.vcf.header
+        if header.is_gvcf:
+            raise ValueError(f"{options.variant} is a GVCF (##GVCFBlock header); CNNScoreVariants scores genotyped "
+                             "calls: run GATK GenotypeGVCFs first and score its output")
+        if len(header.samples) > 1:
+            log.warning("CNNScoreVariants is a single sample tool but the input VCF has more than 1 sample (%d)",
+                        len(header.samples))
+        self.reference = ReferenceReader(options.reference)
+        check_contigs(header, options.variant, self.reference)
+        self.reads: ReadSource | None = None
+        if options.reads:
+            if options.tensor_type in defines.TENSOR_MAPS_2D:
+                self.reads = ReadSource(options.reads, options.reference, options.read_filter)
+                self.reads.check_reference(self.reference)
+            else:
+                log.warning("Reads are available, but tensor type %s does not use them.", options.tensor_type)
+        self.intervals: Intervals | None = parse_intervals(list(options.intervals), self.reference.lengths)
+
+    def close(self) -> None:
+        self.reference.close()
+        if self.reads is not None:
+            self.reads.close()
+
+
+def _examples(inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int,
+              summary: ScoreSummary) -> Iterator[tuple[str, Example, str]]:
+    """(record text, Example, where) for every record GATK would score, in file order."""
+    vcf = inputs.vcf
+    for record in vcf:
+        summary.records += 1
+        if inputs.intervals is not None and not inputs.intervals.overlaps(record.contig, record.pos, record.end):
+            summary.outside_intervals += 1
+            continue
+        if options.filter_symbolic_and_sv and is_symbolic_or_sv(record):
+            summary.filtered_symbolic_or_sv += 1
+            continue
+        where = vcf.where(record.line_number, record.contig, record.pos)
+        example = make_example(record, vcf.header, inputs.reference, inputs.reads, keys, window, read_limit, where)
+        if inputs.reads is not None and not example.reads:
+            summary.without_reads += 1
+            if summary.without_reads <= NO_READS_WARNINGS:
+                log.warning("No reads at contig:%s site:%d", record.contig, record.pos)
+        yield record.text, example, where
+
+
+def _encode(chunk: list[tuple[str, Example, str]], tensor_type: str, keys: Sequence[str], window: int,
+            read_limit: int) -> _Batch:
+    examples = [e for _, e, _ in chunk]
+    try:
+        tensors, annotations = encode_examples(examples, tensor_type, keys, window, read_limit)
+    except ValueError:
+        for _, example, where in chunk:  # name the record that failed (rare path)
+            try:
+                encode_examples([example], tensor_type, keys, window, read_limit)
+            except ValueError as exc:
+                text = str(exc)
+                prefix = describe(example)
+                raise ValueError(f"{where}: {text[len(prefix):] if text.startswith(prefix) else text}") from None
+        raise
+    last = examples[-1].variant
+    return _Batch([t for t, _, _ in chunk], [e.variant.variant_type for e in examples], tensors, annotations,
+                  f"{last.contig}:{last.pos}")
+
+
+def _produce(items: Iterator[tuple[str, Example, str]], size: int, encode: Any, out: queue.Queue,
+             cancel: threading.Event) -> None:
+    def put(item: object) -> bool:
+        while not cancel.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        chunk: list[tuple[str, Example, str]] = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == size:
+                if not put(encode(chunk)):
+                    return
+                chunk = []
+            if cancel.is_set():
+                return
+        if chunk and not put(encode(chunk)):
+            return
+        put(_DONE)
+    except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+        put(exc)
+
+
+def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int, n: int = 600) -> Any:
+    """For --precision int8 without a cached INT8 model: the input's first records as calibration data."""
+
+    def data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list[str]]]:
+        inputs = _Inputs(options)
+        try:
+            summary = ScoreSummary(options.output)
+            chunk = [x for _, x in zip(range(n), _examples(inputs, options, keys, window, read_limit, summary))]
+        finally:
+            inputs.close()
+        if len(chunk) < 20:
+            raise RuntimeError(f"only {len(chunk)} records to calibrate INT8 on")
+        batch = _encode(chunk, options.tensor_type, keys, window, read_limit)
+        half = len(chunk) // 2
+        return ((batch.tensors[:half], batch.annotations[:half]),
+                (batch.tensors[half:], batch.annotations[half:], batch.types[half:]))
+
+    return data
+
+
+def score_vcf(options: ScoreOptions, engine: Engine | None = None, model_args: Any = None) -> ScoreSummary:
+    """Score every record of options.variant into options.output; returns counts and timing.
+
+    Pass an already built `engine` (with its `model_args`) to reuse one compiled model across calls.
+    """
+    started = time.monotonic()
+    inputs = _Inputs(options)
+    try:
+        if engine is None:
+            keys_for_int8 = list(options.annotation_keys or defines.ANNOTATIONS_SETS[defines.DEFAULT_ANNOTATION_SET])
+            model_args, engine = load_engine(options, _calibration(
+                options, keys_for_int8, options.window_size or defines.DEFAULT_WINDOW_SIZE,
+                options.read_limit or defines.DEFAULT_READ_LIMIT))
+        keys = list(options.annotation_keys) if options.annotation_keys else list(model_args.annotations)
+        if len(keys) != len(model_args.annotations):
+            raise ValueError(f"--info-annotation-keys gives {len(keys)} keys ({','.join(keys)}) but the model takes "
+                             f"{len(model_args.annotations)} ({','.join(model_args.annotations)})")
+        window = options.window_size or model_args.window_size
+        read_limit = options.read_limit or model_args.read_limit
+        if window != model_args.window_size or (options.tensor_type in defines.TENSOR_MAPS_2D
+                                                and read_limit != model_args.read_limit):
+            raise ValueError(f"--window-size {window} / --read-limit {read_limit} do not match the model "
+                             f"(window {model_args.window_size}, read limit {model_args.read_limit})")
+        summary = ScoreSummary(options.output, backend=engine.backend.name, precision=engine.backend.precision,
+                               info_key=defines.INFO_KEY[options.tensor_type])
+        summary.extra["setup_seconds"] = time.monotonic() - started
+        streaming = time.monotonic()
+        _run(inputs, options, engine, keys, window, read_limit, summary)
+        summary.seconds = time.monotonic() - streaming
+    finally:
+        inputs.close()
+    if inputs.reads is not None:
+        summary.reads_seen, summary.reads_kept = inputs.reads.reads_seen, inputs.reads.reads_kept
+    _log_summary(summary, options)
+    return summary
+
+
+def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[str], window: int,
+         read_limit: int, summary: ScoreSummary) -> None:
+    key = defines.INFO_KEY[options.tensor_type]
+    progress = ProgressMeter(enabled=not options.quiet, seconds_between_updates=options.progress_seconds)
+    size = engine.buckets[-1]
+    batches: queue.Queue = queue.Queue(maxsize=max(1, options.queue_depth))
+    cancel = threading.Event()
+
+    def encode(chunk: list[tuple[str, Example, str]]) -> _Batch:
+        return _encode(chunk, options.tensor_type, keys, window, read_limit)
+
+    items = _examples(inputs, options, keys, window, read_limit, summary)
+    producer = threading.Thread(target=_produce, args=(items, size, encode, batches, cancel),
+                                name="vqsr_cnn-reader", daemon=True)
+    with AtomicVcfWriter(options.output) as writer:
+        description = defines.INFO_DESCRIPTION[options.tensor_type]
+        writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))
+        progress.start()
+        producer.start()
+        try:
+            while True:
+                item = batches.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                probs = engine.predict_arrays(item.tensors, item.annotations)
+                scores = scores_for_types(probs, item.types)
+                writer.write("".join(insert_info(text, key, format_score(float(s)))
+                                     for text, s in zip(item.texts, scores)))
+                summary.scored += len(item.texts)
+                progress.update(item.locus, len(item.texts))
+        finally:
+            cancel.set()
+            producer.join()
+        progress.stop()
+        writer.commit()
+
+
+def _log_summary(summary: ScoreSummary, options: ScoreOptions) -> None:
+    skipped = []
+    if summary.outside_intervals:
+        skipped.append(f"{summary.outside_intervals} outside -L")
+    if summary.filtered_symbolic_or_sv:
+        skipped.append(f"{summary.filtered_symbolic_or_sv} symbolic/SV filtered (--filter-symbolic-and-sv)")
+    log.info("scored %d of %d records with %s%s -> %s (%.1f s after %.1f s setup, %.0f variants/min)",
+             summary.scored, summary.records, summary.info_key, f"; not written: {', '.join(skipped)}" if skipped else "",
+             summary.output, summary.seconds, summary.extra.get("setup_seconds", 0.0), summary.variants_per_minute)
+    if options.reads and options.tensor_type in defines.TENSOR_MAPS_2D:
+        log.info("reads: %d overlapping, %d encoded (read limit, filters); %d records had no reads (scored on an "
+                 "empty read tensor, as GATK does)", summary.reads_seen, summary.reads_kept, summary.without_reads)
