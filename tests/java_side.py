@@ -30,15 +30,26 @@ def _bounded(fn: Callable[[], Any], timeout: float, what: str) -> Any:
     return box.get("value")
 
 
+def _merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
 class JavaSide:
-    def __init__(self, workdir: Path, env: dict[str, str], timeout: float = 240) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str | None], timeout: float = 240) -> None:
+        """`env` overrides the test's environment; a None value removes that variable."""
         self.timeout = timeout
         self.ack_path, self.data_path = workdir / "ack.fifo", workdir / "data.fifo"
         os.mkfifo(self.ack_path)
         os.mkfifo(self.data_path)
         self.log = open(workdir / "python.log", "w+")
         self.proc = subprocess.Popen([sys.executable, "-u", "-i"], stdin=subprocess.PIPE, stdout=self.log,
-                                     stderr=subprocess.STDOUT, text=True, env={**os.environ, **env}, cwd=workdir)
+                                     stderr=subprocess.STDOUT, text=True, env=_merged_env(env), cwd=workdir)
         self.ack = None
         self.data = None
 

@@ -5,8 +5,11 @@ Keras 3 cannot read GATK's Keras-2 HD5 files, so Keras 3 is never used here.
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any
+
+_legacy_shim_installed = False
 
 
 def keras() -> Any:
@@ -19,4 +22,24 @@ def keras() -> Any:
     except ImportError:
         import tensorflow as tf
 
+        _install_legacy_shim(tf.keras)
         return tf.keras
+
+
+def _install_legacy_shim(k: Any) -> None:
+    """Let old tf.keras (TF 2.9) read HD5 files written by newer Keras 2, whose InputLayer config has an
+    `optional` key that TF 2.9 rejects ("Unrecognized keyword arguments: ['optional']")."""
+    global _legacy_shim_installed
+    if _legacy_shim_installed:
+        return
+    base = k.layers.InputLayer
+
+    class InputLayer(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, optional: bool = False, **kwargs: Any) -> None:
+            if optional:
+                raise ValueError("optional model inputs need Keras >= 2.15; this model cannot run on TF 2.9")
+            super().__init__(*args, **kwargs)
+
+    if "optional" not in inspect.signature(base.__init__).parameters:
+        k.utils.get_custom_objects()["InputLayer"] = InputLayer
+    _legacy_shim_installed = True
