@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -56,7 +57,9 @@ def test_frozen_graph_matches_unfrozen_keras(engines, model_2d, batch_2d):
     tensors, annotations = batch_2d
     keras_probs = model_2d[1]([tensors[:8], annotations[:8]], training=False).numpy()
     frozen = engines["tensorflow"].predict_arrays(tensors[:8], annotations[:8])
-    np.testing.assert_allclose(frozen, keras_probs, atol=1e-5)
+    # Once openvino_tensorflow is imported it rewrites every TF graph in the process (BF16 on this CPU).
+    legacy_rewrite = "openvino_tensorflow" in sys.modules
+    np.testing.assert_allclose(frozen, keras_probs, atol=ACCEL_TOLERANCE if legacy_rewrite else 1e-5)
 
 
 @needs_accel
