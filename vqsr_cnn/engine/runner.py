@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import defines
+from ..models.annotation_scale import AnnotationRangeCheck
 from .backends import make_backend, select_backend, select_precision
 from .batching import bucket_sizes, pad_rows, plan
 from .freeze import FrozenModel, freeze
@@ -49,6 +50,7 @@ class Engine:
         self.backend_name = select_backend(backend)
         self.precision = select_precision(precision)
         self.buckets = bucket_sizes(batch_size)
+        self.check_annotations = AnnotationRangeCheck(model, getattr(args, "annotations", []))
         self.backend = make_backend(self.backend_name, self.frozen, self.precision, intra_threads, inter_threads,
                                     quantized_model)
         log.info("vqsr_cnn engine: backend=%s device=%s precision=%s threads(intra=%s, inter=%s) buckets=%s",
@@ -67,6 +69,7 @@ class Engine:
 
     def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
         n = tensors.shape[0]
+        self.check_annotations(annotations)
         out = np.zeros((n, len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
         for start, stop, size in plan(n, self.buckets):
             probs = self.backend.run(pad_rows(tensors[start:stop].astype(np.float32, copy=False), size),
