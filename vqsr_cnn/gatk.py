@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from argparse import Namespace
-from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy as np
 from . import defines
 from .encode import encode_examples, resolve_annotation_names
 from .engine import Engine
+from .engine.overlap import overlapped
 from .models.gatk_format import load_model_pair
 from .readers.fifo import parse_data_line
 from .scores import scores_for_types
@@ -71,30 +71,31 @@ def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_se
     if tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
         raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
     names = resolve_annotation_names(annotation_set)
-    parsed = [parse_data_line(line, tensor_type, i + 1) for i, line in enumerate(lines)]
-    examples = [p.example for p in parsed]
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
+    step = model.buckets[-1]
 
-    def encode(start: int) -> tuple[np.ndarray, np.ndarray]:
-        chunk = examples[start : start + step]
-        tensors, annotations = encode_examples(chunk, tensor_type, names, window_size, read_limit)
+    def encode(start: int) -> tuple[list, np.ndarray, np.ndarray]:
+        parsed = [parse_data_line(line, tensor_type, start + i + 1) for i, line in enumerate(lines[start : start + step])]
+        examples = [p.example for p in parsed]
+        tensors, annotations = encode_examples(examples, tensor_type, names, window_size, read_limit)
         if dump:
-            for example, t, a in zip(chunk, tensors, annotations):
+            for example, t, a in zip(examples, tensors, annotations):
                 v = example.variant
                 write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
-        return tensors, annotations
+        return parsed, tensors, annotations
 
-    # Encode the next chunk on a worker thread while the backend (which releases the GIL) runs this one.
-    step = model.buckets[-1]
-    probs = np.zeros((len(examples), len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vqsr_cnn-encode") as pool:
-        pending = pool.submit(encode, 0) if examples else None
-        for start in range(0, len(examples), step):
-            tensors, annotations = pending.result()
-            following = start + step
-            pending = pool.submit(encode, following) if following < len(examples) else None
-            probs[start : start + len(tensors)] = model.predict_arrays(tensors, annotations)
-    return [p.echo for p in parsed], scores_for_types(probs, [e.variant.variant_type for e in examples])
+    def infer(item: tuple[list, np.ndarray, np.ndarray]) -> tuple[list[str], np.ndarray]:
+        parsed, tensors, annotations = item
+        probs = model.predict_arrays(tensors, annotations)
+        return [p.echo for p in parsed], scores_for_types(probs, [p.example.variant.variant_type for p in parsed])
+
+    # A worker thread parses and encodes chunk k+1 while the backend (which releases the GIL) scores chunk k.
+    echoes: list[str] = []
+    scores: list[np.ndarray] = []
+    for chunk_echoes, chunk_scores in overlapped(range(0, len(lines), step), encode, infer):
+        echoes.extend(chunk_echoes)
+        scores.append(chunk_scores)
+    return echoes, (np.concatenate(scores) if scores else np.zeros(0))
 
 
 def score_and_write_batch(model: Engine, file_out: TextIO, batch_size: int, python_batch_size: int,

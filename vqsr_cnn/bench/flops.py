@@ -1,0 +1,45 @@
+"""FLOPs per variant counted from the model itself: 2 x the multiply-accumulates of Conv and Dense layers.
+
+Pooling, activations, normalisation and bias adds are ignored (a few tenths of a percent here), so
+the `limit` row is an upper bound on what a GEMM-bound engine can reach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _shape(tensor_shape: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in tensor_shape[1:])
+
+
+def layer_macs(layer: Any) -> int:
+    """MACs of one example through a Conv1D/Conv2D/Conv3D/Dense layer (0 for anything else)."""
+    kind = type(layer).__name__
+    if kind in ("Conv1D", "Conv2D", "Conv3D"):
+        out = _shape(layer.output.shape)
+        kernel = int(np.prod(layer.kernel.shape[:-1]))  # spatial taps x input channels / groups
+        channels_last = getattr(layer, "data_format", "channels_last") == "channels_last"
+        spatial = out[:-1] if channels_last else out[1:]
+        return int(np.prod(spatial)) * kernel * int(layer.filters)
+    if kind == "Dense":
+        inputs = _shape(layer.input.shape)
+        return int(np.prod(inputs[:-1], dtype=np.int64)) * int(layer.kernel.shape[0]) * int(layer.units)
+    return 0
+
+
+def model_flops(model: Any) -> int:
+    """FLOPs per example (2 x MACs), walking nested models too."""
+    total = 0
+    for layer in model.layers:
+        if hasattr(layer, "layers") and not hasattr(layer, "kernel"):
+            total += model_flops(layer)
+        else:
+            total += 2 * layer_macs(layer)
+    return total
+
+
+def flops_by_layer(model: Any) -> dict[str, int]:
+    return {layer.name: 2 * layer_macs(layer) for layer in model.layers if layer_macs(layer)}

@@ -1,0 +1,63 @@
+"""Overlap encoding with inference: a worker thread prepares chunk k+1 while the engine runs chunk k.
+
+OpenVINO and TensorFlow release the GIL while they infer, so the Python/numpy encoder gets CPU time
+that would otherwise sit idle between batches.  The queue is bounded (`depth` chunks), so memory
+stays flat however many chunks there are; an exception in the worker is re-raised in the caller.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+P = TypeVar("P")
+R = TypeVar("R")
+
+_DONE = object()
+
+
+def overlapped(items: Iterable[T], produce: Callable[[T], P], consume: Callable[[P], R], depth: int = 2) -> Iterator[R]:
+    """Yield consume(produce(item)) in order; produce runs in a worker thread, at most `depth` ahead."""
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                result = produce(item)
+                while not stop.is_set():
+                    try:
+                        buffer.put((True, result), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who re-raises it
+            buffer.put((False, exc))
+            return
+        buffer.put((True, _DONE))
+
+    worker = threading.Thread(target=work, name="vqsr-cnn-encode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, value = buffer.get()
+            if not ok:
+                raise value
+            if value is _DONE:
+                return
+            yield consume(value)
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a worker waiting on a full queue, then let it finish
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(timeout=0.1)

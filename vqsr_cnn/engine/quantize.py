@@ -1,0 +1,242 @@
+"""INT8 post-training quantisation with NNCF, accuracy-aware, cached on disk by the weights' hash.
+
+Plain PTQ of these CNNs moves log-odds scores by several units, so the default is
+`nncf.quantize_with_accuracy_control`: layers are quantised, then the most score-sensitive ones are
+put back into FP32 until the 99th percentile of |INT8 score - FP32 score| on held-out tensors is
+within `max_score_delta`.  The result is checked again here; anything that fails (NNCF missing, an
+NNCF error, a model that still drifts too far) returns None with a warning, and callers run FP32:
+never silently wrong numbers.
+
+The quantised model is saved next to the weights (`<weights>.int8-<sha>-<settings>.xml/.bin`) or,
+when that directory is read-only, in the user cache dir, so calibration is paid once per model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..scores import scores_for_types
+from .freeze import FrozenModel
+
+log = logging.getLogger("vqsr_cnn")
+
+CACHE_ENV = "VQSR_CNN_CACHE_DIR"
+
+
+@dataclass(frozen=True)
+class QuantizeSettings:
+    max_score_delta: float = 0.1  # allowed p99 |dscore| (log-odds units) on the validation tensors
+    subset_size: int = 300  # calibration examples
+    accuracy_control: bool = True  # False: plain PTQ (for comparison only; not offered to users)
+    chunk: int = 8  # examples per validation item (NNCF ranks layers per item)
+    # Dense layers hold < 0.1% of the FLOPs but, quantised, caused ~90% of the score drift (2D: p99 1.35 -> 0.14
+    # with them in FP32): keep them FP32 from the start so accuracy control spends its budget on the convolutions.
+    quantize_dense: bool = False
+    float_hint: str = ""  # precision of the float layers at run time ('' = backends.int8_float_hint()); checked with it
+
+    @property
+    def tag(self) -> str:
+        mode = "ac" if self.accuracy_control else "ptq"
+        return (f"{mode}{self.max_score_delta:g}-n{self.subset_size}{'-all' if self.quantize_dense else '-conv'}"
+                f"{'-' + self.float_hint if self.float_hint else ''}")
+
+    def resolved(self) -> QuantizeSettings:
+        """These settings with the run-time float precision filled in (it is part of the cache key)."""
+        from dataclasses import replace
+
+        from .backends import int8_float_hint
+
+        return self if self.float_hint else replace(self, float_hint=int8_float_hint())
+
+
+class QuantizationError(RuntimeError):
+    """Quantisation could not produce an INT8 model within the accuracy limit."""
+
+
+def weights_digest(path: str | os.PathLike, length: int = 16) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:length]
+
+
+def user_cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "vqsr_cnn"
+
+
+def cache_candidates(weights_path: str | os.PathLike, settings: QuantizeSettings) -> list[Path]:
+    """Where the INT8 model for these weights may live: beside the weights, then the user cache dir."""
+    weights = Path(weights_path)
+    name = f"{weights.stem}.int8-{weights_digest(weights)}-{settings.tag}.xml"
+    return [weights.parent / name, user_cache_dir() / name]
+
+
+def load_cached(weights_path: str | os.PathLike, settings: QuantizeSettings = QuantizeSettings()) -> Any | None:
+    import openvino as ov
+
+    for path in cache_candidates(weights_path, settings):
+        if path.exists() and path.with_suffix(".bin").exists():
+            log.info("INT8 model from cache %s", path)
+            return ov.Core().read_model(str(path))
+    return None
+
+
+def save_cached(model: Any, weights_path: str | os.PathLike, settings: QuantizeSettings) -> Path | None:
+    """Save beside the weights when writable, else in the user cache dir; None when neither is."""
+    import openvino as ov
+
+    for path in cache_candidates(weights_path, settings):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.stem}.{os.getpid()}.xml")
+            ov.save_model(model, str(tmp), compress_to_fp16=False)
+            os.replace(tmp.with_suffix(".bin"), path.with_suffix(".bin"))
+            os.replace(tmp, path)
+            return path
+        except OSError as exc:
+            log.debug("cannot write INT8 cache %s: %s", path, exc)
+    log.warning("INT8 model not cached: neither the model directory nor %s is writable", user_cache_dir())
+    return None
+
+
+def dynamic_ov_model(frozen: FrozenModel) -> Any:
+    """The frozen graph as an OpenVINO model with a dynamic batch (the backend reshapes per bucket)."""
+    import openvino as ov
+
+    return ov.convert_model(frozen.graph_def, input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]),
+                                                     (frozen.input_names[1], [-1, frozen.n_annotations])])
+
+
+def _infer(compiled: Any, tensors: np.ndarray, annotations: np.ndarray, batch: int = 32) -> np.ndarray:
+    request = compiled.create_infer_request()
+    out = []
+    for i in range(0, len(tensors), batch):
+        result = request.infer([np.ascontiguousarray(tensors[i:i + batch]), np.ascontiguousarray(annotations[i:i + batch])])
+        out.append(np.array(next(iter(result.values())), dtype=np.float32))
+    return np.concatenate(out)
+
+
+def score_delta(compiled: Any, tensors: np.ndarray, annotations: np.ndarray, reference_scores: np.ndarray,
+                types: Sequence[str]) -> np.ndarray:
+    """|score - reference score| per example for a compiled model."""
+    return np.abs(scores_for_types(_infer(compiled, tensors, annotations), types) - reference_scores)
+
+
+_WEIGHT_PATH_OPS = frozenset({"Multiply", "Subtract", "Convert", "Reshape", "Unsqueeze", "Squeeze", "Transpose",
+                              "FakeQuantize"})
+
+
+def _int8_source(node: Any, depth: int = 6) -> bool:
+    """True when this input is computed from an INT8 constant (NNCF's compressed weights) or a FakeQuantize'd one."""
+    kind = node.get_type_name()
+    if kind == "Constant":
+        return node.get_element_type().get_type_name() in ("i8", "u8")
+    if depth == 0 or kind not in _WEIGHT_PATH_OPS:
+        return False
+    if kind == "FakeQuantize" and node.input_value(0).get_node().get_type_name() == "Constant":
+        return True
+    return any(_int8_source(v.get_node(), depth - 1) for v in node.input_values())
+
+
+def quantized_layer_count(model: Any) -> int:
+    """Convolution / MatMul layers whose weights are INT8 (those OpenVINO runs as INT8 kernels)."""
+    return sum(1 for op in model.get_ops() if op.get_type_name() in ("Convolution", "MatMul")
+               and _int8_source(op.input_value(1).get_node()))
+
+
+def quantize_model(frozen: FrozenModel, calibration: tuple[np.ndarray, np.ndarray],
+                   validation: tuple[np.ndarray, np.ndarray, Sequence[str]],
+                   settings: QuantizeSettings = QuantizeSettings()) -> Any:
+    """INT8 ov.Model (dynamic batch); raises QuantizationError when the accuracy limit is not met."""
+    import nncf
+    import openvino as ov
+
+    model = dynamic_ov_model(frozen)
+    cal_t, cal_a = calibration
+    val_t, val_a, val_types = validation
+    types = list(val_types)
+    core = ov.Core()
+    fp32 = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    reference = scores_for_types(_infer(fp32, val_t, val_a), types)
+    del fp32
+
+    cal_items = [(cal_t[i:i + 1], cal_a[i:i + 1]) for i in range(len(cal_t))]
+    calibration_ds = nncf.Dataset(cal_items, lambda item: [item[0], item[1]])
+    step = settings.chunk
+    val_items = [(val_t[i:i + step], val_a[i:i + step], reference[i:i + step], types[i:i + step])
+                 for i in range(0, len(val_t), step)]
+    validation_ds = nncf.Dataset(val_items, lambda item: [item[0], item[1]])
+
+    def validate(compiled: Any, items: Any) -> tuple[float, list[float]]:
+        deltas, per_item = [], []
+        for t, a, ref, ty in items:
+            d = score_delta(compiled, t, a, ref, ty)
+            deltas.append(d)
+            per_item.append(1.0 - float(d.max()))
+        # 1 - p99 |dscore|: higher is better and the FP32 model scores 1 (NNCF divides by it).
+        return 1.0 - float(np.percentile(np.concatenate(deltas), 99)), per_item
+
+    subset = min(settings.subset_size, len(cal_items))
+    dense = [op.get_friendly_name() for op in model.get_ops() if op.get_type_name() == "MatMul"]
+    ignored = nncf.IgnoredScope(names=dense) if dense and not settings.quantize_dense else None
+    if settings.accuracy_control:
+        quantized = nncf.quantize_with_accuracy_control(
+            model, calibration_ds, validation_ds, validate, max_drop=settings.max_score_delta,
+            drop_type=nncf.DropType.ABSOLUTE, subset_size=subset, preset=nncf.QuantizationPreset.MIXED,
+            ignored_scope=ignored)
+    else:
+        quantized = nncf.quantize(model, calibration_ds, subset_size=subset, preset=nncf.QuantizationPreset.MIXED,
+                                  ignored_scope=ignored)
+    n_quantizers = quantized_layer_count(quantized)
+    if n_quantizers == 0:
+        raise QuantizationError("accuracy control had to return every layer to FP32: no INT8 layer is left")
+    # Check what will run: INT8 layers plus the float layers at the engine's precision (bf16 on bf16 CPUs).
+    settings = settings.resolved()
+    compiled = core.compile_model(quantized, "CPU", {"INFERENCE_PRECISION_HINT": settings.float_hint})
+    p99 = float(np.percentile(score_delta(compiled, val_t, val_a, reference, types), 99))
+    if settings.accuracy_control and p99 > settings.max_score_delta * 1.05:
+        raise QuantizationError(f"INT8 p99 |dscore| {p99:.3f} exceeds {settings.max_score_delta} after accuracy control")
+    log.info("INT8 quantisation: %d INT8 layers, p99 |dscore| %.4f on %d validation tensors (%s)", n_quantizers, p99,
+             len(val_t), settings.tag)
+    return quantized
+
+
+def int8_model(frozen: FrozenModel, weights_path: str | os.PathLike,
+               data: Callable[[], tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, Sequence[str]]]],
+               settings: QuantizeSettings = QuantizeSettings(), use_cache: bool = True) -> Any | None:
+    """Cached INT8 model, or quantise now (`data()` -> (calibration, validation) is called only then).
+
+    Returns None, after a warning, when quantisation is unavailable or fails: run FP32 instead.
+    """
+    try:
+        settings = settings.resolved()
+        if use_cache:
+            cached = load_cached(weights_path, settings)
+            if cached is not None:
+                return cached
+        calibration, validation = data()
+        model = quantize_model(frozen, calibration, validation, settings)
+    except Exception as exc:  # noqa: BLE001 - any failure means: no INT8, loudly
+        log.warning("INT8 quantisation failed (%s: %s); falling back to FP32", type(exc).__name__, str(exc)[:300])
+        return None
+    if use_cache:
+        save_cached(model, weights_path, settings)
+    return model
+
+
+def engine_precision(requested: str, quantized_model: Any | None) -> str:
+    """What actually runs: 'int8' only with a quantised model, else the FP32 fallback."""
+    return "fp32" if requested == "int8" and quantized_model is None else requested
