@@ -417,15 +417,8 @@ class ReadSource:
 
     def check_reference(self, reference: ReferenceReader) -> None:
         """GATK refuses a BAM whose sequence dictionary disagrees with the reference's; so do we."""
-        common = set(self.lengths) & set(reference.lengths)
-        if not common:
-            raise ValueError(f"reads file {self.path} and reference {reference.path} share no contig names "
-                             f"(BAM: {_some(self.lengths)}; FASTA: {_some(reference.lengths)}); "
-                             "align the reads to this reference or rename the contigs")
-        for name in sorted(common):
-            if self.lengths[name] != reference.lengths[name]:
-                raise ValueError(f"contig {name!r} is {self.lengths[name]} bp in reads file {self.path} but "
-                                 f"{reference.lengths[name]} bp in reference {reference.path}: different assemblies")
+        check_same_assembly(f"reads file {self.path}", "BAM", self.lengths, reference,
+                            "align the reads to this reference or rename the contigs")
 
     def _keep(self, read, start1: int, contig_length: int) -> bool:  # noqa: ANN001 - pysam.AlignedSegment
         """WellformedReadFilter + ReadGroupBlackListReadFilter (+ the strict extras)."""
@@ -521,18 +514,23 @@ def make_example(record: VcfRecord, header: VcfHeader, reference: ReferenceReade
 
 def check_contigs(header: VcfHeader, vcf_path: str, reference: ReferenceReader) -> None:
     """Fail early when the VCF's declared contigs cannot be the FASTA's (names or lengths)."""
-    if not header.contigs:
-        return
-    common = set(header.contigs) & set(reference.lengths)
+    if header.contigs:
+        check_same_assembly(f"VCF {vcf_path}", "VCF", header.contigs, reference,
+                            "use the reference the calls were made on")
+
+
+def check_same_assembly(what: str, kind: str, lengths: dict[str, int | None], reference: ReferenceReader,
+                        fix: str) -> None:
+    """Shared contig check (VCF or BAM vs FASTA): some names in common, and equal lengths where both declare one."""
+    common = set(lengths) & set(reference.lengths)
     if not common:
-        raise ValueError(f"VCF {vcf_path} and reference {reference.path} share no contig names "
-                         f"(VCF: {_some(header.contigs)}; FASTA: {_some(reference.lengths)}); "
-                         "use the reference the calls were made on")
+        raise ValueError(f"{what} and reference {reference.path} share no contig names "
+                         f"({kind}: {_some(lengths)}; FASTA: {_some(reference.lengths)}); {fix}")
     for name in sorted(common):
-        declared = header.contigs[name]
+        declared = lengths[name]
         if declared is not None and declared != reference.lengths[name]:
-            raise ValueError(f"contig {name!r} is {declared} bp in VCF {vcf_path} but {reference.lengths[name]} bp in "
-                             f"reference {reference.path}: the calls were made on a different assembly")
+            raise ValueError(f"contig {name!r} is {declared} bp in {what} but {reference.lengths[name]} bp in "
+                             f"reference {reference.path}: a different assembly")
 
 
 def data_line_prefix(variant: Variant) -> str:
