@@ -3,7 +3,8 @@
 One reader thread walks the VCF in file order, builds each record's Example (reference window, INFO
 annotations, reads) exactly as CNNScoreVariants.java would send it, and encodes batches; the calling
 thread runs the engine (which releases the GIL) and writes the scored lines.  A bounded queue between
-them keeps at most ``queue_depth`` encoded batches in memory, so a whole-genome VCF is never held.
+them (:func:`vqsr_cnn.engine.overlap.overlapped`) keeps at most ``queue_depth`` encoded batches in memory,
+so a whole-genome VCF is never held.
 
 Used by ``vqsr-cnn score`` and importable (``score_vcf(ScoreOptions(...))``) for benchmarks and workflows.
 """
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from . import defines
 from .encode import encode_examples
 from .encode.batch import describe
 from .engine import Engine
+from .engine.overlap import overlapped
 from .models.bundled import default_model_paths
 from .models.gatk_format import load_model_pair
 from .progress import ProgressMeter
@@ -135,7 +135,6 @@ class _Batch:
         self.texts, self.types, self.tensors, self.annotations, self.locus = texts, types, tensors, annotations, locus
 
 
-_DONE = object()
 
 
 class _Inputs:
@@ -216,32 +215,15 @@ def _encode(chunk: list[tuple[str, Example, str]], tensor_type: str, keys: Seque
                   f"{last.contig}:{last.pos}")
 
 
-def _produce(items: Iterator[tuple[str, Example, str]], size: int, encode: Any, out: queue.Queue,
-             cancel: threading.Event) -> None:
-    def put(item: object) -> bool:
-        while not cancel.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    try:
-        chunk: list[tuple[str, Example, str]] = []
-        for item in items:
-            chunk.append(item)
-            if len(chunk) == size:
-                if not put(encode(chunk)):
-                    return
-                chunk = []
-            if cancel.is_set():
-                return
-        if chunk and not put(encode(chunk)):
-            return
-        put(_DONE)
-    except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
-        put(exc)
+def _chunked(items: Iterator[tuple[str, Example, str]], size: int) -> Iterator[list[tuple[str, Example, str]]]:
+    chunk: list[tuple[str, Example, str]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int, n: int = 600) -> Any:
@@ -305,37 +287,22 @@ def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[
          read_limit: int, summary: ScoreSummary) -> None:
     key = defines.INFO_KEY[options.tensor_type]
     progress = ProgressMeter(enabled=not options.quiet, seconds_between_updates=options.progress_seconds)
-    size = engine.buckets[-1]
-    batches: queue.Queue = queue.Queue(maxsize=max(1, options.queue_depth))
-    cancel = threading.Event()
-
     def encode(chunk: list[tuple[str, Example, str]]) -> _Batch:
         return _encode(chunk, options.tensor_type, keys, window, read_limit)
 
-    items = _examples(inputs, options, keys, window, read_limit, summary)
-    producer = threading.Thread(target=_produce, args=(items, size, encode, batches, cancel),
-                                name="vqsr_cnn-reader", daemon=True)
+    # Reading and encoding run on a worker thread, at most queue_depth batches ahead of inference.
+    chunks = _chunked(_examples(inputs, options, keys, window, read_limit, summary), engine.buckets[-1])
     with AtomicVcfWriter(options.output) as writer:
         description = defines.INFO_DESCRIPTION[options.tensor_type]
         writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))
         progress.start()
-        producer.start()
-        try:
-            while True:
-                item = batches.get()
-                if item is _DONE:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                probs = engine.predict_arrays(item.tensors, item.annotations)
-                scores = scores_for_types(probs, item.types)
-                writer.write("".join(insert_info(text, key, format_score(float(s)))
-                                     for text, s in zip(item.texts, scores)))
-                summary.scored += len(item.texts)
-                progress.update(item.locus, len(item.texts))
-        finally:
-            cancel.set()
-            producer.join()
+        for item in overlapped(chunks, encode, lambda batch: batch, depth=max(1, options.queue_depth)):
+            probs = engine.predict_arrays(item.tensors, item.annotations)
+            scores = scores_for_types(probs, item.types)
+            writer.write("".join(insert_info(text, key, format_score(float(s)))
+                                 for text, s in zip(item.texts, scores)))
+            summary.scored += len(item.texts)
+            progress.update(item.locus, len(item.texts))
         progress.stop()
         writer.commit()
 
