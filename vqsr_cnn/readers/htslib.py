@@ -28,7 +28,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import defines
 from ..records import Example, Read, Variant
 from .reservoir import JavaRandom, reservoir_sample
 
@@ -531,9 +530,3 @@ def check_same_assembly(what: str, kind: str, lengths: dict[str, int | None], re
         if declared is not None and declared != reference.lengths[name]:
             raise ValueError(f"contig {name!r} is {declared} bp in {what} but {reference.lengths[name]} bp in "
                              f"reference {reference.path}: a different assembly")
-
-
-def data_line_prefix(variant: Variant) -> str:
-    """contig, pos, REF, ALT list exactly as Java's temp file and data line start."""
-    return defines.DATA_TYPE_SEPARATOR.join((variant.contig, str(variant.pos), variant.ref,
-                                             "[" + ", ".join(variant.alts) + "]"))
