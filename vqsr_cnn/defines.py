@@ -79,7 +79,6 @@ ANNOTATION_SET_STRING = "="
 SEPARATOR_CHAR = DATA_TYPE_SEPARATOR
 VARIANT_FIFO_FIELDS = 7  # contig, pos, ref, alts, reference window, annotations, variant type
 READ_ELEMENTS = 8  # bases, quals, cigar, reverse, mate reverse, first of pair, MAPQ, unclipped start
-VARIANT_TYPES = ("SNP", "INDEL", "OTHER")
 
 # Defaults of CNNScoreVariants.
 DEFAULT_WINDOW_SIZE = 128

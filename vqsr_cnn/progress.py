@@ -44,11 +44,6 @@ class ProgressMeter:
             self._last = now
             self._print(self._row())
 
-    @property
-    def rate_per_minute(self) -> float:
-        minutes = (self.clock() - self._start) / 60.0
-        return self.count / minutes if minutes > 0 else 0.0
-
     def stop(self) -> None:
         self._print(self._row())
         minutes = (self.clock() - self._start) / 60.0

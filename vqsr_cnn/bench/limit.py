@@ -7,7 +7,6 @@ to the cores' GEMM peak as this runtime gets; dividing by a model's FLOPs per va
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -53,13 +52,3 @@ class GemmProbe:
             else:
                 self._request.infer({0: self._a})
 
-
-def gflops(probe: GemmProbe, repeats: int = 5) -> float:
-    """Best-of-`repeats` GFLOP/s of one probe (used outside the interleaved table, e.g. in tests)."""
-    probe()
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        probe()
-        best = min(best, time.perf_counter() - t)
-    return probe.flops / best / 1e9

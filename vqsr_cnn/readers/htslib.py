@@ -204,7 +204,6 @@ class VcfReader:
         if os.path.isdir(self.path):
             raise IsADirectoryError(f"VCF {self.path} is a directory, not a VCF file")
         self._lines = _open_text_lines(self.path)
-        self._pending: str | None = None
         self._line_number = 0
         self.header = self._read_header()
 

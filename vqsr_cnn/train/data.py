@@ -16,7 +16,6 @@ import numpy as np
 from .. import defines, tensor_maps
 
 LABELS = defines.SNP_INDEL_LABELS
-SPLITS = ("train", "valid")
 
 
 class TrainingDataError(ValueError):
