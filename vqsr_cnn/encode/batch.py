@@ -10,7 +10,7 @@ from .. import defines
 from ..records import Example
 from .annotations import encode_annotations
 from .reads import N_CHANNELS, encode_read_tensor
-from .reference import encode_reference
+from .reference import encode_reference, reference_codes
 
 
 def describe(example: Example) -> str:
@@ -40,7 +40,7 @@ def encode_examples(
         if tensor_type in defines.TENSOR_MAPS_1D:
             tensors[i] = encode_reference(example.reference, window, where)
         else:
-            encode_reference(example.reference, window, where)  # same validation as GATK
+            reference_codes(example.reference, window, where)  # validated as GATK does, not encoded twice
             encode_read_tensor(example.variant, example.reference, example.reads or [], window, read_limit,
                                out=tensors[i], where=where)
     return tensors, annotations

@@ -7,8 +7,8 @@ import numpy as np
 from . import symbols
 
 
-def encode_reference(window: str, size: int, where: str = "") -> np.ndarray:
-    """Encode a reference window to shape (size, 4).
+def reference_codes(window: str, size: int, where: str = "") -> np.ndarray:
+    """Validated codes of a reference window, up to its first '\x00' (GATK's rules; both tensor types use them).
 
     Java pads past contig ends with '\x00'; everything from the first one on stays zero.  Any other
     symbol than A,C,G,T or an IUPAC code is an error naming the variant.
@@ -23,6 +23,12 @@ def encode_reference(window: str, size: int, where: str = "") -> np.ndarray:
         raise ValueError(f"{where}unknown reference base(s) {symbols.describe_invalid(codes[bad])} in the reference window")
     if codes.size > size:
         raise ValueError(f"{where}reference window has {codes.size} bases, more than the window size {size}")
+    return codes
+
+
+def encode_reference(window: str, size: int, where: str = "") -> np.ndarray:
+    """Encode a reference window to shape (size, 4) (one-hot, GATK's ambiguity fractions)."""
+    codes = reference_codes(window, size, where)
     out = np.zeros((size, 4), dtype=np.float32)
     out[: codes.size] = symbols.FRACTIONS[codes]
     return out
