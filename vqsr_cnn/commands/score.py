@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--read-filter", choices=["gatk", "strict"], default="strict",
                    help="strict (default): well-formed reads that are not unmapped, secondary, duplicate or QC-fail; "
                         "gatk: exactly the reads GATK 4.2's CNNScoreVariants uses (duplicates etc. included)")
+    p.add_argument("--metrics-json", metavar="FILE",
+                   help="also write start-up / scoring seconds, counts, model files (sha256), backend and versions")
     p.add_argument("--quiet", action="store_true", help="no progress meter or info logging")
     p.set_defaults(func=run)
 
@@ -53,11 +56,19 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.threads < 0:
         raise ValueError(f"--threads must be 0 or more, got {args.threads}")
+    started = time.monotonic()
     keys = [k for item in args.info_annotation_keys or [] for k in item.split(",") if k]
-    score_vcf(ScoreOptions(
+    summary = score_vcf(ScoreOptions(
         variant=args.variant, reference=args.reference, output=args.output, reads=args.reads,
         tensor_type=args.tensor_type, architecture=args.architecture, weights=args.weights,
         intervals=args.intervals, batch_size=args.batch_size, backend=args.backend, precision=args.precision,
         threads=args.threads, filter_symbolic_and_sv=args.filter_symbolic_and_sv, annotation_keys=keys or None,
         window_size=args.window_size, read_limit=args.read_limit, read_filter=args.read_filter, quiet=args.quiet))
+    if args.metrics_json:
+        from ..pipeline import resolve_model_paths
+        from ..report.provenance import scoring_provenance, write_json_atomic
+
+        json_path, hd5_path = resolve_model_paths(args.tensor_type, args.architecture, args.weights)
+        write_json_atomic(args.metrics_json, scoring_provenance(summary, args.tensor_type, json_path, hd5_path,
+                                                                time.monotonic() - started))
     return 0
