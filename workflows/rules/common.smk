@@ -46,8 +46,9 @@ def resolve_path(value, bases, what):
     raise WorkflowError(f"{what}: {value!r} not found (looked at: {tried})")
 
 
-SAMPLE_SHEET = resolve_path(config["samples"], [Path.cwd(), *CONFIG_DIRS, WORKFLOW_DIR, REPO_ROOT],
-                            "config field samples (sample sheet)")
+SAMPLE_SHEET = resolve_path(
+    config["samples"], [Path.cwd(), *CONFIG_DIRS, WORKFLOW_DIR, REPO_ROOT], "config field samples (sample sheet)"
+)
 
 
 def read_sample_sheet(sheet):
@@ -57,8 +58,10 @@ def read_sample_sheet(sheet):
     reader = csv.DictReader(lines, delimiter="\t")
     missing = {"sample", "vcf", "reference"} - set(reader.fieldnames or ())
     if missing:
-        raise WorkflowError(f"{sheet}: missing column(s) {', '.join(sorted(missing))}; "
-                            "the header must be: sample, vcf, bam, reference (tab-separated)")
+        raise WorkflowError(
+            f"{sheet}: missing column(s) {', '.join(sorted(missing))}; "
+            "the header must be: sample, vcf, bam, reference (tab-separated)"
+        )
     bases = [Path(sheet).parent, *CONFIG_DIRS, Path.cwd(), REPO_ROOT]
     samples, seen = {}, {}
     for number, row in enumerate(reader, start=2):
@@ -70,13 +73,17 @@ def read_sample_sheet(sheet):
             raise _field_error(f"{where} (see workflows/schemas/samples.schema.yaml)", exc) from None
         name = row["sample"]
         if name in seen:
-            raise WorkflowError(f"{where}: field sample: duplicate sample name {name!r} (first on line "
-                                f"{seen[name]}); sample names must be unique")
+            raise WorkflowError(
+                f"{where}: field sample: duplicate sample name {name!r} (first on line "
+                f"{seen[name]}); sample names must be unique"
+            )
         seen[name] = number
         tensor = row.get("tensor_type") or config["tensor_type"]
         if tensor == "read_tensor" and not row.get("bam"):
-            raise WorkflowError(f"{where}: field bam: empty, but tensor_type read_tensor scores from reads; "
-                                "give the BAM/CRAM or set tensor_type reference (column or config)")
+            raise WorkflowError(
+                f"{where}: field bam: empty, but tensor_type read_tensor scores from reads; "
+                "give the BAM/CRAM or set tensor_type reference (column or config)"
+            )
         entry = {"sample": name, "tensor_type": tensor, "resources": []}
         for column in ("vcf", "bam", "reference"):
             if row.get(column):
@@ -97,8 +104,7 @@ for _entry in config["backends"]:
     BACKENDS[_entry["name"]] = {"precision": "fp32", "env": {}, **_entry}
 REF = config["reference_backend"]
 if REF not in BACKENDS:
-    raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends "
-                        f"({', '.join(BACKENDS)})")
+    raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends " f"({', '.join(BACKENDS)})")
 OTHERS = [name for name in BACKENDS if name != REF]
 OUT = config["outdir"].rstrip("/")
 INFO_KEY = {"read_tensor": "CNN_2D", "reference": "CNN_1D"}
@@ -114,8 +120,9 @@ def key_of(sample):
 
 
 SCATTER = config["scatter"]["by"]
-RES = {rule: {"threads": 1, "mem_mb": 2000, **config["resources"].get(rule, {})}
-       for rule in ("score", "diff", "gather", "summary")}
+RES = {
+    name: {"threads": 1, "mem_mb": 2000, **config["resources"].get(name, {})} for name in ("score", "diff", "gather", "summary")
+}
 DIFF = config["diff"]
 
 
@@ -149,8 +156,9 @@ def backend_env(name):
 
 def score_flags(wildcards):
     b = BACKENDS[wildcards.backend]
-    flags = ["--tensor-type", tensor_of(wildcards.sample), "--backend", b["backend"], "--precision", b["precision"],
-             "--inference-batch-size", str(config["inference_batch_size"])]
+    flags = ["--tensor-type", tensor_of(wildcards.sample), "--backend", b["backend"], "--precision", b["precision"]]
+    if config["inference_batch_size"] is not None:
+        flags += ["--inference-batch-size", str(config["inference_batch_size"])]
     for field in ("architecture", "weights"):
         if MODEL[field]:
             flags += [f"--{field}", MODEL[field]]
@@ -194,8 +202,10 @@ def shard_plan(sample):
             raise WorkflowError("config field scatter/intervals: empty, but scatter/by is 'intervals'")
         plan = {}
         for i, value in enumerate(config["scatter"]["intervals"]):
-            path = next((Path(b) / value for b in [*CONFIG_DIRS, Path.cwd(), WORKFLOW_DIR, REPO_ROOT]
-                         if (Path(b) / value).is_file()), None)
+            path = next(
+                (Path(b) / value for b in [*CONFIG_DIRS, Path.cwd(), WORKFLOW_DIR, REPO_ROOT] if (Path(b) / value).is_file()),
+                None,
+            )
             interval = str(path.resolve()) if path is not None else value
             label = Path(value).name if path is not None else value
             plan[f"{i:03d}-{re.sub(r'[^A-Za-z0-9_.-]', '_', label)[:40]}"] = (interval, None)
@@ -240,13 +250,17 @@ def _alternatives(names):
 wildcard_constraints:
     sample=_alternatives(SAMPLES),
     backend=_alternatives(BACKENDS),
-    shard=r"[0-9]{3,}-[A-Za-z0-9_.-]+",
+    shard=r"[0-9][0-9][0-9]+-[A-Za-z0-9_.-]+",
 
 
 def diff_options(wildcards):
     """vqsr-cnn diff flags: the config's diff section and the sample's resource VCFs."""
-    opts = ["--snp-tranches", ",".join(str(t) for t in DIFF["snp_tranches"]),
-            "--indel-tranches", ",".join(str(t) for t in DIFF["indel_tranches"])]
+    opts = [
+        "--snp-tranches",
+        ",".join(str(t) for t in DIFF["snp_tranches"]),
+        "--indel-tranches",
+        ",".join(str(t) for t in DIFF["indel_tranches"]),
+    ]
     for resource in SAMPLES[wildcards.sample]["resources"]:
         opts += ["--resource", resource]
     for value in DIFF["thresholds"]:
@@ -263,9 +277,19 @@ def summary_layout():
     for sample in SAMPLES:
         for name, b in BACKENDS.items():
             out_dir = None if name == REF else diff_dir(sample, name)
-            rows.append({"sample": sample, "backend": name, "engine": b["backend"], "precision": b["precision"],
-                         "key": key_of(sample), "reference": name == REF, "scored_vcf": scored_vcf(sample, name),
-                         "benchmarks": benchmark_files(sample, name), "metrics": metrics_files(sample, name),
-                         "diff_json": f"{out_dir}/report.json" if out_dir else None,
-                         "diff_html": f"{out_dir}/report.html" if out_dir else None})
+            rows.append(
+                {
+                    "sample": sample,
+                    "backend": name,
+                    "engine": b["backend"],
+                    "precision": b["precision"],
+                    "key": key_of(sample),
+                    "reference": name == REF,
+                    "scored_vcf": scored_vcf(sample, name),
+                    "benchmarks": benchmark_files(sample, name),
+                    "metrics": metrics_files(sample, name),
+                    "diff_json": f"{out_dir}/report.json" if out_dir else None,
+                    "diff_html": f"{out_dir}/report.html" if out_dir else None,
+                }
+            )
     return rows

@@ -20,6 +20,11 @@ rule diff:
         ),
     log:
         "logs/diff/{sample}.{backend}.log",
+    conda:
+        "../envs/vqsr_cnn.yaml"
+    threads: RES["diff"]["threads"]
+    resources:
+        mem_mb=RES["diff"]["mem_mb"],
     params:
         cli=CLI,
         outdir=lambda w: diff_dir(w.sample, w.backend),
@@ -27,11 +32,6 @@ rule diff:
         key=lambda w: key_of(w.sample),
         options=diff_options,
         tolerate=0 if DIFF["fail_on_limits"] else 1,
-    threads: RES["diff"]["threads"]
-    resources:
-        mem_mb=RES["diff"]["mem_mb"],
-    conda:
-        "../envs/vqsr_cnn.yaml"
     shell:
         # exit 1 = a --max-* limit was exceeded: fatal only with diff/fail_on_limits (the summary flags it)
         "rc=0; {params.cli} diff {input.a:q} {input.b:q} --key {params.key} -o {params.outdir:q} "

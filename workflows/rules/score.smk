@@ -14,17 +14,17 @@ if SCATTER == "none":
             "logs/score/{sample}.{backend}.log",
         benchmark:
             "benchmarks/score/{sample}.{backend}.tsv"
+        conda:
+            "../envs/vqsr_cnn.yaml"
+        threads: RES["score"]["threads"]
+        resources:
+            mem_mb=RES["score"]["mem_mb"],
+            score_slots=1,
         params:
             env=lambda w: backend_env(w.backend),
             cli=CLI,
             reads=reads_flag,
             flags=score_flags,
-        threads: RES["score"]["threads"]
-        resources:
-            mem_mb=RES["score"]["mem_mb"],
-            score_slots=1,
-        conda:
-            "../envs/vqsr_cnn.yaml"
         shell:
             "{params.env} {params.cli} score -V {input.vcf:q} -R {input.reference:q} {params.reads} "
             "-O {output.vcf:q} --metrics-json {output.metrics:q} {params.flags} --threads {threads} > {log:q} 2>&1"
@@ -41,18 +41,18 @@ else:
             "logs/score/{sample}.{backend}.{shard}.log",
         benchmark:
             "benchmarks/score/{sample}.{backend}.{shard}.tsv"
+        conda:
+            "../envs/vqsr_cnn.yaml"
+        threads: RES["score"]["threads"]
+        resources:
+            mem_mb=RES["score"]["mem_mb"],
+            score_slots=1,
         params:
             env=lambda w: backend_env(w.backend),
             cli=CLI,
             reads=reads_flag,
             flags=score_flags,
             intervals=lambda w: shlex.quote(SHARDS[w.sample][w.shard][0]),
-        threads: RES["score"]["threads"]
-        resources:
-            mem_mb=RES["score"]["mem_mb"],
-            score_slots=1,
-        conda:
-            "../envs/vqsr_cnn.yaml"
         shell:
             "{params.env} {params.cli} score -V {input.vcf:q} -R {input.reference:q} {params.reads} "
             "-O {output.vcf:q} --metrics-json {output.metrics:q} -L {params.intervals} {params.flags} "
@@ -63,20 +63,18 @@ else:
 
     rule gather:
         input:
-            shards=lambda w: [
-                f"{OUT}/{w.sample}/{w.backend}/shards/{s}.vcf.gz" for s in SHARDS[w.sample]
-            ],
+            shards=lambda w: [f"{OUT}/{w.sample}/{w.backend}/shards/{s}.vcf.gz" for s in SHARDS[w.sample]],
         output:
             vcf=f"{OUT}/{{sample}}/{{backend}}/{{sample}}.{{backend}}.vcf.gz",
             tbi=f"{OUT}/{{sample}}/{{backend}}/{{sample}}.{{backend}}.vcf.gz.tbi",
         log:
             "logs/gather/{sample}.{backend}.log",
-        params:
-            regions=lambda w: shard_regions(w.sample),
+        conda:
+            "../envs/vqsr_cnn.yaml"
         threads: RES["gather"]["threads"]
         resources:
             mem_mb=RES["gather"]["mem_mb"],
-        conda:
-            "../envs/vqsr_cnn.yaml"
+        params:
+            regions=lambda w: shard_regions(w.sample),
         script:
             "../scripts/gather_vcfs.py"

@@ -25,14 +25,14 @@ rule summary:
         ),
     log:
         "logs/summary/summary.log",
+    conda:
+        "../envs/vqsr_cnn.yaml"
+    threads: RES["summary"]["threads"]
+    resources:
+        mem_mb=RES["summary"]["mem_mb"],
     params:
         layout=summary_layout(),
         reference=REF,
         scatter=SCATTER,
-    threads: RES["summary"]["threads"]
-    resources:
-        mem_mb=RES["summary"]["mem_mb"],
-    conda:
-        "../envs/vqsr_cnn.yaml"
     script:
         "../scripts/summarize.py"

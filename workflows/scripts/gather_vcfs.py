@@ -32,19 +32,19 @@ def _header_and_rank(first_shard: str) -> Tuple[str, Dict[str, int]]:
         return str(first.header), {name: i for i, name in enumerate(first.header.contigs)}
 
 
-def concat(shards: List[str], regions: Sequence[Sequence], out) -> int:
-    """Records of shard i with POS in regions[i] = (contig, start, end), shard after shard."""
+def concat(shards: List[str], regions: Sequence[Sequence], rank: Dict[str, int], out) -> int:
+    """Records of shard i with POS in regions[i] = (contig, start, end), shard after shard; `rank` is the header's
+    contig order, which the output must follow."""
     written, last = 0, None
-    rank: Dict[str, int] = {}
     for path, (contig, start, end) in zip(shards, regions):
         with pysam.VariantFile(path) as vf:
             for rec in vf:
                 if rec.contig != contig or not start <= rec.pos <= end:
                     continue  # overlaps this region but starts in another: that shard writes it
-                here = (rank.setdefault(rec.contig, len(rank)), rec.pos)
-                if last is not None and here < last:
-                    raise ValueError(f"{path}: {rec.contig}:{rec.pos} comes after an earlier shard's "
-                                     f"{list(rank)[last[0]]}:{last[1]}; the scatter plan is not in file order")
+                here = (rank.setdefault(rec.contig, len(rank)), rec.pos, f"{rec.contig}:{rec.pos}")
+                if last is not None and here[:2] < last[:2]:
+                    raise ValueError(f"{path}: {rec.contig}:{rec.pos} comes after an earlier shard's record at "
+                                     f"{last[2]}; the scatter plan is not in file order")
                 last = here
                 out.write(str(rec).encode())
                 written += 1
@@ -76,7 +76,7 @@ def gather(shards: List[str], out_vcf: str, regions: Optional[Sequence[Sequence]
     header, rank = _header_and_rank(shards[0])
     with pysam.BGZFile(out_vcf, "wb") as out:
         out.write(header.encode())
-        written = concat(shards, regions, out) if regions is not None else merge(shards, rank, out)
+        written = concat(shards, regions, rank, out) if regions is not None else merge(shards, rank, out)
     pysam.tabix_index(out_vcf, preset="vcf", force=True)
     return written
 
