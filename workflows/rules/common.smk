@@ -2,6 +2,7 @@
 # workflow is parsed, so a bad sample sheet or config stops Snakemake before any job starts.
 
 import csv
+import os
 import re
 import shlex
 import sys
@@ -28,6 +29,9 @@ except WorkflowError as _exc:
 
 WORKFLOW_DIR = Path(workflow.basedir).resolve()  # through the vqsr_cnn/workflow symlink of a checkout
 REPO_ROOT = WORKFLOW_DIR.parent
+# envs/vqsr_cnn.yaml installs vqsr-cnn from ${VQSR_CNN_CHECKOUT}: this checkout, unless the user points it elsewhere
+if (REPO_ROOT / "pyproject.toml").is_file():
+    os.environ.setdefault("VQSR_CNN_CHECKOUT", str(REPO_ROOT))
 # --configfile files first (the user's), then the default config.yaml
 CONFIG_DIRS = list(dict.fromkeys(Path(f).resolve().parent for f in workflow.configfiles))
 
