@@ -35,12 +35,11 @@ def read_benchmark(path: str) -> dict:
     return {"seconds": num("s"), "cpu_seconds": num("cpu_time"), "max_rss_mb": num("max_rss")}
 
 
-def read_metrics(path: str) -> dict:
-    """A `vqsr-cnn score --metrics-json` file: the scoring seconds and counts (start-up is wall - scoring)."""
+def scoring_seconds(path: str) -> float:
+    """The streaming seconds of one `vqsr-cnn score --metrics-json` file (start-up is wall - scoring)."""
     from .provenance import read_provenance
 
-    m = read_provenance(path) or {}
-    return {"scoring_seconds": float(m.get("scoring_seconds", float("nan"))), "scored": int(m.get("scored", 0))}
+    return float((read_provenance(path) or {}).get("scoring_seconds", float("nan")))
 
 
 def _rate(variants: int, seconds: float) -> Optional[float]:
@@ -53,10 +52,10 @@ def throughput_rows(layout: Iterable[dict]) -> list[dict]:
     rows, totals = [], {}
     for job in layout:
         marks = [read_benchmark(p) for p in job["benchmarks"]]
-        metrics = [read_metrics(p) for p in job.get("metrics", [])]
+        metrics = [scoring_seconds(p) for p in job.get("metrics", [])]
         variants = count_records(job["scored_vcf"])
         seconds = sum(m["seconds"] for m in marks)
-        scoring = sum(m["scoring_seconds"] for m in metrics) if metrics else float("nan")
+        scoring = sum(metrics) if metrics else float("nan")
         cpu = sum(m["cpu_seconds"] for m in marks)
         rss = max((m["max_rss_mb"] for m in marks), default=float("nan"))
         row = {"sample": job["sample"], "backend": job["backend"], "engine": job["engine"],

@@ -108,7 +108,7 @@ for _entry in config["backends"]:
     BACKENDS[_entry["name"]] = {"precision": "fp32", "env": {}, **_entry}
 REF = config["reference_backend"]
 if REF not in BACKENDS:
-    raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends " f"({', '.join(BACKENDS)})")
+    raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends ({', '.join(BACKENDS)})")
 OTHERS = [name for name in BACKENDS if name != REF]
 OUT = config["outdir"].rstrip("/")
 INFO_KEY = {"read_tensor": "CNN_2D", "reference": "CNN_1D"}
