@@ -121,7 +121,7 @@ def test_int8_cache_key_follows_the_weights(tmp_path, monkeypatch) -> None:
 def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(caplog) -> None:
     from argparse import Namespace
 
-    from vqsr_cnn.engine import Engine
+    from vqsr_cnn.engine import Engine, EngineConfig
 
     k = _keras()
     k.utils.set_random_seed(5)
@@ -132,10 +132,10 @@ def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(capl
     rng = np.random.default_rng(0)
     tensors, annotations = rng.random((5, 16, 4), dtype=np.float32), rng.random((5, 7), dtype=np.float32)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        engine = Engine(model, Namespace(), backend="openvino", precision="int8", batch_size=8)
+        engine = Engine(model, Namespace(), EngineConfig(backend="openvino", precision="int8"))
     assert engine.backend.precision == "fp32"
     assert "running fp32" in caplog.text
-    fp32 = Engine(model, Namespace(), backend="openvino", precision="fp32", batch_size=8)
+    fp32 = Engine(model, Namespace(), EngineConfig(backend="openvino", precision="fp32"))
     np.testing.assert_allclose(engine.predict_arrays(tensors, annotations), fp32.predict_arrays(tensors, annotations),
                                rtol=1e-6, atol=1e-7)
 

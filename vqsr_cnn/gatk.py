@@ -14,9 +14,9 @@ from typing import TextIO
 
 import numpy as np
 
-from . import defines
+from . import defines, logs
 from .encode import encode_examples, resolve_annotation_names
-from .engine import Engine
+from .engine import Engine, EngineConfig
 from .engine.overlap import overlapped
 from .models.gatk_format import load_model_pair
 from .readers.fifo import parse_data_line
@@ -27,14 +27,6 @@ from .writers.tensors import write_tensor
 log = logging.getLogger("vqsr_cnn")
 
 
-def _setup_logging() -> None:
-    if not logging.getLogger().handlers and not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-
-
 def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_json: str | None,
                                      weights_hd5: str | None = None, tensor_type: str | None = None,
                                      hd5: str | None = None) -> tuple[Namespace, Engine]:
@@ -42,15 +34,13 @@ def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_j
 
     `model` is an :class:`Engine`: it has a Keras-style ``predict`` for callers that use it directly.
     """
-    _setup_logging()
+    logs.configure()
     if tensor_type is not None and tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
         raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
     args, keras_model = load_model_pair(semantics_json, weights_hd5 or hd5, tensor_type)
-    batch = int(os.environ.get("VQSR_CNN_BATCH_SIZE", "0")) or (
-        defines.MIN_INFERENCE_BATCH_2D if args.tensor_name in defines.TENSOR_MAPS_2D else defines.MIN_INFERENCE_BATCH_1D)
-    engine = Engine(keras_model, args, batch_size=batch, intra_threads=int(intra_ops or 0),
-                    inter_threads=int(inter_ops or 0))
-    return args, engine
+    # The bridge is an edge: the engine's settings come from the environment (GATK passes no flags for them).
+    config = EngineConfig.from_env(os.environ, intra_threads=int(intra_ops or 0), inter_threads=int(inter_ops or 0))
+    return args, Engine(keras_model, args, config)
 
 
 def _read_lines(batch_size: int) -> list[str]:
@@ -66,13 +56,18 @@ def _read_lines(batch_size: int) -> list[str]:
 
 
 def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_set: str, window_size: int,
-                read_limit: int, tensor_dir: str = "") -> tuple[list[str], np.ndarray]:
-    """Parse, encode and score data lines; returns (echo prefixes, scores).  Used by the bridge and bench."""
+                read_limit: int, tensor_dir: str = "", gather: int = defines.MIN_INFERENCE_BATCH_2D
+                ) -> tuple[list[str], np.ndarray]:
+    """Parse, encode and score data lines, `gather` at a time; returns (echo prefixes, scores).
+
+    `gather` (GATK's inference batch size) only sets how many lines are encoded before they go to the engine,
+    which scores them at its fixed micro-batch: the scores do not depend on it.  Used by the bridge and bench.
+    """
     if tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
         raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
     names = resolve_annotation_names(annotation_set)
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
-    step = model.buckets[-1]
+    step = max(1, int(gather))
 
     def encode(start: int) -> tuple[list, np.ndarray, np.ndarray]:
         parsed = [parse_data_line(line, tensor_type, start + i + 1) for i, line in enumerate(lines[start : start + step])]
@@ -103,7 +98,6 @@ def score_and_write_batch(model: Engine, file_out: TextIO, batch_size: int, pyth
                           tensor_dir: str = "") -> None:
     """Read `batch_size` data lines from GATK's FIFO and write one score line per variant, in order."""
     lines = _read_lines(int(batch_size))  # read the whole batch first, so Java never blocks on a full FIFO
-    model.set_batch_size(int(python_batch_size))
     echoes, scores = score_lines(model, lines, tensor_type, annotation_set, int(window_size), int(read_limit),
-                                 tensor_dir)
+                                 tensor_dir, gather=int(python_batch_size))
     write_batch(file_out, echoes, scores)

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ import numpy as np
 from . import defines
 from .encode import encode_examples
 from .encode.batch import describe
-from .engine import Engine
+from .engine import Engine, EngineConfig
 from .engine.overlap import overlapped
 from .models.bundled import default_model_paths
 from .models.gatk_format import load_model_pair
@@ -44,7 +44,8 @@ from .writers.vcf import AtomicVcfWriter, add_info_header, insert_info
 log = logging.getLogger("vqsr_cnn")
 
 TENSOR_TYPES = tuple(defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D)
-# Engine batch when none is given: GATK's 1D minimum; a small 2D batch keeps the 2D model's memory low.
+# Records gathered per engine call when none is given (GATK's defaults); the engine's compute shape is its own
+# fixed micro-batch, so this changes memory and latency, never a score.
 DEFAULT_BATCH = {"reference": defines.MIN_INFERENCE_BATCH_1D, "read_tensor": defines.MIN_INFERENCE_BATCH_2D}
 NO_READS_WARNINGS = 10  # GATK warns for every such site; we show the first few and count the rest
 
@@ -59,10 +60,8 @@ class ScoreOptions:
     architecture: str | None = None
     weights: str | None = None
     intervals: Sequence[str] = ()
-    batch_size: int | None = None
-    backend: str | None = None
-    precision: str | None = None
-    threads: int = 0
+    batch_size: int | None = None  # records gathered per engine call (default DEFAULT_BATCH)
+    engine: EngineConfig = field(default_factory=EngineConfig)
     filter_symbolic_and_sv: bool = False
     annotation_keys: Sequence[str] | None = None  # default: the model's (GATK's seven)
     window_size: int | None = None  # default: the model's (128)
@@ -113,18 +112,14 @@ def load_engine(options: ScoreOptions, calibration: Any = None) -> tuple[Any, En
     if args.tensor_name != options.tensor_type:
         raise ValueError(f"--tensor-type {options.tensor_type} but model {hd5_path} is a {args.tensor_name} model; "
                          f"pass --tensor-type {args.tensor_name} or a {options.tensor_type} model")
-    batch = options.batch_size or DEFAULT_BATCH[options.tensor_type]
-    quantized = None
-    precision = options.precision
-    if (precision or os.environ.get("VQSR_CNN_PRECISION", "")).lower() == "int8" and calibration is not None:
+    config, quantized = options.engine, None
+    if config.precision == "int8" and calibration is not None:
         from .engine.freeze import freeze
         from .engine.quantize import engine_precision, int8_model
 
-        quantized = int8_model(freeze(keras_model), hd5_path, calibration)
-        precision = engine_precision("int8", quantized)
-    engine = Engine(keras_model, args, backend=options.backend, precision=precision, batch_size=batch,
-                    intra_threads=options.threads, quantized_model=quantized)
-    return args, engine
+        quantized = int8_model(freeze(keras_model), hd5_path, calibration, float_hint=config.int8_float)
+        config = replace(config, precision=engine_precision("int8", quantized))
+    return args, Engine(keras_model, args, config, quantized_model=quantized)
 
 
 class _Batch:
@@ -291,7 +286,8 @@ def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[
         return _encode(chunk, options.tensor_type, keys, window, read_limit)
 
     # Reading and encoding run on a worker thread, at most queue_depth batches ahead of inference.
-    chunks = _chunked(_examples(inputs, options, keys, window, read_limit, summary), engine.buckets[-1])
+    gather = options.batch_size or DEFAULT_BATCH[options.tensor_type]
+    chunks = _chunked(_examples(inputs, options, keys, window, read_limit, summary), gather)
     with AtomicVcfWriter(options.output) as writer:
         description = defines.INFO_DESCRIPTION[options.tensor_type]
         writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))

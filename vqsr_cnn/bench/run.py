@@ -138,14 +138,14 @@ class TypeBench:
         self.checks: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ engines
-    def engine(self, backend: str, precision: str, quantized: Any = None) -> Any:
-        from ..engine import Engine
+    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0) -> Any:
+        from ..engine import Engine, EngineConfig
 
-        key = f"{backend}-{precision}"
+        key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "")
         if key not in self.engines:
-            self.engines[key] = Engine(self.keras, self.args, backend=backend, precision=precision, batch_size=self.batch,
-                                       intra_threads=self.options.threads, inter_threads=self.options.threads,
-                                       quantized_model=quantized)
+            config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch,
+                                  intra_threads=self.options.threads, inter_threads=self.options.threads)
+            self.engines[key] = Engine(self.keras, self.args, config, quantized_model=quantized)
         return self.engines[key]
 
     def int8(self) -> Any:
@@ -216,7 +216,8 @@ class TypeBench:
         if _wanted("bridge", o):
             def bridge() -> None:
                 for a, b in chunks:
-                    score_lines(default, self.lines[a:b], self.tt, annotation_set, self.window, self.read_limit)
+                    score_lines(default, self.lines[a:b], self.tt, annotation_set, self.window, self.read_limit,
+                                gather=self.batch)
 
             rows.append(Row("end to end: bridge (data lines, gatk.score_lines, encode overlapped)", "end-to-end", bridge, n))
             for precision in ("bf16", "int8"):
@@ -226,7 +227,8 @@ class TypeBench:
 
                 def run(engine: Any = engine) -> None:
                     for a, b in chunks:
-                        score_lines(engine, self.lines[a:b], self.tt, annotation_set, self.window, self.read_limit)
+                        score_lines(engine, self.lines[a:b], self.tt, annotation_set, self.window, self.read_limit,
+                                    gather=self.batch)
 
                 rows.append(Row(f"end to end: bridge, {precision.upper()} (opt-in)", "end-to-end",
                                 run, n, precision=precision))
@@ -252,11 +254,19 @@ class TypeBench:
                    note=f"{engine.backend.name} {engine.backend.precision}")
 
     def _tuning_rows(self) -> list[Row]:
+        from ..engine.config import DEFAULT_MICRO_BATCH
         from ..engine.quantize import dynamic_ov_model
         from .tuning import OVRunner
 
-        model = dynamic_ov_model(self.engine("openvino", "fp32").frozen)
         rows = []
+        # The fixed compute shape: the default micro-batch against others, and against the gather size itself
+        # (the largest shape of the former bucketed engine), on the same rows, interleaved.
+        default = DEFAULT_MICRO_BATCH[self.tt]
+        for micro in sorted({max(1, default // 2), default, default * 2, default * 4, self.batch}):
+            rows.append(self._engine_row(f"tuning: openvino FP32 micro-batch {micro}{' (default)' if micro == default else ''}",
+                                         self.engine("openvino", "fp32", micro_batch=micro), "fp32"))
+            self.engines.pop(f"openvino-fp32-m{micro}", None)  # the row holds it; keep few compiled models alive
+        model = dynamic_ov_model(self.engine("openvino", "fp32").frozen)
         for hint in ("LATENCY", "THROUGHPUT"):
             for pinning in (False, True):
                 runner = OVRunner(model, self.batch, hint, "fp32", self.options.threads, pinning=pinning)
@@ -278,7 +288,7 @@ class TypeBench:
         repeated_vcf(self.sources["vcf"], vcf, self.n, usable)
         options = ScoreOptions(variant=str(vcf), reference=self.sources["fasta"], output=str(work / "out.vcf.gz"),
                                reads=self.sources["bam"], tensor_type=self.tt, batch_size=self.batch,
-                               threads=self.options.threads, quiet=True, progress_seconds=1e9)
+                               engine=engine.config, quiet=True, progress_seconds=1e9)
 
         def score() -> None:
             summary = score_vcf(options, engine=engine, model_args=self.args)
@@ -302,7 +312,7 @@ class TypeBench:
         base = score_lines_baseline(self.keras, self.lines[:k], self.tt, self.names, self.window, self.read_limit,
                                     self.batch)
         _, bridge = score_lines(self.engine("openvino", "fp32"), self.lines[:k], self.tt, ",".join(self.names),
-                                self.window, self.read_limit)
+                                self.window, self.read_limit, gather=self.batch)
         self.checks["baseline_vs_bridge_max_abs_dscore"] = float(np.abs(base - bridge).max())
         # The 2D VCF's INFO values are cohort-level (DP summed over 3,202 samples), so a trained model may saturate
         # on it: say how many distinct scores the comparison saw, so a vacuous 0.0 is visible as such.
