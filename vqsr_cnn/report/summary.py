@@ -43,7 +43,8 @@ def scoring_seconds(path: str) -> float:
 
 
 def _rate(variants: int, seconds: float) -> Optional[float]:
-    return round(variants / seconds * 60, 2) if seconds > 0 else None
+    """Variants per minute to 6 significant digits (a fixed 2 decimals would lose precision on slow, tiny runs)."""
+    return float(f"{variants / seconds * 60:.6g}") if seconds > 0 else None
 
 
 def throughput_rows(layout: Iterable[dict]) -> list[dict]:
