@@ -2,10 +2,8 @@
 # vqsr-cnn: CPU scoring image (Python 3.11, TensorFlow + OpenVINO, bundled models, Snakemake workflow).
 #   docker build -t vqsr-cnn .
 #   docker run --rm -v "$PWD:/data" vqsr-cnn score -V calls.vcf.gz -R ref.fasta -O scored.vcf.gz --tensor-type reference
-# Dependencies come as binary wheels (a few pure-Python ones as sdists), so neither stage needs a compiler.  The RUN lines of the
-# `build` stage are executed verbatim by scripts/check_dockerfile.sh (CI), with $VENV and the working
-# directory pointed at a temporary folder: write paths through $VENV and relative to WORKDIR, never as
-# literal /opt or /src paths.
+# Dependencies come as binary wheels (a few pure-Python ones as sdists), so neither stage needs a compiler.
+# CI builds this file unchanged with podman and smoke-tests the image as uid 10001: scripts/build_image.sh.
 
 ARG PYTHON_VERSION=3.11
 
