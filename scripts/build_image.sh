@@ -31,7 +31,9 @@ SCRATCH="$(mktemp -d "${TMPDIR:-/var/tmp}/build_image.XXXXXX")"
 CONTAINER=""
 # debootstrap mounts /proc (and, in a container, binds /dev entries) inside its target: unmount whatever is
 # still mounted there before deleting anything, and never let rm or tar cross into a mount.
-unmount_under() { { grep -o " $1/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done; }
+unmount_under() {
+    { grep -o " $1/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+}
 cleanup() {
     if [[ -n "$CONTAINER" ]]; then "${BUILDAH[@]}" rm "$CONTAINER" >/dev/null || true; fi
     unmount_under "$SCRATCH"
@@ -73,7 +75,8 @@ fi
 PY_VERSION="$(sed -n 's/^ARG PYTHON_VERSION=//p' "$REPO/Dockerfile")"
 BASE="$(sed -n 's/^FROM \([^ ]*\) AS build$/\1/p' "$REPO/Dockerfile")"
 BASE="${BASE//"\${PYTHON_VERSION}"/$PY_VERSION}"
-[[ "$BASE" =~ ^python:([0-9.]+)-slim-([a-z]+)$ ]] || die "expected 'FROM python:<version>-slim-<debian suite> AS build', found '$BASE'"
+[[ "$BASE" =~ ^python:([0-9.]+)-slim-([a-z]+)$ ]] \
+    || die "expected 'FROM python:<version>-slim-<debian suite> AS build', found '$BASE'"
 SUITE="${BASH_REMATCH[2]}"
 
 # pip settings for the base image: this host's CA bundle (pip reaches PyPI through whatever CA signs it) and
@@ -113,7 +116,7 @@ make_base() {
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' \
         --change 'CMD ["python3"]' \
-        --change "LABEL org.opencontainers.image.description=\"local stand-in for $BASE: Debian $SUITE minbase + python3 (scripts/build_image.sh)\"" \
+        --change "LABEL org.opencontainers.image.description=\"stand-in for $BASE: Debian $SUITE minbase + python3\"" \
         --message "debootstrap $SUITE minbase + python3" \
         "$SCRATCH/rootfs.tar" "$BASE" >/dev/null
     rm -f "$SCRATCH/rootfs.tar"
@@ -165,7 +168,8 @@ score() {
     # records, records with a numeric KEY=value, and the first of them
     read -r n scored first < <(gzip -dc "$OUT/$name.vcf.gz" | awk -F'\t' -v key="$key" '
         !/^#/ { n++; k = split($8, info, ";")
-                for (i = 1; i <= k; i++) if (info[i] ~ ("^" key "=-?[0-9]")) { s++; if (!ex) ex = $1 ":" $2 " " info[i]; break } }
+                for (i = 1; i <= k; i++)
+                    if (info[i] ~ ("^" key "=-?[0-9]")) { s++; if (!ex) ex = $1 ":" $2 " " info[i]; break } }
         END { print n + 0, s + 0, (ex ? ex : "-") }')
     [[ "$n" == "$WANT" && "$scored" == "$WANT" ]] \
         || die "$name: $scored of $n records carry $key, $WANT records in $DATA/test_haplotcaller.noCNN.vcf"
