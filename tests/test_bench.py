@@ -155,14 +155,12 @@ def test_overlapped_keeps_order_bounds_the_queue_and_reraises() -> None:
             produced.append(i)
         return i * i
 
-    seen_ahead = []
-
-    def consume(x: int) -> int:
+    seen_ahead, consumed = [], []
+    for x in overlapped(range(20), produce, depth=2):
         with lock:
             seen_ahead.append(len(produced))
-        return x + 1
-
-    assert list(overlapped(range(20), produce, consume, depth=2)) == [i * i + 1 for i in range(20)]
+        consumed.append(x + 1)
+    assert consumed == [i * i + 1 for i in range(20)]
     # when item k is consumed, at most k + 1 (in hand) + 2 (queued) + 1 (being put) have been produced
     assert all(ahead <= k + 4 for k, ahead in enumerate(seen_ahead))
 
@@ -172,4 +170,4 @@ def test_overlapped_keeps_order_bounds_the_queue_and_reraises() -> None:
         return i
 
     with pytest.raises(ValueError, match="data line 4"):
-        list(overlapped(range(10), bad, lambda x: x))
+        list(overlapped(range(10), bad))

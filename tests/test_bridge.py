@@ -1,4 +1,4 @@
-"""The GATK bridge driven exactly as CNNScoreVariants.java drives it (DESIGN.md §2), for 1D and 2D, on both
+"""The GATK bridge driven exactly as CNNScoreVariants.java drives it (docs/design.md §2), for 1D and 2D, on both
 backends, with a final partial batch, and a failing batch that must come back as a nack, not a hang."""
 
 from __future__ import annotations

@@ -17,10 +17,9 @@ import numpy as np
 from . import defines, logs
 from .encode import encode_examples, resolve_annotation_names
 from .engine import Engine, EngineConfig
-from .engine.overlap import overlapped
 from .models.gatk_format import load_model_pair
 from .readers.fifo import parse_data_line
-from .scores import scores_for_types
+from .scoring import EncodedBatch, score_batches
 from .writers.tempfile import write_batch
 from .writers.tensors import write_tensor
 
@@ -69,7 +68,7 @@ def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_se
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
     step = max(1, int(gather))
 
-    def encode(start: int) -> tuple[list, np.ndarray, np.ndarray]:
+    def encode(start: int) -> EncodedBatch[list[str]]:
         parsed = [parse_data_line(line, tensor_type, start + i + 1) for i, line in enumerate(lines[start : start + step])]
         examples = [p.example for p in parsed]
         tensors, annotations = encode_examples(examples, tensor_type, names, window_size, read_limit)
@@ -77,19 +76,13 @@ def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_se
             for example, t, a in zip(examples, tensors, annotations):
                 v = example.variant
                 write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
-        return parsed, tensors, annotations
+        return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [p.echo for p in parsed])
 
-    def infer(item: tuple[list, np.ndarray, np.ndarray]) -> tuple[list[str], np.ndarray]:
-        parsed, tensors, annotations = item
-        probs = model.predict_arrays(tensors, annotations)
-        return [p.echo for p in parsed], scores_for_types(probs, [p.example.variant.variant_type for p in parsed])
-
-    # A worker thread parses and encodes chunk k+1 while the backend (which releases the GIL) scores chunk k.
     echoes: list[str] = []
     scores: list[np.ndarray] = []
-    for chunk_echoes, chunk_scores in overlapped(range(0, len(lines), step), encode, infer):
-        echoes.extend(chunk_echoes)
-        scores.append(chunk_scores)
+    for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode):
+        echoes.extend(batch.records)
+        scores.append(batch_scores)
     return echoes, (np.concatenate(scores) if scores else np.zeros(0))
 
 

@@ -3,7 +3,7 @@
 One reader thread walks the VCF in file order, builds each record's Example (reference window, INFO
 annotations, reads) exactly as CNNScoreVariants.java would send it, and encodes batches; the calling
 thread runs the engine (which releases the GIL) and writes the scored lines.  A bounded queue between
-them (:func:`vqsr_cnn.engine.overlap.overlapped`) keeps at most ``queue_depth`` encoded batches in memory,
+them (:func:`vqsr_cnn.scoring.score_batches`) keeps at most ``queue_depth`` encoded batches in memory,
 so a whole-genome VCF is never held.
 
 Used by ``vqsr-cnn score`` and importable (``score_vcf(ScoreOptions(...))``) for benchmarks and workflows.
@@ -24,7 +24,6 @@ from . import defines
 from .encode import encode_examples
 from .encode.batch import describe
 from .engine import Engine, EngineConfig
-from .engine.overlap import overlapped
 from .models.bundled import default_model_paths
 from .models.gatk_format import load_model_pair
 from .progress import ProgressMeter
@@ -38,7 +37,8 @@ from .readers.htslib import (
 )
 from .readers.intervals import Intervals, parse_intervals
 from .records import Example
-from .scores import format_score, scores_for_types
+from .scores import format_score
+from .scoring import EncodedBatch, score_batches
 from .writers.vcf import AtomicVcfWriter, add_info_header, insert_info
 
 log = logging.getLogger("vqsr_cnn")
@@ -122,15 +122,6 @@ def load_engine(options: ScoreOptions, calibration: Any = None) -> tuple[Any, En
     return args, Engine(keras_model, args, config, quantized_model=quantized)
 
 
-class _Batch:
-    __slots__ = ("texts", "types", "tensors", "annotations", "locus")
-
-    def __init__(self, texts: list[str], types: list[str], tensors: np.ndarray, annotations: np.ndarray,
-                 locus: str) -> None:
-        self.texts, self.types, self.tensors, self.annotations, self.locus = texts, types, tensors, annotations, locus
-
-
-
 
 class _Inputs:
     """Opened and cross-checked inputs (fail before the model is loaded: that takes seconds)."""
@@ -192,7 +183,7 @@ def _examples(inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], windo
 
 
 def _encode(chunk: list[tuple[str, Example, str]], tensor_type: str, keys: Sequence[str], window: int,
-            read_limit: int) -> _Batch:
+            read_limit: int) -> EncodedBatch[list[str]]:
     examples = [e for _, e, _ in chunk]
     try:
         tensors, annotations = encode_examples(examples, tensor_type, keys, window, read_limit)
@@ -206,8 +197,8 @@ def _encode(chunk: list[tuple[str, Example, str]], tensor_type: str, keys: Seque
                 raise ValueError(f"{where}: {text[len(prefix):] if text.startswith(prefix) else text}") from None
         raise
     last = examples[-1].variant
-    return _Batch([t for t, _, _ in chunk], [e.variant.variant_type for e in examples], tensors, annotations,
-                  f"{last.contig}:{last.pos}")
+    return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [t for t, _, _ in chunk],
+                        f"{last.contig}:{last.pos}")
 
 
 def _chunked(items: Iterator[tuple[str, Example, str]], size: int) -> Iterator[list[tuple[str, Example, str]]]:
@@ -236,7 +227,7 @@ def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_l
         batch = _encode(chunk, options.tensor_type, keys, window, read_limit)
         half = len(chunk) // 2
         return ((batch.tensors[:half], batch.annotations[:half]),
-                (batch.tensors[half:], batch.annotations[half:], batch.types[half:]))
+                (batch.tensors[half:], batch.annotations[half:], batch.variant_types[half:]))
 
     return data
 
@@ -282,7 +273,8 @@ def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[
          read_limit: int, summary: ScoreSummary) -> None:
     key = defines.INFO_KEY[options.tensor_type]
     progress = ProgressMeter(enabled=not options.quiet, seconds_between_updates=options.progress_seconds)
-    def encode(chunk: list[tuple[str, Example, str]]) -> _Batch:
+
+    def encode(chunk: list[tuple[str, Example, str]]) -> EncodedBatch[list[str]]:
         return _encode(chunk, options.tensor_type, keys, window, read_limit)
 
     # Reading and encoding run on a worker thread, at most queue_depth batches ahead of inference.
@@ -292,13 +284,10 @@ def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[
         description = defines.INFO_DESCRIPTION[options.tensor_type]
         writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))
         progress.start()
-        for item in overlapped(chunks, encode, lambda batch: batch, depth=max(1, options.queue_depth)):
-            probs = engine.predict_arrays(item.tensors, item.annotations)
-            scores = scores_for_types(probs, item.types)
-            writer.write("".join(insert_info(text, key, format_score(float(s)))
-                                 for text, s in zip(item.texts, scores)))
-            summary.scored += len(item.texts)
-            progress.update(item.locus, len(item.texts))
+        for batch, scores in score_batches(engine, chunks, encode, depth=options.queue_depth):
+            writer.write("".join(insert_info(text, key, format_score(float(s))) for text, s in zip(batch.records, scores)))
+            summary.scored += len(batch.records)
+            progress.update(batch.last, len(batch.records))
         progress.stop()
         writer.commit()
 

@@ -129,7 +129,8 @@ class OpenVINOBackend:
             self.config["INFERENCE_NUM_THREADS"] = config.intra_threads
         compiled = ov.Core().compile_model(model, self.device, self.config)
         self.compiles = 1
-        ran = OV_PRECISION.get(str(compiled.get_property("INFERENCE_PRECISION_HINT")).lower(), "unknown")
+        hint = compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type: what the compiled model executes
+        ran = OV_PRECISION.get(hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint).lower(), str(hint))
         self.precision = "int8" if precision == "int8" else ran
         self._queue = ov.AsyncInferQueue(compiled, self.streams)
         self._lock = threading.Lock()  # one run at a time per queue (its callback and output buffer are shared)
