@@ -71,6 +71,7 @@ class ScoreOptions:
     quiet: bool = False
     progress_seconds: float = 10.0
     queue_depth: int = 2
+    dense: bool | None = None  # True: depth-aware 2D engine off (default: on unless VQSR_CNN_DENSE=1)
 
 
 @dataclass
@@ -123,7 +124,7 @@ def load_engine(options: ScoreOptions, calibration: Any = None) -> tuple[Any, En
         quantized = int8_model(freeze(keras_model), hd5_path, calibration)
         precision = engine_precision("int8", quantized)
     engine = Engine(keras_model, args, backend=options.backend, precision=precision, batch_size=batch,
-                    intra_threads=options.threads, quantized_model=quantized)
+                    intra_threads=options.threads, quantized_model=quantized, dense=options.dense)
     return args, engine
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from .. import defines
 from . import data as bench_data
 from .accuracy import compare
+from .depth import depth_report, depth_rows, format_depth
 from .flops import flops_by_layer, model_flops
 from .timing import Row, rss_mb, run_interleaved
 
@@ -119,6 +120,8 @@ class TypeBench:
         annotation_input = [t for t in self.keras.inputs if len(t.shape) == 2][0]
         check_model_matches_data(tuple(int(d) for d in tensor_input.shape[1:]), int(annotation_input.shape[-1]),
                                  real.tensors, real.annotations, self.hd5_path, str(self.root))
+        self.real_tensors = len(real)
+        self.depth_inputs: dict[str, Any] = {}  # encoded GIAB tensors for the depth-aware rows
         self.tensors = bench_data.repeat_to(real.tensors, self.n)
         self.annotations = bench_data.repeat_to(real.annotations, self.n)
         del real
@@ -204,6 +207,8 @@ class TypeBench:
             name = f"engine only: {backend} frozen {precision.upper()}"
             if _wanted(name, o) or (backend, precision) == ("openvino", "fp32"):
                 rows.append(self._engine_row(name, self.engine(backend, precision), precision))
+        if _wanted("depth", o):
+            rows.extend(depth_rows(self))
         if o.int8 and _wanted("INT8", o):
             quantized = self.int8()
             if quantized is not None:
@@ -248,8 +253,10 @@ class TypeBench:
             for a, b in chunks:
                 engine.predict_arrays(self.tensors[a:b], self.annotations[a:b])
 
-        return Row(name, "engine", run, self.n, precision=precision,
-                   note=f"{engine.backend.name} {engine.backend.precision}")
+        executed = engine.backend.precision  # what the compiled model runs (bf16 runs fp32 on CPUs without BF16)
+        mode = " depth-aware" if getattr(engine, "depth", None) is not None else ""
+        return Row(name, "engine", run, self.n, precision=precision if precision == "int8" else executed,
+                   note=f"{engine.backend.name} {executed}{mode}")
 
     def _tuning_rows(self) -> list[Row]:
         from ..engine.quantize import dynamic_ov_model
@@ -437,6 +444,9 @@ def run_bench(options: BenchOptions, progress: Callable[[str], None] | None = No
                           f"{options.threads} threads, {tb.flops / 1e9:.3f} GFLOP/variant, median of {options.repeats} "
                           "interleaved rounds")
                 out(format_table(f"{LABEL[tt]} ({tt})", entry["rows"], header))
+                entry["depth"] = depth_report(tb, entry["rows"])
+                if entry["depth"]:
+                    out(format_depth(entry["depth"]))
                 if tb.int8_note:
                     out(f"  INT8: {tb.int8_note}")
             entry["checks"] = tb.checks

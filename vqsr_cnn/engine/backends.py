@@ -135,6 +135,12 @@ class OpenVINOBackend:
             self.config["INFERENCE_NUM_THREADS"] = intra_threads
         self._compiled: dict[int, Any] = {}
         self.compiles = 0
+        self.requested_precision = precision
+        if precision != "int8":  # report what the CPU executes, not what was asked (bf16 runs f32 without BF16)
+            from .precision import probe_precision, warn_if_unavailable
+
+            self.precision = probe_precision(hint, self.device)
+            warn_if_unavailable(precision, self.precision)
 
     def _queue(self, batch: int) -> tuple[Any, int]:
         """(async queue, slice size) for a padded batch: one request per stream, each on one slice."""

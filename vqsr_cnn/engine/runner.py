@@ -13,6 +13,7 @@ from .. import defines
 from ..models.annotation_scale import AnnotationRangeCheck
 from .backends import make_backend, select_backend, select_precision
 from .batching import bucket_sizes, pad_rows, plan
+from .depth_runner import depth_engine
 from .freeze import FrozenModel, freeze
 
 log = logging.getLogger("vqsr_cnn")
@@ -42,7 +43,7 @@ class Engine:
 
     def __init__(self, model: Any, args: Namespace, backend: str | None = None, precision: str | None = None,
                  batch_size: int = 256, intra_threads: int = 0, inter_threads: int = 0,
-                 quantized_model: Any = None) -> None:
+                 quantized_model: Any = None, dense: bool | None = None) -> None:
         configure_tensorflow_threads(intra_threads, inter_threads)
         self.args = args
         self.keras_model = model
@@ -53,6 +54,7 @@ class Engine:
         self.check_annotations = AnnotationRangeCheck(model, getattr(args, "annotations", []))
         self.backend = make_backend(self.backend_name, self.frozen, self.precision, intra_threads, inter_threads,
                                     quantized_model)
+        self.depth = depth_engine(self, dense)  # None: every variant runs the dense model
         log.info("vqsr_cnn engine: backend=%s device=%s precision=%s threads(intra=%s, inter=%s) buckets=%s",
                  self.backend.name, self.backend.device, self.backend.precision, intra_threads or "auto",
                  inter_threads or "auto", ",".join(map(str, self.buckets)))
@@ -70,6 +72,8 @@ class Engine:
     def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
         n = tensors.shape[0]
         self.check_annotations(annotations)
+        if self.depth is not None:
+            return self.depth.predict(tensors, annotations)
         out = np.zeros((n, len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
         for start, stop, size in plan(n, self.buckets):
             probs = self.backend.run(pad_rows(tensors[start:stop].astype(np.float32, copy=False), size),
