@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-from vqsr_cnn.engine import Engine, depth
-from vqsr_cnn.engine.depth_runner import TOLERANCE, dense_requested
+from vqsr_cnn.engine import Engine, EngineConfig, depth
+from vqsr_cnn.engine.depth_runner import TOLERANCE
 from vqsr_cnn.models.gatk_format import load_model_pair
 
 needs_openvino = pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
@@ -186,8 +186,8 @@ def bundled_2d():
 @pytest.fixture(scope="module")
 def engines_2d(bundled_2d):
     args, model = bundled_2d
-    return Engine(model, args, backend="openvino", batch_size=64), Engine(model, args, backend="openvino",
-                                                                          batch_size=64, dense=True)
+    return (Engine(model, args, EngineConfig(backend="openvino")),
+            Engine(model, args, EngineConfig(backend="openvino", dense=True)))
 
 
 @needs_openvino
@@ -249,7 +249,7 @@ def test_fallback_for_a_non_exact_architecture_logs_why(caplog) -> None:
 
     model = _same_padding_model()
     with caplog.at_level(logging.INFO, logger="vqsr_cnn"):
-        engine = Engine(model, Namespace(annotations=[]), backend="openvino", batch_size=8)
+        engine = Engine(model, Namespace(annotations=[]), EngineConfig(backend="openvino"))
     assert engine.depth is None
     lines = [r.getMessage() for r in caplog.records if "depth-aware" in r.getMessage()]
     assert len(lines) == 1 and "model runs dense: layer reads_same (Conv2D) pads its read axis" in lines[0]
@@ -265,41 +265,23 @@ def test_load_time_proof_refuses_a_wrong_cut(bundled_2d, monkeypatch, caplog) ->
 
     monkeypatch.setattr(depth, "_rows", wrong_rows)
     args, model = bundled_2d
-    engine = Engine(model, args, backend="openvino", batch_size=16)
+    engine = Engine(model, args, EngineConfig(backend="openvino"))
     tensors, annotations = depth.synthetic_tensors((128, 128, 15), [3, 5, 6], 7, seed=8)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
         probs = engine.predict_arrays(tensors, annotations)
     assert "refused" in caplog.text and engine.depth.describe()["refused"]
     monkeypatch.undo()
-    dense = Engine(model, args, backend="openvino", batch_size=16, dense=True)
+    dense = Engine(model, args, EngineConfig(backend="openvino", dense=True))
     np.testing.assert_allclose(probs, dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE)
 
 
-def test_dense_switch(monkeypatch) -> None:
-    monkeypatch.delenv("VQSR_CNN_DENSE", raising=False)
-    assert not dense_requested()
-    monkeypatch.setenv("VQSR_CNN_DENSE", "1")
-    assert dense_requested() and not dense_requested(False)
-    assert dense_requested(True)
+def test_dense_switch() -> None:
+    assert not EngineConfig.from_env({}).dense
+    assert EngineConfig.from_env({"VQSR_CNN_DENSE": "1"}).dense
+    assert EngineConfig.from_env({}, dense=True).dense
 
 
 @needs_openvino
 def test_tensorflow_backend_stays_dense(bundled_2d) -> None:
     args, model = bundled_2d
-    assert Engine(model, args, backend="tensorflow", batch_size=8).depth is None
-
-
-@needs_openvino
-def test_reported_precision_is_what_the_cpu_runs(bundled_2d, caplog) -> None:
-    from vqsr_cnn.engine import precision
-
-    args, model = bundled_2d
-    has_bf16 = "BF16" in precision.cpu_capabilities()
-    precision._warned.clear()
-    with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        engine = Engine(model, args, backend="openvino", precision="bf16", batch_size=8, dense=True)
-        Engine(model, args, backend="openvino", precision="bf16", batch_size=8, dense=True)
-    assert engine.backend.precision == ("bf16" if has_bf16 else "fp32")
-    warnings = [r for r in caplog.records if "precision bf16 requested" in r.getMessage()]
-    assert len(warnings) == (0 if has_bf16 else 1)  # once, not per engine
-    assert precision.probe_precision("f32") == "fp32"
+    assert Engine(model, args, EngineConfig(backend="tensorflow")).depth is None

@@ -22,13 +22,7 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
 
 def dense_engine(tb: Any) -> Any:
     """The OpenVINO FP32 engine with the depth-aware path off (--dense)."""
-    from ..engine import Engine
-
-    key = "openvino-fp32-dense"
-    if key not in tb.engines:
-        tb.engines[key] = Engine(tb.keras, tb.args, backend="openvino", precision="fp32", batch_size=tb.batch,
-                                 intra_threads=tb.options.threads, inter_threads=tb.options.threads, dense=True)
-    return tb.engines[key]
+    return tb.engine("openvino", "fp32", dense=True)
 
 
 def giab_tensors(tb: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -51,11 +45,11 @@ def depth_rows(tb: Any) -> list[Row]:
     inputs = {"NA12878 chr1 tensors": (tb.tensors, tb.annotations), "GIAB 30x encoded": giab_tensors(tb)}
     chunks = _chunks(tb.n, tb.options.transfer_batch)
     rows = []
-    for label, (tensors, annotations) in inputs.items():
+    for label, (tensors, annots) in inputs.items():
         for name, engine in (("dense", dense), ("depth-aware", aware)):
-            def run(engine: Any = engine, tensors: np.ndarray = tensors, annotations: np.ndarray = annotations) -> None:
+            def run(engine: Any = engine, tensors: np.ndarray = tensors, annots: np.ndarray = annots) -> None:
                 for a, b in chunks:
-                    engine.predict_arrays(tensors[a:b], annotations[a:b])
+                    engine.predict_arrays(tensors[a:b], annots[a:b])
 
             rows.append(Row(f"depth: openvino FP32 {name}, {label}", "engine", run, tb.n, precision="fp32",
                             note=f"{engine.backend.name} {engine.backend.precision}"))
@@ -82,9 +76,9 @@ def depth_report(tb: Any, rows: Sequence[dict[str, Any]] | None = None) -> dict[
     out: dict[str, Any] = {"dense_flops_per_variant": tb.flops, **aware.depth.describe()}
     inputs = {"na12878_chr1": (tb.tensors[: tb.real_tensors], tb.annotations[: tb.real_tensors]),
               "giab_30x": giab_tensors(tb)}
-    for key, (tensors, annotations) in inputs.items():
+    for key, (tensors, annots) in inputs.items():
         real = tb.real_examples if key == "giab_30x" else tb.real_tensors  # the distinct real inputs (then repeats)
-        t, a = tensors[:real], annotations[:real]
+        t, a = tensors[:real], annots[:real]
         flops = aware.depth.executed_flops(t)
         delta = float(np.abs(aware.predict_arrays(t, a) - dense.predict_arrays(t, a)).max())
         out[key] = {"R": r_distribution(depth.distinct_rows(t), tb.read_limit),

@@ -291,7 +291,8 @@ def freeze_cut(plan: DepthPlan) -> FrozenModel:
     frozen = convert_variables_to_constants_v2(cut_function(plan).get_concrete_function())
     return FrozenModel(function=frozen, graph_def=frozen.graph.as_graph_def(),
                        input_names=(frozen.inputs[0].name, frozen.inputs[1].name), output_name=frozen.outputs[0].name,
-                       tensor_shape=plan.tensor_shape, n_annotations=plan.n_annotations)
+                       tensor_shape=plan.tensor_shape, n_annotations=plan.n_annotations,
+                       n_classes=int(frozen.outputs[0].shape[-1]))
 
 
 # ---------------------------------------------------------------- FLOPs actually executed

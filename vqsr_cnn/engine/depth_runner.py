@@ -10,7 +10,6 @@ dense) if any probability differs by more than `TOLERANCE`.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ import numpy as np
 from .. import defines
 from . import depth
 from .freeze import FrozenModel
-from .precision import executed_precision
 
 log = logging.getLogger("vqsr_cnn")
 
@@ -31,13 +29,6 @@ TOLERANCE = 1e-5  # max |d probability| between a bucket model and the dense mod
 # R clusters at 20-60, so 8-row steps there; past 80 rows conv2d_1/2 are nearly full height (104) and
 # conv2d_3 full (80), so a cut model would save < 10%: those variants run dense.
 DEFAULT_ROW_BUCKETS = (8, 16, 24, 32, 40, 48, 56, 64, 80)
-
-
-def dense_requested(explicit: bool | None = None) -> bool:
-    """--dense (explicit) or VQSR_CNN_DENSE=1 turns the depth-aware engine off."""
-    if explicit is not None:
-        return explicit
-    return os.environ.get("VQSR_CNN_DENSE", "") == "1"
 
 
 @dataclass
@@ -53,43 +44,39 @@ class _Bucket:
 class DepthAwareOpenVINO:
     """Predict 2D probabilities computing only each variant's distinct read rows (exact in FP32)."""
 
-    def __init__(self, plan: depth.DepthPlan, dense: FrozenModel, config: dict[str, Any], micro_batch: int,
-                 streams: int, buckets: tuple[int, ...] = DEFAULT_ROW_BUCKETS, device: str = "CPU",
-                 precision: str = "fp32") -> None:
+    def __init__(self, plan: depth.DepthPlan, backend: Any, micro_batch: int,
+                 buckets: tuple[int, ...] = DEFAULT_ROW_BUCKETS) -> None:
         import openvino as ov
 
         if not plan.applies:
             raise ValueError(f"depth-aware engine not applicable: {plan.reason}")
         self._ov, self._core = ov, ov.Core()
-        self.plan, self.dense_frozen = plan, dense
+        self.plan = plan
+        self.dense = backend  # the engine's own dense OpenVINO backend: the top bucket and the reference
         self.height = plan.height
-        self.micro_batch, self.streams, self.device = micro_batch, max(1, streams), device
-        self.config = {**config, "NUM_STREAMS": self.streams} if "NUM_STREAMS" in config else dict(config)
+        self.micro_batch, self.streams, self.device = micro_batch, max(1, backend.streams), backend.device
+        self.config = dict(backend.config)
         heights = sorted({min(int(b), self.height) for b in buckets if b > 0} | {self.height})
         self.buckets = {h: _Bucket(h) for h in heights}
+        self.buckets[self.height].compiled = backend  # dense: compiled by the backend already
         self._cut_model: Any = None
         self._cut_frozen: FrozenModel | None = None
         self.compiles = 0
         self._lock = threading.RLock()
         self._pool = ThreadPoolExecutor(max_workers=self.streams, thread_name_prefix="vqsr-depth")
-        self.executed_precision = precision  # as probed by the backend; confirmed when the dense model compiles
+        self.executed_precision = backend.precision
         self.rows_seen = np.zeros(self.height + 1, dtype=np.int64)  # histogram of R over scored variants
 
     # ------------------------------------------------------------ models
     def _compile(self, rows: int) -> Any:
-        """Compile the dense model (rows = H) or the cut model reshaped to `rows` at the fixed micro-batch."""
-        if rows == self.height:
-            frozen, model = self.dense_frozen, self._ov.convert_model(self.dense_frozen.graph_def, input=[
-                (self.dense_frozen.input_names[0], [self.micro_batch, *self.dense_frozen.tensor_shape]),
-                (self.dense_frozen.input_names[1], [self.micro_batch, self.dense_frozen.n_annotations])])
-        else:
-            if self._cut_model is None:  # converted once (read rows dynamic), reshaped per bucket
-                self._cut_frozen = depth.freeze_cut(self.plan)
-                self._cut_model = self._ov.convert_model(self._cut_frozen.graph_def, input=[
-                    (self._cut_frozen.input_names[0], [self.micro_batch, -1, *self.plan.tensor_shape[1:]]),
-                    (self._cut_frozen.input_names[1], [self.micro_batch, self.plan.n_annotations])])
-            model = self._cut_model.clone()
-            model.reshape({self._cut_frozen.input_names[0]: [self.micro_batch, rows, *self.plan.tensor_shape[1:]]})
+        """The cut model reshaped to `rows` read rows, compiled at the fixed micro-batch."""
+        if self._cut_model is None:  # converted once (read rows dynamic), reshaped per bucket
+            self._cut_frozen = depth.freeze_cut(self.plan)
+            self._cut_model = self._ov.convert_model(self._cut_frozen.graph_def, input=[
+                (self._cut_frozen.input_names[0], [self.micro_batch, -1, *self.plan.tensor_shape[1:]]),
+                (self._cut_frozen.input_names[1], [self.micro_batch, self.plan.n_annotations])])
+        model = self._cut_model.clone()
+        model.reshape({self._cut_frozen.input_names[0]: [self.micro_batch, rows, *self.plan.tensor_shape[1:]]})
         return self._core.compile_model(model, self.device, self.config)
 
     def _compiled(self, rows: int) -> _Bucket:
@@ -105,17 +92,13 @@ class DepthAwareOpenVINO:
             before = rss_mb()
             compiled = self._compile(rows)
             self.compiles += 1
-            if rows == self.height:
-                self.executed_precision = executed_precision(compiled)
             requests = [compiled.create_infer_request() for _ in range(self.streams)]
-            if rows != self.height:
-                delta = self._prove(rows, requests[0])
-                bucket.max_delta = delta
-                if not delta <= TOLERANCE:
-                    bucket.refused = f"max |dp| {delta:.2e} > {TOLERANCE:g} vs dense on synthetic tensors"
-                    log.warning("depth-aware bucket of %d rows refused (%s): its variants run dense", rows,
-                                bucket.refused)
-                    return bucket
+            delta = self._prove(rows, requests[0])
+            bucket.max_delta = delta
+            if not delta <= TOLERANCE:
+                bucket.refused = f"max |dp| {delta:.2e} > {TOLERANCE:g} vs dense on synthetic tensors"
+                log.warning("depth-aware bucket of %d rows refused (%s): its variants run dense", rows, bucket.refused)
+                return bucket
             bucket.compiled, bucket.requests = compiled, requests
             bucket.rss_mb = max(0.0, rss_mb() - before)
         return bucket
@@ -127,16 +110,12 @@ class DepthAwareOpenVINO:
         tensors, annotations = depth.synthetic_tensors(self.plan.tensor_shape, depths, self.plan.n_annotations,
                                                        seed=rows)
         assert (depth.rows_needed(depth.distinct_rows(tensors), self.height) <= rows).all()
-        dense = self._run_chunks(self._compiled(self.height).requests[0], tensors, annotations, self.height)
-        cut = self._run_chunks(request, tensors, annotations, rows)
-        return float(np.abs(dense - cut).max())
-
-    def _run_chunks(self, request: Any, tensors: np.ndarray, annotations: np.ndarray, rows: int) -> np.ndarray:
-        out = np.zeros((tensors.shape[0], N_LABELS), dtype=np.float32)
+        dense = self.dense.run(tensors, annotations)
+        cut = np.zeros_like(dense)
         for a in range(0, tensors.shape[0], self.micro_batch):
             idx = np.arange(a, min(a + self.micro_batch, tensors.shape[0]))
-            out[idx] = self._infer(request, tensors, annotations, idx, rows)
-        return out
+            cut[idx] = self._infer(request, tensors, annotations, idx, rows)
+        return float(np.abs(dense - cut).max())
 
     def _infer(self, request: Any, tensors: np.ndarray, annotations: np.ndarray, idx: np.ndarray,
                rows: int) -> np.ndarray:
@@ -164,16 +143,17 @@ class DepthAwareOpenVINO:
             return out
         r, rows = self.route(tensors)
         self.rows_seen += np.bincount(np.minimum(r, self.height), minlength=self.height + 1)
+        t32 = tensors.astype(np.float32, copy=False)
+        a32 = annotations.astype(np.float32, copy=False)
         jobs: list[tuple[int, np.ndarray]] = []
         for h in sorted(set(rows.tolist()), reverse=True):  # biggest first: better balance across streams
             members = np.flatnonzero(rows == h)
-            bucket = self._compiled(h)
-            while bucket.refused:
+            while self._compiled(h).refused:
                 h = min(b for b in self.buckets if b > h)
-                bucket = self._compiled(h)
+            if h == self.height:  # the dense backend: its own fixed shape and streams
+                out[members] = self.dense.run(t32[members], a32[members])
+                continue
             jobs.extend((h, members[a:a + self.micro_batch]) for a in range(0, members.size, self.micro_batch))
-        t32 = tensors.astype(np.float32, copy=False)
-        a32 = annotations.astype(np.float32, copy=False)
         cursor = iter(range(len(jobs)))
         take = threading.Lock()
 
@@ -210,18 +190,13 @@ class DepthAwareOpenVINO:
         self._pool.shutdown(wait=True)
 
 
-DEFAULT_MICRO_BATCH = 16
-
-
-def depth_engine(engine: Any, dense: bool | None = None,
-                 micro_batch: int = DEFAULT_MICRO_BATCH) -> DepthAwareOpenVINO | None:
-    """The depth-aware engine for an Engine's 2D OpenVINO FP32 model, or None (dense) with one log line why."""
-    if len(engine.frozen.tensor_shape) != 3:
+def depth_engine(model: Any, frozen: FrozenModel, backend: Any, config: Any) -> DepthAwareOpenVINO | None:
+    """The depth-aware engine for a 2D model on OpenVINO FP32, or None (dense) with one log line saying why."""
+    if len(frozen.tensor_shape) != 3:
         return None  # 1D models have no read axis: nothing to say
-    if dense_requested(dense):
-        log.info("vqsr_cnn depth-aware 2D engine: off (--dense / VQSR_CNN_DENSE=1): every variant runs dense")
+    if config.dense:
+        log.info("vqsr_cnn depth-aware 2D engine: off (--dense / VQSR_CNN_DENSE=1): every read row is computed")
         return None
-    backend = engine.backend
     if backend.name != "openvino":
         log.info("vqsr_cnn depth-aware 2D engine: off: the %s backend runs dense (the reference)", backend.name)
         return None
@@ -229,13 +204,12 @@ def depth_engine(engine: Any, dense: bool | None = None,
         log.info("vqsr_cnn depth-aware 2D engine: off: it is proven in FP32 only and this model runs %s",
                  backend.precision)
         return None
-    plan = depth.analyse(engine.keras_model)
+    plan = depth.analyse(model)
     if not plan.applies:
         log.info("vqsr_cnn depth-aware 2D engine: off, model runs dense: %s", plan.reason)
         return None
-    runner = DepthAwareOpenVINO(plan, engine.frozen, backend.config, micro_batch, backend.streams,
-                                precision=backend.precision)
+    runner = DepthAwareOpenVINO(plan, backend, backend.micro_batch)
     log.info("vqsr_cnn depth-aware 2D engine: on (row buckets %s, micro-batch %d, each proven vs dense within %g "
              "before use; --dense or VQSR_CNN_DENSE=1 turns it off)", ",".join(map(str, sorted(runner.buckets))),
-             micro_batch, TOLERANCE)
+             backend.micro_batch, TOLERANCE)
     return runner
