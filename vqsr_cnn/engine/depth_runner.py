@@ -65,7 +65,6 @@ class DepthAwareOpenVINO:
         self._lock = threading.RLock()
         self._pool = ThreadPoolExecutor(max_workers=self.streams, thread_name_prefix="vqsr-depth")
         self.executed_precision = backend.precision
-        self.rows_seen = np.zeros(self.height + 1, dtype=np.int64)  # histogram of R over scored variants
 
     # ------------------------------------------------------------ models
     def _compile(self, rows: int) -> Any:
@@ -141,8 +140,7 @@ class DepthAwareOpenVINO:
         out = np.zeros((n, N_LABELS), dtype=np.float32)
         if n == 0:
             return out
-        r, rows = self.route(tensors)
-        self.rows_seen += np.bincount(np.minimum(r, self.height), minlength=self.height + 1)
+        _, rows = self.route(tensors)
         t32 = tensors.astype(np.float32, copy=False)
         a32 = annotations.astype(np.float32, copy=False)
         jobs: list[tuple[int, np.ndarray]] = []
