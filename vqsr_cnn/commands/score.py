@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=["openvino", "tensorflow", "openvino-tensorflow"],
                    help="inference backend (default: openvino; OPENVINO_TF_DISABLE=1 selects tensorflow)")
     p.add_argument("--precision", choices=["fp32", "bf16", "int8"], help="inference precision (default fp32)")
+    p.add_argument("--dense", action="store_true",
+                   help="2D: compute every read row (the depth-aware engine off; also VQSR_CNN_DENSE=1)")
     p.add_argument("--threads", type=int, default=0, help="inference threads (0 = let the runtime decide)")
     p.add_argument("--filter-symbolic-and-sv", action="store_true",
                    help="drop symbolic and structural-variant records from the output, as GATK's flag does")
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         tensor_type=args.tensor_type, architecture=args.architecture, weights=args.weights,
         intervals=args.intervals, batch_size=args.batch_size,
         engine=EngineConfig.from_env(os.environ, backend=args.backend, precision=args.precision,
-                                     intra_threads=args.threads),
+                                     intra_threads=args.threads, dense=args.dense),
         filter_symbolic_and_sv=args.filter_symbolic_and_sv, annotation_keys=keys or None,
         window_size=args.window_size, read_limit=args.read_limit, read_filter=args.read_filter, quiet=args.quiet))
     if args.metrics_json:
