@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from . import __version__
+from .models.allowlist import TRUST_ENV
 
 # Each module defines `register(subparsers)` adding a parser whose default `func(args) -> int` runs it.
 COMMANDS = ("score", "diff", "train", "bench", "workflow", "freeze")
@@ -30,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "trust_model_code", False):
+        os.environ[TRUST_ENV] = "1"  # read by the model loader, here and in any worker it starts
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import add_trust_model_code
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -39,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="strict (default): well-formed reads that are not unmapped, secondary, duplicate or QC-fail; "
                         "gatk: exactly the reads GATK 4.2's CNNScoreVariants uses (duplicates etc. included)")
     p.add_argument("--quiet", action="store_true", help="no progress meter or info logging")
+    add_trust_model_code(p)
     p.set_defaults(func=run)
 
 
