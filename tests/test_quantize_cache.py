@@ -158,3 +158,39 @@ def test_eight_processes_on_a_new_model_quantise_once_and_each_gets_a_whole_mode
     entries = sorted(p.name for p in cache.iterdir() if p.is_dir())
     assert len(entries) == 1 and not entries[0].startswith("."), entries
     assert quantize.load_cached(weights, SETTINGS) is not None
+
+
+@pytest.mark.slow
+def test_eight_score_int8_runs_at_once_on_a_new_model(tmp_path, testdata, model_1d_paths):
+    """The real thing: eight `vqsr-cnn score --precision int8` processes started together on a model nobody has
+    quantised yet. One calibrates (real NNCF), seven wait and load its entry; all eight score in INT8 and write
+    the same bytes; the cache ends with one complete entry and no temporary files."""
+    import gzip
+
+    pytest.importorskip("nncf")
+    src = testdata / "hg004_chr21"
+    with gzip.open(src / "NA24143.vcf.gz", "rt") as fh:
+        lines = fh.readlines()
+    header = [line for line in lines if line.startswith("#")]
+    vcf = tmp_path / "calls.vcf"
+    vcf.write_text("".join(header + [line for line in lines if not line.startswith("#")][:120]))
+    weights = tmp_path / "new_model.hd5"  # a copy: no cache entry exists for it anywhere
+    weights.write_bytes(Path(model_1d_paths[1]).read_bytes())
+    (tmp_path / "new_model.json").write_text(Path(model_1d_paths[0]).read_text())
+    cache = tmp_path / "cache"
+    env = {**os.environ, quantize.CACHE_ENV: str(cache), "OPENVINO_TF_DISABLE": ""}
+    exe = Path(sys.executable).with_name("vqsr-cnn")
+    cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "vqsr_cnn.cli"]
+    procs = [subprocess.Popen([*cli, "score", "-V", str(vcf), "-R", str(src / "hg38_chr21_22000000_23000000.fasta"),
+                               "-O", str(tmp_path / f"out{i}.vcf"), "--weights", str(weights), "--precision", "int8",
+                               "--backend", "openvino", "--threads", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for i in range(8)]
+    logs = [p.communicate(timeout=1800)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), [log[-800:] for log in logs]
+    assert all("precision=int8" in log and "falling back" not in log for log in logs), [log[-800:] for log in logs]
+    assert sum("INT8 model from cache" in log for log in logs) == 7, "one calibrated, seven loaded its entry"
+    outputs = {(tmp_path / f"out{i}.vcf").read_bytes() for i in range(8)}
+    assert len(outputs) == 1, "every run scored with the same INT8 model"
+    entries = [p for p in cache.iterdir() if p.is_dir()]
+    assert len(entries) == 1 and not entries[0].name.startswith("."), [p.name for p in cache.iterdir()]
+    assert sorted(os.listdir(entries[0])) == ["manifest.json", "model.bin", "model.xml"]
