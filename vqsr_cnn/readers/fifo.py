@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import defines
 from ..encode import symbols
-from ..encode.annotations import parse_annotation_string
-from ..encode.reads import cigar_ops
+from ..encode.reads import cigar_query_length
 from ..records import Example, Read, Variant
 
 
@@ -18,31 +18,11 @@ class DataLine(NamedTuple):
     echo: str  # contig, pos, REF, ALT list exactly as Java sent them (the temp file repeats them)
 
 
-def _java_bool(text: str, what: str) -> bool:
-    if text == "true":
-        return True
-    if text == "false":
-        return False
-    raise ValueError(f"{what} must be 'true' or 'false', got {text!r}")
-
-
 def _parse_alts(text: str, where: str) -> tuple[str, ...]:
     """Java prints the ALT list with List.toString(): '[T]', '[A, T]' (an empty list is '[]')."""
     if not (text.startswith("[") and text.endswith("]")):
         raise ValueError(f"{where}: ALT alleles must be a Java list such as [T] or [A, T], got {text[:40]!r}")
     return tuple(a.strip() for a in text[1:-1].split(",") if a.strip())
-
-
-def _parse_quals(text: str, where: str) -> np.ndarray:
-    if not text:
-        return np.zeros(0, dtype=np.uint8)
-    try:
-        values = np.array(text.split(defines.DATA_VALUE_SEPARATOR), dtype=np.int64)
-    except ValueError:
-        raise ValueError(f"{where}: base qualities must be comma-separated integers, got {text[:40]!r}") from None
-    if values.size and (values.min() < 0 or values.max() > defines.MAX_BASE_QUALITY):
-        raise ValueError(f"{where}: base qualities must lie in 0..{defines.MAX_BASE_QUALITY}")
-    return values.astype(np.uint8)
 
 
 def _parse_int(text: str, what: str, low: int | None = None, high: int | None = None) -> int:
@@ -57,23 +37,73 @@ def _parse_int(text: str, what: str, low: int | None = None, high: int | None = 
 
 def _parse_annotations(text: str, where: str) -> dict[str, str]:
     """Java writes 'KEY=value;' for each annotation present; anything else is not from Java."""
-    items = [item for item in text.split(defines.ANNOTATION_SEPARATOR) if item]
-    if any(defines.ANNOTATION_SET_STRING not in item or item.startswith(defines.ANNOTATION_SET_STRING)
-           for item in items):
-        raise ValueError(f"{where}: annotations must be KEY=value; pairs, got {text[:60]!r}")
-    return parse_annotation_string(text)
+    pairs = {}
+    for item in text.split(defines.ANNOTATION_SEPARATOR):
+        if item:
+            key, sep, value = item.partition(defines.ANNOTATION_SET_STRING)
+            if not sep or not key:
+                raise ValueError(f"{where}: annotations must be KEY=value; pairs, got {text[:60]!r}")
+            pairs[key.strip()] = value
+    return pairs
 
 
-def _cigar_query_length(cigar: str, where: str) -> int:
+_INTEGER = re.compile(r"-?[0-9]+")
+_JAVA_BOOLS = {"true": True, "false": False}
+
+
+def _read_ints(texts: list[str], where: str, what: str, low: int | None = None, high: int | None = None) -> list[int]:
+    """One integer field of every read (Java's Integer.toString); errors name the read."""
+    for i, text in enumerate(texts):
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(f"{where}, read {i + 1}: {what} must be an integer, got {text[:20]!r}")
+    values = list(map(int, texts))
+    for i, value in enumerate(values):
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"{where}, read {i + 1}: {what} must lie in {low}..{'' if high is None else high}, "
+                             f"got {value}")
+    return values
+
+
+def _read_bools(texts: list[str], where: str, what: str) -> list[bool]:
+    """One flag field of every read: Java prints booleans as 'true' / 'false'."""
     try:
-        ops = cigar_ops(cigar)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
-    return sum(n for op, n in ops if op in defines.CIGAR_OPS_THAT_CONSUME_READ)
+        return [_JAVA_BOOLS[text] for text in texts]
+    except KeyError:
+        i = next(i for i, text in enumerate(texts) if text not in _JAVA_BOOLS)
+        raise ValueError(f"{where}, read {i + 1}: {what} must be 'true' or 'false', got {texts[i][:20]!r}") from None
+
+
+def _read_qualities(texts: list[str], where: str) -> list[np.ndarray]:
+    """Every read's comma-separated base qualities, parsed in one numpy pass over the line's digits."""
+    counts = [text.count(defines.DATA_VALUE_SEPARATOR) + 1 if text else 0 for text in texts]
+    joined = defines.DATA_VALUE_SEPARATOR.join(text for text in texts if text)
+    if not joined:
+        return [np.zeros(0, dtype=np.uint8) for _ in texts]
+    buf = np.frombuffer(joined.encode("latin-1", errors="replace"), dtype=np.uint8)
+    sep = buf == ord(defines.DATA_VALUE_SEPARATOR)
+    digit = buf - np.uint8(ord("0"))
+    group = np.cumsum(sep)  # value index of each character (a separator starts the next value)
+    width = np.bincount(group[~sep], minlength=int(group[-1]) + 1)
+    max_digits = len(str(defines.MAX_BASE_QUALITY))
+    bad_char = (digit > 9) & ~sep
+    bad_width = (width == 0) | (width > max_digits)
+    if bad_char.any() or bad_width.any():
+        first = int(group[np.flatnonzero(bad_char)[0]]) if bad_char.any() else int(np.flatnonzero(bad_width)[0])
+        i = int(np.searchsorted(np.cumsum(counts), first, side="right"))
+        raise ValueError(f"{where}, read {i + 1}: base qualities must be comma-separated integers in "
+                         f"0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}")
+    ends = np.append(np.flatnonzero(sep), buf.size)
+    place = (ends[group] - np.arange(buf.size) - 1)[~sep]
+    values = np.bincount(group[~sep], weights=digit[~sep] * 10.0 ** place, minlength=width.size)
+    if values.max() > defines.MAX_BASE_QUALITY:
+        i = int(np.searchsorted(np.cumsum(counts), int(np.argmax(values)), side="right"))
+        raise ValueError(f"{where}, read {i + 1}: base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, "
+                         f"got {int(values.max())}")
+    return np.split(values.astype(np.uint8), np.cumsum(counts)[:-1])
 
 
 def _parse_reads(fields: list[str], where: str) -> list[Read]:
-    """The tab-terminated groups of 8 read fields GATKReadToString writes, checked as one batch."""
+    """The tab-terminated groups of 8 read fields GATKReadToString writes, parsed and checked column-wise."""
     terminated = bool(fields) and fields[-1] == ""
     if terminated:
         fields = fields[:-1]
@@ -84,22 +114,27 @@ def _parse_reads(fields: list[str], where: str) -> list[Read]:
     if not terminated:
         raise ValueError(f"{where}: a 2D data line ends with a tab after the variant type and after every read "
                          "field; this one does not")
-    reads = []
-    for k in range(0, len(fields), defines.READ_ELEMENTS):
-        seq, qual, cigar, rev, mate_rev, first, mapq, start = fields[k : k + defines.READ_ELEMENTS]
-        rwhere = f"{where}, read {k // defines.READ_ELEMENTS + 1}"
-        reads.append(Read(
-            seq,
-            _parse_quals(qual, rwhere),
-            cigar,
-            _java_bool(rev, f"{rwhere}: is-reverse"),
-            _java_bool(mate_rev, f"{rwhere}: mate-is-reverse"),
-            _java_bool(first, f"{rwhere}: first-of-pair"),
-            _parse_int(mapq, f"{rwhere}: MAPQ", 0, defines.MAX_MAPPING_QUALITY),
-            _parse_int(start, f"{rwhere}: start"),
-        ))
+    seqs, quals, cigars, reverse, mate_reverse, first, mapq, start = (
+        fields[i :: defines.READ_ELEMENTS] for i in range(defines.READ_ELEMENTS))
+    reads = [Read(*columns) for columns in zip(
+        seqs,
+        _read_qualities(quals, where),
+        cigars,
+        _read_bools(reverse, where, "is-reverse"),
+        _read_bools(mate_reverse, where, "mate-is-reverse"),
+        _read_bools(first, where, "first-of-pair"),
+        _read_ints(mapq, where, "MAPQ", 0, defines.MAX_MAPPING_QUALITY),
+        _read_ints(start, where, "start"),
+    )]
     check_reads(reads, where)
     return reads
+
+
+def _cigar_query_length(cigar: str, where: str) -> int:
+    try:
+        return cigar_query_length(cigar)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def check_reads(reads: list[Read], where: str) -> None:
