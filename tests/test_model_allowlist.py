@@ -225,3 +225,16 @@ def test_bridge_nacks_the_lambda_model_and_never_runs_it(tmp_path, monkeypatch):
     finally:
         java.kill()
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["gatk_1d_bn_alpha", "gatk_2d_residual"])
+def test_configs_written_by_real_keras_224_pass(testdata, name):
+    config = json.loads((testdata / "keras224_configs" / f"{name}.json").read_text())
+    assert config["class_name"] == "Model"
+    check_model_config(config, name)
+
+
+def test_lambda_written_by_real_keras_224_is_refused(testdata):
+    config = json.loads((testdata / "keras224_configs" / "lambda.json").read_text())
+    with pytest.raises(UnsafeModelError, match="layer 'lambda_1' \\(#1\\) of class 'Lambda'"):
+        check_model_config(config, "lambda.json")
