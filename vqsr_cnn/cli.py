@@ -6,7 +6,9 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 
 from . import __version__
 from .models.allowlist import TRUST_ENV
@@ -36,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[TRUST_ENV] = "1"  # read by the model loader, here and in any worker it starts
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # unwinds: partial outputs go
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -45,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         # One actionable line, no traceback: the message names the file/record and the fix.
         print(f"vqsr-cnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (kill, Snakemake, SLURM cancelling a job) unwinds like an exception, so atomic writers abort."""
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
