@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import signal
 import sys
 import threading
 
-from . import __version__
+from . import __version__, logs
 from .models.allowlist import TRUST_ENV
 
 # Each module defines `register(subparsers)` adding a parser whose default `func(args) -> int` runs it.
@@ -22,13 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vqsr-cnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f".commands.{name}", __package__).register(sub)
+    for command in sub.choices.values():
+        command.add_argument("-v", "--verbose", action="store_true",
+                             help="debug logging, and TensorFlow's native start-up messages (hidden by default)")
     return parser
 
 
@@ -36,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "trust_model_code", False):
         os.environ[TRUST_ENV] = "1"  # read by the model loader, here and in any worker it starts
-    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logs.configure(verbose=args.verbose, quiet=getattr(args, "quiet", False))
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # unwinds: partial outputs go
     try:
