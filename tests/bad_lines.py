@@ -53,10 +53,10 @@ CASES: dict[str, Case] = {
                                    "annotation MQ='high' is not a number"),
     # --- 2D lines (7 fields, then 8 tab-terminated fields per read) ---
     "2d read base '!'": ("read_tensor", _edit(READ, lambda s: "!" + s[1:]),
-                         "read 1: read bases must be A, C, G, T or IUPAC codes, got '!'"),
+                         "read 1: unknown symbol(s) '!' in the read bases"),
     "2d read base '~' (our skip mark)": ("read_tensor", _edit(READ + 8, lambda s: s[:20] + "~" + s[21:]),
-                                         "read 2: read bases must be A, C, G, T or IUPAC codes, got '~'"),
-    "2d '*' inside a read": ("read_tensor", _edit(READ, lambda s: s[:5] + "*" + s[6:]), "got '*'"),
+                                         "read 2: unknown symbol(s) '~' in the read bases"),
+    "2d '*' inside a read": ("read_tensor", _edit(READ, lambda s: s[:5] + "*" + s[6:]), "unknown symbol(s) '*'"),
     "2d empty read bases": ("read_tensor", _set(READ, ""), "read 1: empty read bases"),
     "2d CIGAR shorter than the read": ("read_tensor", _set(READ + 2, "10M"),
                                        "read 1: CIGAR 10M covers 10 read bases but the read has 150"),

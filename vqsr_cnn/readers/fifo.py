@@ -156,8 +156,8 @@ def check_reads(reads: list[Read], where: str) -> None:
         if bad.any():
             at = int(np.searchsorted(np.cumsum([len(r.seq) for r in stored]), np.flatnonzero(bad)[0], side="right"))
             number = reads.index(stored[at]) + 1
-            raise ValueError(f"{where}, read {number}: read bases must be A, C, G, T or IUPAC codes, got "
-                             f"{symbols.describe_invalid(codes[bad])}")
+            raise ValueError(f"{where}, read {number}: unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the "
+                             "read bases (A, C, G, T or IUPAC codes)")
     lengths = np.array([0 if r.seq == defines.NULL_SEQUENCE else len(r.seq) for r in reads])
     quals = np.array([r.qual.size for r in reads])
     query = np.array([-1 if r.cigar == defines.NULL_SEQUENCE or r.seq == defines.NULL_SEQUENCE
