@@ -93,7 +93,8 @@ def test_int8_falls_back_to_fp32_with_a_warning(tmp_path, monkeypatch, caplog) -
     assert not list(tmp_path.rglob("*.xml")), "a failed quantisation must not be cached"
 
 
-def test_int8_accuracy_failure_is_a_fallback_not_a_wrong_model(tmp_path, monkeypatch, caplog) -> None:
+def test_quantization_error_is_logged_and_int8_model_returns_none_for_fp32(tmp_path, monkeypatch, caplog) -> None:
+    """A raising quantize_model (mocked: no real accuracy check runs here) becomes a warning and no INT8 model."""
     weights = tmp_path / "model.hd5"
     weights.write_bytes(b"w")
     monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
@@ -105,6 +106,8 @@ def test_int8_accuracy_failure_is_a_fallback_not_a_wrong_model(tmp_path, monkeyp
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
         assert quantize.int8_model(None, weights, lambda: (None, None)) is None
     assert "exceeds 0.1" in caplog.text and "falling back to FP32" in caplog.text
+    assert quantize.engine_precision("int8", None) == "fp32"
+    assert not list(tmp_path.rglob("*.xml")), "nothing is cached when quantisation raised"
 
 
 def test_int8_cache_key_follows_the_weights(tmp_path, monkeypatch) -> None:
