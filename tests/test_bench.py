@@ -114,11 +114,11 @@ def test_int8_cache_key_follows_the_weights(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
     weights = tmp_path / "m.hd5"
     weights.write_bytes(b"one")
-    first = quantize.cache_candidates(weights, quantize.QuantizeSettings())
+    first = quantize.cache_entry(weights, quantize.QuantizeSettings())
     weights.write_bytes(b"two")
-    second = quantize.cache_candidates(weights, quantize.QuantizeSettings())
-    assert first[0].parent == tmp_path and first[1].parent == tmp_path / "cache"
-    assert first[0].name != second[0].name and first[0].name.startswith("m.int8-")
+    second = quantize.cache_entry(weights, quantize.QuantizeSettings())
+    assert first.parent == tmp_path / "cache", "only the user cache dir, never beside the weights"
+    assert first.name != second.name and first.name.startswith("m.int8-")
 
 
 def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(caplog) -> None:

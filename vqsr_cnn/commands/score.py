@@ -6,6 +6,8 @@ import argparse
 import os
 import time
 
+from . import add_trust_model_code
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics-json", metavar="FILE",
                    help="also write start-up / scoring seconds, counts, model files (sha256), backend and versions")
     p.add_argument("--quiet", action="store_true", help="no progress meter or info logging")
+    add_trust_model_code(p)
     p.set_defaults(func=run)
 
 
