@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..logs import import_tensorflow
 from .batching import micro_batches
 from .config import BACKENDS, EngineConfig
 from .freeze import FrozenModel
@@ -59,7 +60,7 @@ class TensorFlowBackend:
     precision = "fp32"
 
     def __init__(self, frozen: FrozenModel, micro_batch: int) -> None:
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         self._tf = tf
         self._fn = frozen.function
@@ -179,7 +180,7 @@ class OpenVINOTensorFlowBackend:
                 "backend 'openvino-tensorflow' needs the openvino-tensorflow package (CPython 3.8/3.9 with "
                 f"TensorFlow 2.9.3): {exc}. Use the 'openvino' backend, its maintained successor."
             ) from None
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         ovtf.set_backend("CPU")
         ovtf.enable()

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..logs import import_tensorflow
 from .freeze import FrozenModel
 
 log = logging.getLogger("vqsr_cnn")
@@ -231,7 +232,7 @@ def layer_heights(plan: DepthPlan, rows: int) -> dict[str, int]:
 
 def _rows(x: Any, have: Any, want: Any) -> Any:
     """Rows 0..want-1 of a tensor cut to `have` rows; rows past have-1 repeat row have-1 (exact by I(have))."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     return tf.gather(x, tf.minimum(tf.range(want), have - 1), axis=READ_AXIS)
 
@@ -241,7 +242,7 @@ def cut_function(plan: DepthPlan) -> Any:
 
     The read-axis height is dynamic: one graph (converted to OpenVINO once) is reshaped to each bucket's rows.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     if not plan.applies:
         raise ValueError(f"depth-aware model not applicable: {plan.reason}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..logs import import_tensorflow
 from ..models.gatk_format import split_inputs
 
 
@@ -20,7 +21,7 @@ class FrozenModel:
 
 
 def freeze(model: Any) -> FrozenModel:
-    import tensorflow as tf
+    tf = import_tensorflow()
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     tensor_input, annotation_input = split_inputs(model)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import defines
+from ..logs import import_tensorflow
 from ..models.annotation_scale import AnnotationRangeCheck
 from .backends import make_backend
 from .config import EngineConfig
@@ -26,7 +27,7 @@ def configure_tensorflow_threads(intra: int, inter: int) -> None:
     global _threads_configured
     if _threads_configured:
         return
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     try:
         if intra > 0:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import defines
+from ..logs import import_tensorflow
 from ..models.architectures import build_default_1d_annotation_model, build_default_2d_annotation_model
 from ..models.gatk_format import save_model_pair, semantics_for
 from ..models.keras_compat import keras
@@ -64,7 +65,7 @@ class FitResult:
 
 def configure_determinism(seed: int, threads: int = 0) -> None:
     """Same seed, same data, same CPU -> same weights (tf_keras seeds + TF op determinism)."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     if threads > 0:
         try:
