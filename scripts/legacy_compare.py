@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from vqsr_cnn.engine.backends import make_backend  # noqa: E402
+from vqsr_cnn.engine.config import EngineConfig  # noqa: E402
 from vqsr_cnn.engine.freeze import freeze  # noqa: E402
 from vqsr_cnn.models.bundled import default_model_paths  # noqa: E402
 from vqsr_cnn.models.gatk_format import load_model_pair  # noqa: E402
@@ -73,7 +74,7 @@ def real_or_seeded_batch(rows: int, frozen: Any) -> tuple[np.ndarray, np.ndarray
 def save(args: argparse.Namespace) -> dict[str, Any]:
     frozen = load_frozen()
     tensor, annotations, source = real_or_seeded_batch(args.rows, frozen)
-    reference = make_backend("tensorflow", frozen, "fp32", 0, 0).run(tensor, annotations)
+    reference = make_backend(frozen, EngineConfig(backend="tensorflow").resolved("read_tensor")).run(tensor, annotations)
     np.savez(args.batch, tensor=tensor, annotations=annotations, reference=reference)
     return {"saved": str(args.batch), "rows": args.rows, "source": source}
 
@@ -118,7 +119,8 @@ def time_backend(args: argparse.Namespace) -> dict[str, Any]:
     data = np.load(args.batch)
     tensor, annotations, reference = data["tensor"], data["annotations"], data["reference"]
     frozen = load_frozen()
-    backend = make_backend(args.backend, frozen, args.precision, args.threads, 0)
+    backend = make_backend(frozen, EngineConfig(backend=args.backend, precision=args.precision,
+                                                intra_threads=args.threads).resolved("read_tensor"))
     result: dict[str, Any] = {"backend": backend.name, "precision": backend.precision, "rows": int(tensor.shape[0]),
                               "threads": args.threads or "auto", "python": sys.version.split()[0]}
     if args.backend == "openvino-tensorflow" and os.environ.get("OPENVINO_TF_DISABLE") != "1":

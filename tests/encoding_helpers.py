@@ -1,4 +1,4 @@
-"""Build expected tensors by hand from the spelled-out row strings of DESIGN.md §5 (independent of the encoder)."""
+"""Build expected tensors by hand from the spelled-out row strings of docs/design.md §5 (independent of the encoder)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from vqsr_cnn.engine import Engine
+from vqsr_cnn.engine import Engine, EngineConfig
 from vqsr_cnn.models.annotation_scale import annotation_scale
 from vqsr_cnn.models.gatk_format import load_model_pair
 
@@ -15,19 +15,19 @@ from vqsr_cnn.models.gatk_format import load_model_pair
 @pytest.fixture(scope="module")
 def engine_1d(testdata):
     args, model = load_model_pair(str(testdata / "models" / "cnn_1d.json"))
-    return Engine(model, args, backend="tensorflow", batch_size=4)
+    return Engine(model, args, EngineConfig(backend="tensorflow"))
 
 
-def test_scale_is_read_from_the_annotation_batchnorm(engine_1d):
+def test_scale_is_read_from_the_annotation_batchnorm(engine_1d, testdata):
     mean, sd = annotation_scale(engine_1d.keras_model)
-    names = engine_1d.args.annotations
+    names = load_model_pair(str(testdata / "models" / "cnn_1d.json"))[0].annotations
     assert mean.shape == sd.shape == (len(names),)
     dp = names.index("DP")
     assert 5 < mean[dp] < 200 and 1 < sd[dp] < 100  # single-sample depths (model card: mean 34, sd 9)
 
 
-def test_cohort_dp_warns_once_naming_the_annotation(engine_1d, caplog):
-    names = engine_1d.args.annotations
+def test_cohort_dp_warns_once_naming_the_annotation(engine_1d, testdata, caplog):
+    names = load_model_pair(str(testdata / "models" / "cnn_1d.json"))[0].annotations
     reference = np.eye(4, dtype=np.float32)[np.zeros((3, 128), dtype=int)]
     normal = np.zeros((3, len(names)), dtype=np.float32)
     normal[:, names.index("DP")] = 30

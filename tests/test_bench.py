@@ -121,7 +121,7 @@ def test_int8_cache_key_follows_the_weights(tmp_path, monkeypatch) -> None:
 def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(caplog) -> None:
     from argparse import Namespace
 
-    from vqsr_cnn.engine import Engine
+    from vqsr_cnn.engine import Engine, EngineConfig
 
     k = _keras()
     k.utils.set_random_seed(5)
@@ -132,10 +132,10 @@ def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(capl
     rng = np.random.default_rng(0)
     tensors, annotations = rng.random((5, 16, 4), dtype=np.float32), rng.random((5, 7), dtype=np.float32)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        engine = Engine(model, Namespace(), backend="openvino", precision="int8", batch_size=8)
+        engine = Engine(model, Namespace(), EngineConfig(backend="openvino", precision="int8"))
     assert engine.backend.precision == "fp32"
     assert "running fp32" in caplog.text
-    fp32 = Engine(model, Namespace(), backend="openvino", precision="fp32", batch_size=8)
+    fp32 = Engine(model, Namespace(), EngineConfig(backend="openvino", precision="fp32"))
     np.testing.assert_allclose(engine.predict_arrays(tensors, annotations), fp32.predict_arrays(tensors, annotations),
                                rtol=1e-6, atol=1e-7)
 
@@ -152,14 +152,12 @@ def test_overlapped_keeps_order_bounds_the_queue_and_reraises() -> None:
             produced.append(i)
         return i * i
 
-    seen_ahead = []
-
-    def consume(x: int) -> int:
+    seen_ahead, consumed = [], []
+    for x in overlapped(range(20), produce, depth=2):
         with lock:
             seen_ahead.append(len(produced))
-        return x + 1
-
-    assert list(overlapped(range(20), produce, consume, depth=2)) == [i * i + 1 for i in range(20)]
+        consumed.append(x + 1)
+    assert consumed == [i * i + 1 for i in range(20)]
     # when item k is consumed, at most k + 1 (in hand) + 2 (queued) + 1 (being put) have been produced
     assert all(ahead <= k + 4 for k, ahead in enumerate(seen_ahead))
 
@@ -169,4 +167,4 @@ def test_overlapped_keeps_order_bounds_the_queue_and_reraises() -> None:
         return i
 
     with pytest.raises(ValueError, match="data line 4"):
-        list(overlapped(range(10), bad, lambda x: x))
+        list(overlapped(range(10), bad))

@@ -1,4 +1,4 @@
-"""The GATK bridge driven exactly as CNNScoreVariants.java drives it (DESIGN.md §2), for 1D and 2D, on both
+"""The GATK bridge driven exactly as CNNScoreVariants.java drives it (docs/design.md §2), for 1D and 2D, on both
 backends, with a final partial batch, and a failing batch that must come back as a nack, not a hang."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _lines(testdata, kind: str) -> list[str]:
 
 
 def _run_session(tmp_path, env, json_path, hd5_path, tensor_type, batches, inference_batch):
-    java = JavaSide(tmp_path, env)
+    java = JavaSide(tmp_path, {"TF_CPP_MIN_LOG_LEVEL": None, **env})  # as a user's shell: no TF log level set
     temp = tmp_path / "scores.txt"
     acks = []
     try:
@@ -55,28 +55,68 @@ def _expected_prefixes(lines):
     return ["\t".join(line.split("\t")[:4]) for line in lines]
 
 
+def _scores_alone(lines, tensor_type, json_path, hd5_path) -> list[float]:
+    """Each line parsed, encoded and scored on its own in this process (stock TensorFlow): score i of line i."""
+    from vqsr_cnn.encode import encode_examples
+    from vqsr_cnn.engine import Engine, EngineConfig
+    from vqsr_cnn.models.gatk_format import load_model_pair
+    from vqsr_cnn.readers.fifo import parse_data_line
+    from vqsr_cnn.scores import scores_for_types
+
+    args, model = load_model_pair(json_path, hd5_path)
+    engine = Engine(model, args, EngineConfig(backend="tensorflow"))
+    out = []
+    for i, line in enumerate(lines):
+        example = parse_data_line(line, tensor_type, i + 1).example
+        tensors, annotations = encode_examples([example], tensor_type, ANNOTATIONS.split(","), 128, 128)
+        out.append(float(scores_for_types(engine.predict_arrays(tensors, annotations), [example.variant.variant_type])[0]))
+    return out
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend_env", [
     pytest.param(ACCEL_ENV, id=ACCEL, marks=pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL} not installed")),
     pytest.param({"OPENVINO_TF_DISABLE": "1"}, id="tensorflow")])
 @pytest.mark.parametrize("kind", ["1d", "2d"])
-def test_gatk_session_scores_every_line_in_order(tmp_path, testdata, kind, backend_env, model_1d_paths, model_2d_paths):
+def test_gatk_session_scores_every_line_in_order(tmp_path, testdata, kind, backend_env):
     lines = _lines(testdata, kind)
-    json_path, hd5_path = model_1d_paths if kind == "1d" else model_2d_paths
+    json_path, hd5_path = (str(testdata / "models" / f"cnn_{kind}.{ext}") for ext in ("json", "hd5"))
     tensor_type = "reference" if kind == "1d" else "read_tensor"
     size = max(2, len(lines) // 2 - 1)
     batches = [lines[i:i + size] for i in range(0, len(lines), size)]  # the last batch is partial
-    acks, text, log = _run_session(tmp_path, {**backend_env, "VQSR_CNN_BATCH_SIZE": "8"}, json_path, hd5_path,
-                                   tensor_type, batches, 8)
+    acks, text, log = _run_session(tmp_path, backend_env, json_path, hd5_path, tensor_type, batches, 8)
     assert acks == ["ack"] * len(batches), log
     out = text.splitlines()
     assert len(out) == len(lines)
-    for got, prefix in zip(out, _expected_prefixes(lines)):
+    expected = _scores_alone(lines, tensor_type, json_path, hd5_path)
+    assert len({round(x, 2) for x in expected}) > 3, "the real lines must give distinct scores"
+    for i, (got, prefix) in enumerate(zip(out, _expected_prefixes(lines))):
         fields = got.split("\t")
         assert "\t".join(fields[:4]) == prefix
         assert len(fields) == 5 and fields[4] == f"{float(fields[4]):.3f}"
+        assert abs(float(fields[4]) - expected[i]) <= 1e-3 + 5e-4, f"line {i + 1}: {got} vs {expected[i]:.4f} alone"
     backend = "tensorflow" if backend_env.get("OPENVINO_TF_DISABLE") == "1" else ACCEL
     assert f"backend={backend}" in log
+    for noise in ("cudart_stub", "cuInit", "absl::InitializeLog"):  # quiet by default: only our own lines
+        assert noise not in log, log
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL} not installed")
+def test_temp_file_is_byte_identical_for_any_transfer_and_inference_batch(tmp_path, testdata):
+    """GATK's batch sizes only decide how many lines are gathered: 100/64 and 256/256 give the same bytes."""
+    lines = _lines(testdata, "1d") * 13  # 260 real lines: several transfer batches, a partial last one
+    json_path, hd5_path = (str(testdata / "models" / f"cnn_1d.{ext}") for ext in ("json", "hd5"))
+    texts = []
+    for transfer, inference in ((100, 64), (256, 256)):
+        work = tmp_path / f"t{transfer}"
+        work.mkdir()
+        batches = [lines[i:i + transfer] for i in range(0, len(lines), transfer)]
+        acks, text, log = _run_session(work, ACCEL_ENV, json_path, hd5_path, "reference", batches, inference)
+        assert acks == ["ack"] * len(batches), log
+        texts.append(text)
+    assert len(texts[0].splitlines()) == len(lines)
+    assert texts[0] == texts[1]
 
 
 @pytest.mark.slow
@@ -85,8 +125,7 @@ def test_failing_batch_reaches_java_as_nack_and_writes_nothing(tmp_path, testdat
     bad = lines[0].split("\t")
     bad[7] = bad[7][:3] + "Q" + bad[7][4:]  # an unknown base in the first read
     batches = [lines[:2], ["\t".join(bad)] + lines[1:3]]
-    acks, text, _ = _run_session(tmp_path, {"VQSR_CNN_BATCH_SIZE": "8"},
-                                 *model_2d_paths, "read_tensor", batches, 8)
+    acks, text, _ = _run_session(tmp_path, {}, *model_2d_paths, "read_tensor", batches, 8)
     assert acks[0] == "ack" and acks[1].startswith("nkm:")
     assert "unknown symbol(s) 'Q'" in acks[1] and bad[0] + ":" + bad[1] in acks[1]
     assert len(text.splitlines()) == 2  # only the good batch was written

@@ -1,4 +1,4 @@
-"""Read-tensor encoding, with expectations worked out by hand from GATK 4.2's rules (DESIGN.md §5).
+"""Read-tensor encoding, with expectations worked out by hand from GATK 4.2's rules (docs/design.md §5).
 
 Window 8, variant at position 10: the window starts at 10 - 8//2 = 6, column c shows position 6 + c.
 """

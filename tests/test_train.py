@@ -106,7 +106,6 @@ def test_train_1d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
     assert semantics["input_tensor_map_name"] == "reference" and semantics["input_annotations"] == ANNOTATIONS
     assert sorted(p.name for p in prefix.parent.iterdir()) == ["tiny_1d.hd5", "tiny_1d.json"]  # no temp leftovers
 
-    monkeypatch.setenv("VQSR_CNN_BATCH_SIZE", "8")
     args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, str(prefix.with_suffix(".json")),
                                                             weights_hd5=str(prefix.with_suffix(".hd5")))
     assert args.tensor_name == "reference"
@@ -196,7 +195,6 @@ def test_train_2d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
 
     prefix = tmp_path / "tiny_2d"
     assert _train(small / "read_tensor", "read_tensor", prefix) == 0
-    monkeypatch.setenv("VQSR_CNN_BATCH_SIZE", "8")
     args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, str(prefix.with_suffix(".json")),
                                                             weights_hd5=str(prefix.with_suffix(".hd5")))
     assert args.tensor_name == "read_tensor"

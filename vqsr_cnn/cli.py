@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
-from . import __version__
+from . import __version__, logs
 
 # Each module defines `register(subparsers)` adding a parser whose default `func(args) -> int` runs it.
 COMMANDS = ("score", "diff", "train", "bench", "workflow", "freeze")
@@ -18,20 +17,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vqsr-cnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f".commands.{name}", __package__).register(sub)
+    for command in sub.choices.values():
+        command.add_argument("-v", "--verbose", action="store_true",
+                             help="debug logging, and TensorFlow's native start-up messages (hidden by default)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logs.configure(verbose=args.verbose, quiet=getattr(args, "quiet", False))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -14,25 +14,16 @@ from typing import TextIO
 
 import numpy as np
 
-from . import defines
+from . import defines, logs
 from .encode import encode_examples, resolve_annotation_names
-from .engine import Engine
-from .engine.overlap import overlapped
+from .engine import Engine, EngineConfig
 from .models.gatk_format import load_model_pair
 from .readers.fifo import parse_data_line
-from .scores import scores_for_types
+from .scoring import EncodedBatch, score_batches
 from .writers.tempfile import write_batch
 from .writers.tensors import write_tensor
 
 log = logging.getLogger("vqsr_cnn")
-
-
-def _setup_logging() -> None:
-    if not logging.getLogger().handlers and not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
 
 
 def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_json: str | None,
@@ -42,15 +33,13 @@ def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_j
 
     `model` is an :class:`Engine`: it has a Keras-style ``predict`` for callers that use it directly.
     """
-    _setup_logging()
+    logs.configure()
     if tensor_type is not None and tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
         raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
     args, keras_model = load_model_pair(semantics_json, weights_hd5 or hd5, tensor_type)
-    batch = int(os.environ.get("VQSR_CNN_BATCH_SIZE", "0")) or (
-        defines.MIN_INFERENCE_BATCH_2D if args.tensor_name in defines.TENSOR_MAPS_2D else defines.MIN_INFERENCE_BATCH_1D)
-    engine = Engine(keras_model, args, batch_size=batch, intra_threads=int(intra_ops or 0),
-                    inter_threads=int(inter_ops or 0))
-    return args, engine
+    # The bridge is an edge: the engine's settings come from the environment (GATK passes no flags for them).
+    config = EngineConfig.from_env(os.environ, intra_threads=int(intra_ops or 0), inter_threads=int(inter_ops or 0))
+    return args, Engine(keras_model, args, config)
 
 
 def _read_lines(batch_size: int) -> list[str]:
@@ -66,15 +55,20 @@ def _read_lines(batch_size: int) -> list[str]:
 
 
 def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_set: str, window_size: int,
-                read_limit: int, tensor_dir: str = "") -> tuple[list[str], np.ndarray]:
-    """Parse, encode and score data lines; returns (echo prefixes, scores).  Used by the bridge and bench."""
+                read_limit: int, tensor_dir: str = "", gather: int = defines.MIN_INFERENCE_BATCH_2D
+                ) -> tuple[list[str], np.ndarray]:
+    """Parse, encode and score data lines, `gather` at a time; returns (echo prefixes, scores).
+
+    `gather` (GATK's inference batch size) only sets how many lines are encoded before they go to the engine,
+    which scores them at its fixed micro-batch: the scores do not depend on it.  Used by the bridge and bench.
+    """
     if tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
         raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
     names = resolve_annotation_names(annotation_set)
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
-    step = model.buckets[-1]
+    step = max(1, int(gather))
 
-    def encode(start: int) -> tuple[list, np.ndarray, np.ndarray]:
+    def encode(start: int) -> EncodedBatch[list[str]]:
         parsed = [parse_data_line(line, tensor_type, start + i + 1) for i, line in enumerate(lines[start : start + step])]
         examples = [p.example for p in parsed]
         tensors, annotations = encode_examples(examples, tensor_type, names, window_size, read_limit)
@@ -82,19 +76,13 @@ def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_se
             for example, t, a in zip(examples, tensors, annotations):
                 v = example.variant
                 write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
-        return parsed, tensors, annotations
+        return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [p.echo for p in parsed])
 
-    def infer(item: tuple[list, np.ndarray, np.ndarray]) -> tuple[list[str], np.ndarray]:
-        parsed, tensors, annotations = item
-        probs = model.predict_arrays(tensors, annotations)
-        return [p.echo for p in parsed], scores_for_types(probs, [p.example.variant.variant_type for p in parsed])
-
-    # A worker thread parses and encodes chunk k+1 while the backend (which releases the GIL) scores chunk k.
     echoes: list[str] = []
     scores: list[np.ndarray] = []
-    for chunk_echoes, chunk_scores in overlapped(range(0, len(lines), step), encode, infer):
-        echoes.extend(chunk_echoes)
-        scores.append(chunk_scores)
+    for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode):
+        echoes.extend(batch.records)
+        scores.append(batch_scores)
     return echoes, (np.concatenate(scores) if scores else np.zeros(0))
 
 
@@ -103,7 +91,6 @@ def score_and_write_batch(model: Engine, file_out: TextIO, batch_size: int, pyth
                           tensor_dir: str = "") -> None:
     """Read `batch_size` data lines from GATK's FIFO and write one score line per variant, in order."""
     lines = _read_lines(int(batch_size))  # read the whole batch first, so Java never blocks on a full FIFO
-    model.set_batch_size(int(python_batch_size))
     echoes, scores = score_lines(model, lines, tensor_type, annotation_set, int(window_size), int(read_limit),
-                                 tensor_dir)
+                                 tensor_dir, gather=int(python_batch_size))
     write_batch(file_out, echoes, scores)

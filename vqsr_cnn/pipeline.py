@@ -3,7 +3,7 @@
 One reader thread walks the VCF in file order, builds each record's Example (reference window, INFO
 annotations, reads) exactly as CNNScoreVariants.java would send it, and encodes batches; the calling
 thread runs the engine (which releases the GIL) and writes the scored lines.  A bounded queue between
-them (:func:`vqsr_cnn.engine.overlap.overlapped`) keeps at most ``queue_depth`` encoded batches in memory,
+them (:func:`vqsr_cnn.scoring.score_batches`) keeps at most ``queue_depth`` encoded batches in memory,
 so a whole-genome VCF is never held.
 
 Used by ``vqsr-cnn score`` and importable (``score_vcf(ScoreOptions(...))``) for benchmarks and workflows.
@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,7 @@ import numpy as np
 from . import defines
 from .encode import encode_examples
 from .encode.batch import describe
-from .engine import Engine
-from .engine.overlap import overlapped
+from .engine import Engine, EngineConfig
 from .models.bundled import default_model_paths
 from .models.gatk_format import load_model_pair
 from .progress import ProgressMeter
@@ -38,13 +37,15 @@ from .readers.htslib import (
 )
 from .readers.intervals import Intervals, parse_intervals
 from .records import Example
-from .scores import format_score, scores_for_types
+from .scores import format_score
+from .scoring import EncodedBatch, score_batches
 from .writers.vcf import AtomicVcfWriter, add_info_header, insert_info
 
 log = logging.getLogger("vqsr_cnn")
 
 TENSOR_TYPES = tuple(defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D)
-# Engine batch when none is given: GATK's 1D minimum; a small 2D batch keeps the 2D model's memory low.
+# Records gathered per engine call when none is given (GATK's defaults); the engine's compute shape is its own
+# fixed micro-batch, so this changes memory and latency, never a score.
 DEFAULT_BATCH = {"reference": defines.MIN_INFERENCE_BATCH_1D, "read_tensor": defines.MIN_INFERENCE_BATCH_2D}
 NO_READS_WARNINGS = 10  # GATK warns for every such site; we show the first few and count the rest
 
@@ -59,10 +60,8 @@ class ScoreOptions:
     architecture: str | None = None
     weights: str | None = None
     intervals: Sequence[str] = ()
-    batch_size: int | None = None
-    backend: str | None = None
-    precision: str | None = None
-    threads: int = 0
+    batch_size: int | None = None  # records gathered per engine call (default DEFAULT_BATCH)
+    engine: EngineConfig = field(default_factory=EngineConfig)
     filter_symbolic_and_sv: bool = False
     annotation_keys: Sequence[str] | None = None  # default: the model's (GATK's seven)
     window_size: int | None = None  # default: the model's (128)
@@ -113,27 +112,14 @@ def load_engine(options: ScoreOptions, calibration: Any = None) -> tuple[Any, En
     if args.tensor_name != options.tensor_type:
         raise ValueError(f"--tensor-type {options.tensor_type} but model {hd5_path} is a {args.tensor_name} model; "
                          f"pass --tensor-type {args.tensor_name} or a {options.tensor_type} model")
-    batch = options.batch_size or DEFAULT_BATCH[options.tensor_type]
-    quantized = None
-    precision = options.precision
-    if (precision or os.environ.get("VQSR_CNN_PRECISION", "")).lower() == "int8" and calibration is not None:
+    config, quantized = options.engine, None
+    if config.precision == "int8" and calibration is not None:
         from .engine.freeze import freeze
         from .engine.quantize import engine_precision, int8_model
 
-        quantized = int8_model(freeze(keras_model), hd5_path, calibration)
-        precision = engine_precision("int8", quantized)
-    engine = Engine(keras_model, args, backend=options.backend, precision=precision, batch_size=batch,
-                    intra_threads=options.threads, quantized_model=quantized)
-    return args, engine
-
-
-class _Batch:
-    __slots__ = ("texts", "types", "tensors", "annotations", "locus")
-
-    def __init__(self, texts: list[str], types: list[str], tensors: np.ndarray, annotations: np.ndarray,
-                 locus: str) -> None:
-        self.texts, self.types, self.tensors, self.annotations, self.locus = texts, types, tensors, annotations, locus
-
+        quantized = int8_model(freeze(keras_model), hd5_path, calibration, float_hint=config.int8_float)
+        config = replace(config, precision=engine_precision("int8", quantized))
+    return args, Engine(keras_model, args, config, quantized_model=quantized)
 
 
 
@@ -197,7 +183,7 @@ def _examples(inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], windo
 
 
 def _encode(chunk: list[tuple[str, Example, str]], tensor_type: str, keys: Sequence[str], window: int,
-            read_limit: int) -> _Batch:
+            read_limit: int) -> EncodedBatch[list[str]]:
     examples = [e for _, e, _ in chunk]
     try:
         tensors, annotations = encode_examples(examples, tensor_type, keys, window, read_limit)
@@ -211,8 +197,8 @@ def _encode(chunk: list[tuple[str, Example, str]], tensor_type: str, keys: Seque
                 raise ValueError(f"{where}: {text[len(prefix):] if text.startswith(prefix) else text}") from None
         raise
     last = examples[-1].variant
-    return _Batch([t for t, _, _ in chunk], [e.variant.variant_type for e in examples], tensors, annotations,
-                  f"{last.contig}:{last.pos}")
+    return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [t for t, _, _ in chunk],
+                        f"{last.contig}:{last.pos}")
 
 
 def _chunked(items: Iterator[tuple[str, Example, str]], size: int) -> Iterator[list[tuple[str, Example, str]]]:
@@ -241,7 +227,7 @@ def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_l
         batch = _encode(chunk, options.tensor_type, keys, window, read_limit)
         half = len(chunk) // 2
         return ((batch.tensors[:half], batch.annotations[:half]),
-                (batch.tensors[half:], batch.annotations[half:], batch.types[half:]))
+                (batch.tensors[half:], batch.annotations[half:], batch.variant_types[half:]))
 
     return data
 
@@ -287,22 +273,21 @@ def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[
          read_limit: int, summary: ScoreSummary) -> None:
     key = defines.INFO_KEY[options.tensor_type]
     progress = ProgressMeter(enabled=not options.quiet, seconds_between_updates=options.progress_seconds)
-    def encode(chunk: list[tuple[str, Example, str]]) -> _Batch:
+
+    def encode(chunk: list[tuple[str, Example, str]]) -> EncodedBatch[list[str]]:
         return _encode(chunk, options.tensor_type, keys, window, read_limit)
 
     # Reading and encoding run on a worker thread, at most queue_depth batches ahead of inference.
-    chunks = _chunked(_examples(inputs, options, keys, window, read_limit, summary), engine.buckets[-1])
+    gather = options.batch_size or DEFAULT_BATCH[options.tensor_type]
+    chunks = _chunked(_examples(inputs, options, keys, window, read_limit, summary), gather)
     with AtomicVcfWriter(options.output) as writer:
         description = defines.INFO_DESCRIPTION[options.tensor_type]
         writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))
         progress.start()
-        for item in overlapped(chunks, encode, lambda batch: batch, depth=max(1, options.queue_depth)):
-            probs = engine.predict_arrays(item.tensors, item.annotations)
-            scores = scores_for_types(probs, item.types)
-            writer.write("".join(insert_info(text, key, format_score(float(s)))
-                                 for text, s in zip(item.texts, scores)))
-            summary.scored += len(item.texts)
-            progress.update(item.locus, len(item.texts))
+        for batch, scores in score_batches(engine, chunks, encode, depth=options.queue_depth):
+            writer.write("".join(insert_info(text, key, format_score(float(s))) for text, s in zip(batch.records, scores)))
+            summary.scored += len(batch.records)
+            progress.update(batch.last, len(batch.records))
         progress.stop()
         writer.commit()
 

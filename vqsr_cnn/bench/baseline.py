@@ -1,7 +1,7 @@
 """The `baseline` row: GATK 4.2's approach re-created plainly in this code base.
 
 Per variant: split the data line, build the tensor base by base in Python loops (following the
-rules in DESIGN.md §4-5), then hand the whole transfer batch to the un-frozen Keras model's
+rules in docs/design.md §4-5), then hand the whole transfer batch to the un-frozen Keras model's
 `predict(batch_size=...)`, whose final batch is whatever is left (a new shape, a retrace).
 Written from the rules, independently of :mod:`vqsr_cnn.encode`, so the bench can also check that
 the vectorised encoder produces the same arrays.

@@ -138,14 +138,14 @@ class TypeBench:
         self.checks: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ engines
-    def engine(self, backend: str, precision: str, quantized: Any = None) -> Any:
-        from ..engine import Engine
+    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0) -> Any:
+        from ..engine import Engine, EngineConfig
 
-        key = f"{backend}-{precision}"
+        key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "")
         if key not in self.engines:
-            self.engines[key] = Engine(self.keras, self.args, backend=backend, precision=precision, batch_size=self.batch,
-                                       intra_threads=self.options.threads, inter_threads=self.options.threads,
-                                       quantized_model=quantized)
+            config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch,
+                                  intra_threads=self.options.threads, inter_threads=self.options.threads)
+            self.engines[key] = Engine(self.keras, self.args, config, quantized_model=quantized)
         return self.engines[key]
 
     def int8(self) -> Any:
@@ -175,13 +175,11 @@ class TypeBench:
 
     # ------------------------------------------------------------------ rows
     def rows(self) -> list[Row]:
-        from ..gatk import score_lines
         from .baselines import baseline_rows
         from .limit import GemmProbe
 
         o, n, tb = self.options, self.n, self.options.transfer_batch
         chunks = _chunks(n, tb)
-        annotation_set = ",".join(self.names)
         rows: list[Row] = baseline_rows(self, chunks)  # GATK 4.2's real code when its env exists
 
         if _wanted("encode", o):
@@ -208,32 +206,33 @@ class TypeBench:
 
         default = self.engine("openvino", "fp32")
         if _wanted("bridge", o):
-            def bridge() -> None:
-                for a, b in chunks:
-                    score_lines(default, self.lines[a:b], self.tt, annotation_set, self.window, self.read_limit)
-
-            rows.append(Row("end to end: bridge (data lines, gatk.score_lines, encode overlapped)", "end-to-end", bridge, n))
+            rows.append(self._bridge_row("end to end: bridge (data lines, gatk.score_lines, encode overlapped)",
+                                         default, "fp32"))
             for precision in ("bf16", "int8"):
                 engine = self.engines.get(f"openvino-{precision}")
-                if engine is None:
-                    continue
-
-                def run(engine: Any = engine) -> None:
-                    for a, b in chunks:
-                        score_lines(engine, self.lines[a:b], self.tt, annotation_set, self.window, self.read_limit)
-
-                rows.append(Row(f"end to end: bridge, {precision.upper()} (opt-in)", "end-to-end",
-                                run, n, precision=precision))
+                if engine is not None:
+                    rows.append(self._bridge_row(f"end to end: bridge, {precision.upper()} (opt-in)", engine, precision))
         if _wanted("score", o):
-            row = self._score_row(default)
-            if row is not None:
-                rows.append(row)
+            rows.append(self._score_row(default))
 
         for precision, label in (("f32", "OpenVINO F32"), ("numpy-f32", "numpy F32"), ("bf16", "OpenVINO BF16")):
             probe = GemmProbe(precision, o.threads)
             rows.append(Row(f"limit: {label} GEMM {probe.size}^3 x{probe.calls} / model FLOPs", "limit", probe,
                             precision="bf16" if precision == "bf16" else "fp32", flops=probe.flops))
         return rows
+
+    def _bridge_row(self, name: str, engine: Any, precision: str) -> Row:
+        from ..gatk import score_lines
+
+        chunks = _chunks(self.n, self.options.transfer_batch)
+
+        def run() -> None:
+            for a, b in chunks:
+                score_lines(engine, self.lines[a:b], self.tt, ",".join(self.names), self.window, self.read_limit,
+                            gather=self.batch)
+
+        return Row(name, "end-to-end", run, self.n, precision=precision,
+                   note=f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}")
 
     def _engine_row(self, name: str, engine: Any, precision: str) -> Row:
         chunks = _chunks(self.n, self.options.transfer_batch)
@@ -243,14 +242,25 @@ class TypeBench:
                 engine.predict_arrays(self.tensors[a:b], self.annotations[a:b])
 
         return Row(name, "engine", run, self.n, precision=precision,
-                   note=f"{engine.backend.name} {engine.backend.precision}")
+                   note=f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}")
 
     def _tuning_rows(self) -> list[Row]:
+        from ..engine.config import DEFAULT_MICRO_BATCH
         from ..engine.quantize import dynamic_ov_model
         from .tuning import OVRunner
 
-        model = dynamic_ov_model(self.engine("openvino", "fp32").frozen)
         rows = []
+        # The fixed compute shape: the default micro-batch against others, and against the gather size itself
+        # (the largest shape of the former bucketed engine), on the same rows, interleaved.
+        default = DEFAULT_MICRO_BATCH[self.tt]
+        for micro in sorted({max(1, default // 2), default, default * 2, default * 4, self.batch}):
+            rows.append(self._engine_row(f"tuning: openvino FP32 micro-batch {micro}{' (default)' if micro == default else ''}",
+                                         self.engine("openvino", "fp32", micro_batch=micro), "fp32"))
+            self.engines.pop(f"openvino-fp32-m{micro}", None)  # the row holds it; keep few compiled models alive
+        rows.append(self._bridge_row(f"tuning: bridge, micro-batch {self.batch} = gather (bucketed engine's shape)",
+                                     self.engine("openvino", "fp32", micro_batch=self.batch), "fp32"))
+        self.engines.pop(f"openvino-fp32-m{self.batch}", None)
+        model = dynamic_ov_model(self.engine("openvino", "fp32").frozen)
         for hint in ("LATENCY", "THROUGHPUT"):
             for pinning in (False, True):
                 runner = OVRunner(model, self.batch, hint, "fp32", self.options.threads, pinning=pinning)
@@ -258,12 +268,8 @@ class TypeBench:
                                 lambda r=runner: r(self.tensors, self.annotations), self.n, precision="fp32"))
         return rows
 
-    def _score_row(self, engine: Any) -> Row | None:
-        try:
-            from ..pipeline import ScoreOptions, score_vcf
-        except ImportError as exc:
-            self.checks["score_row"] = f"skipped: {exc}"
-            return None
+    def _score_row(self, engine: Any) -> Row:
+        from ..pipeline import ScoreOptions, score_vcf
         from .vcfs import repeated_vcf
 
         work = Path(tempfile.mkdtemp(prefix="vqsr_cnn_bench_"))
@@ -272,7 +278,7 @@ class TypeBench:
         repeated_vcf(self.sources["vcf"], vcf, self.n, usable)
         options = ScoreOptions(variant=str(vcf), reference=self.sources["fasta"], output=str(work / "out.vcf.gz"),
                                reads=self.sources["bam"], tensor_type=self.tt, batch_size=self.batch,
-                               threads=self.options.threads, quiet=True, progress_seconds=1e9)
+                               engine=engine.config, quiet=True, progress_seconds=1e9)
 
         def score() -> None:
             summary = score_vcf(options, engine=engine, model_args=self.args)
@@ -296,7 +302,7 @@ class TypeBench:
         base = score_lines_baseline(self.keras, self.lines[:k], self.tt, self.names, self.window, self.read_limit,
                                     self.batch)
         _, bridge = score_lines(self.engine("openvino", "fp32"), self.lines[:k], self.tt, ",".join(self.names),
-                                self.window, self.read_limit)
+                                self.window, self.read_limit, gather=self.batch)
         self.checks["baseline_vs_bridge_max_abs_dscore"] = float(np.abs(base - bridge).max())
         # The 2D VCF's INFO values are cohort-level (DP summed over 3,202 samples), so a trained model may saturate
         # on it: say how many distinct scores the comparison saw, so a vacuous 0.0 is visible as such.

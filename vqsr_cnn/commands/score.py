@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-L", "--intervals", action="append", default=[],
                    help="only records overlapping chr, chr:start-end, a .bed or an interval list (repeatable)")
     p.add_argument("--inference-batch-size", type=int, dest="batch_size",
-                   help="rows per engine call (default 1024 for 1D, 64 for 2D); scores do not depend on it")
+                   help="records gathered per engine call (default 1024 for 1D, 64 for 2D); the engine always computes "
+                        "in its own fixed micro-batch, so scores do not depend on it")
     p.add_argument("--backend", choices=["openvino", "tensorflow", "openvino-tensorflow"],
                    help="inference backend (default: openvino; OPENVINO_TF_DISABLE=1 selects tensorflow)")
     p.add_argument("--precision", choices=["fp32", "bf16", "int8"], help="inference precision (default fp32)")
@@ -45,8 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.quiet:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: keep --quiet quiet
+    from ..engine import EngineConfig
     from ..pipeline import ScoreOptions, score_vcf
 
     for name in ("batch_size", "window_size", "read_limit"):
@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     score_vcf(ScoreOptions(
         variant=args.variant, reference=args.reference, output=args.output, reads=args.reads,
         tensor_type=args.tensor_type, architecture=args.architecture, weights=args.weights,
-        intervals=args.intervals, batch_size=args.batch_size, backend=args.backend, precision=args.precision,
-        threads=args.threads, filter_symbolic_and_sv=args.filter_symbolic_and_sv, annotation_keys=keys or None,
+        intervals=args.intervals, batch_size=args.batch_size,
+        engine=EngineConfig.from_env(os.environ, backend=args.backend, precision=args.precision,
+                                     intra_threads=args.threads),
+        filter_symbolic_and_sv=args.filter_symbolic_and_sv, annotation_keys=keys or None,
         window_size=args.window_size, read_limit=args.read_limit, read_filter=args.read_filter, quiet=args.quiet))
     return 0

@@ -1,4 +1,4 @@
-"""2D read tensor, reproducing GATK 4.2's layout rules (see shared DESIGN.md §5).
+"""2D read tensor, reproducing GATK 4.2's layout rules (see docs/design.md §5).
 
 Per read, the work is a handful of numpy index operations (one per CIGAR gap), never a loop over
 bases: each row is first built as an index array into the read (with marks for "skip" and "gap"),

@@ -1,7 +1,7 @@
-"""Engine: a frozen model run at a few fixed batch shapes on one chosen backend."""
+"""Engine: a frozen model run at one fixed compute shape on one chosen backend."""
 
-from .backends import BACKENDS, Backend, select_backend
-from .batching import bucket_sizes
+from .backends import Backend
+from .config import BACKENDS, EngineConfig
 from .runner import Engine
 
-__all__ = ["BACKENDS", "Backend", "Engine", "bucket_sizes", "select_backend"]
+__all__ = ["BACKENDS", "Backend", "Engine", "EngineConfig"]

@@ -1,32 +1,50 @@
-"""Fixed batch shapes: pad a short batch up to the nearest bucket instead of compiling a new shape."""
+"""One fixed compute shape: rows reach a backend only in micro-batches of exactly `micro` rows.
+
+Kernels block and sum differently at different batch shapes, so a row scored in an 8-row and a 16-row batch
+can differ in the last bit. Running every row at one shape (the final short micro-batch zero-padded, padding
+rows dropped) makes a row's score depend on that row alone, never on the batch it arrived in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 
-def bucket_sizes(batch_size: int) -> tuple[int, ...]:
-    """batch/8, batch/4, batch/2, batch: padding 37 rows to 256 costs ~7x those rows, a shape costs once."""
-    if batch_size < 1:
-        raise ValueError(f"inference batch size must be positive, got {batch_size}")
-    return tuple(sorted({max(1, batch_size // d) for d in (8, 4, 2, 1)}))
-
-
-def plan(n: int, buckets: tuple[int, ...]) -> Iterator[tuple[int, int, int]]:
-    """Yield (start, stop, padded size) chunks covering n rows, each padded to a bucket."""
-    largest = buckets[-1]
-    for start in range(0, n, largest):
-        rows = min(largest, n - start)
-        size = next(b for b in buckets if b >= rows)
-        yield start, start + rows, size
+def micro_batches(tensors: np.ndarray, annotations: np.ndarray, micro: int
+                  ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(start, rows, tensor, annotations) per micro-batch; every yielded array has exactly `micro` rows."""
+    if micro < 1:
+        raise ValueError(f"micro-batch must be positive, got {micro}")
+    n = tensors.shape[0]
+    for start in range(0, n, micro):
+        rows = min(micro, n - start)
+        yield start, rows, pad_rows(tensors[start:start + rows], micro), pad_rows(annotations[start:start + rows], micro)
 
 
 def pad_rows(array: np.ndarray, size: int) -> np.ndarray:
-    """Zero-pad the leading axis to `size` rows (zeros, never uninitialised memory)."""
+    """C-contiguous float32 with the leading axis zero-padded to `size` rows (never uninitialised memory)."""
     if array.shape[0] == size:
-        return np.ascontiguousarray(array)
-    out = np.zeros((size, *array.shape[1:]), dtype=array.dtype)
+        return np.ascontiguousarray(array, dtype=np.float32)
+    out = np.zeros((size, *array.shape[1:]), dtype=np.float32)
     out[: array.shape[0]] = array
     return out
+
+
+def position_independent(run: Callable[[np.ndarray, np.ndarray], np.ndarray], micro: int,
+                         tensor_shape: tuple[int, ...], n_annotations: int) -> bool:
+    """True when one row gives bit-identical output at every position of a micro-batch.
+
+    Kernels process the rows of a batch in blocks; on some CPUs and libraries (seen: stock TensorFlow on AVX2 at
+    64 rows) the rows of the last block take another code path that sums in another order. One micro-batch
+    holding the same random row everywhere, for two rows, shows it before any real row is scored.
+    """
+    rng = np.random.default_rng(20240601)
+    for _ in range(2):
+        tensor = np.broadcast_to(rng.random((1, *tensor_shape), dtype=np.float32), (micro, *tensor_shape))
+        annotations = np.broadcast_to(rng.normal(size=(1, n_annotations)).astype(np.float32), (micro, n_annotations))
+        out = run(np.ascontiguousarray(tensor), np.ascontiguousarray(annotations))
+        if not (out == out[:1]).all():
+            return False
+    return True

@@ -16,6 +16,7 @@ class FrozenModel:
     output_name: str
     tensor_shape: tuple[int, ...]  # per-example shape of the tensor input
     n_annotations: int
+    n_classes: int  # width of the softmax output
 
 
 def freeze(model: Any) -> FrozenModel:
@@ -41,4 +42,5 @@ def freeze(model: Any) -> FrozenModel:
         output_name=frozen.outputs[0].name,
         tensor_shape=tuple(int(d) for d in tensor_input.shape[1:]),
         n_annotations=int(annotation_input.shape[-1]),
+        n_classes=int(frozen.outputs[0].shape[-1]),
     )

@@ -14,13 +14,12 @@ from typing import TypeVar
 
 T = TypeVar("T")
 P = TypeVar("P")
-R = TypeVar("R")
 
 _DONE = object()
 
 
-def overlapped(items: Iterable[T], produce: Callable[[T], P], consume: Callable[[P], R], depth: int = 2) -> Iterator[R]:
-    """Yield consume(produce(item)) in order; produce runs in a worker thread, at most `depth` ahead."""
+def overlapped(items: Iterable[T], produce: Callable[[T], P], depth: int = 2) -> Iterator[P]:
+    """Yield produce(item) in order; produce runs in a worker thread, at most `depth` items ahead of the caller."""
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
     buffer: queue.Queue = queue.Queue(maxsize=depth)
@@ -52,7 +51,7 @@ def overlapped(items: Iterable[T], produce: Callable[[T], P], consume: Callable[
                 raise value
             if value is _DONE:
                 return
-            yield consume(value)
+            yield value
     finally:
         stop.set()
         while worker.is_alive():  # unblock a worker waiting on a full queue, then let it finish

@@ -40,7 +40,7 @@ class QuantizeSettings:
     # Dense layers hold < 0.1% of the FLOPs but, quantised, caused ~90% of the score drift (2D: p99 1.35 -> 0.14
     # with them in FP32): keep them FP32 from the start so accuracy control spends its budget on the convolutions.
     quantize_dense: bool = False
-    float_hint: str = ""  # precision of the float layers at run time ('' = backends.int8_float_hint()); checked with it
+    float_hint: str = ""  # precision of the float layers at run time ('' = see resolved()); checked with it
 
     @property
     def tag(self) -> str:
@@ -48,13 +48,16 @@ class QuantizeSettings:
         return (f"{mode}{self.max_score_delta:g}-n{self.subset_size}{'-all' if self.quantize_dense else '-conv'}"
                 f"{'-' + self.float_hint if self.float_hint else ''}")
 
-    def resolved(self) -> QuantizeSettings:
-        """These settings with the run-time float precision filled in (it is part of the cache key)."""
+    def resolved(self, float_hint: str = "") -> QuantizeSettings:
+        """These settings with the run-time float precision filled in (it is part of the cache key):
+        `float_hint` when given (EngineConfig.int8_float), else bf16 where the CPU has it, else f32."""
         from dataclasses import replace
 
-        from .backends import int8_float_hint
+        from .backends import cpu_has_bf16
 
-        return self if self.float_hint else replace(self, float_hint=int8_float_hint())
+        if self.float_hint:
+            return self
+        return replace(self, float_hint=float_hint or ("bf16" if cpu_has_bf16() else "f32"))
 
 
 class QuantizationError(RuntimeError):
@@ -113,7 +116,7 @@ def save_cached(model: Any, weights_path: str | os.PathLike, settings: QuantizeS
 
 
 def dynamic_ov_model(frozen: FrozenModel) -> Any:
-    """The frozen graph as an OpenVINO model with a dynamic batch (the backend reshapes per bucket)."""
+    """The frozen graph as an OpenVINO model with a dynamic batch (the backend reshapes it to its micro-batch)."""
     import openvino as ov
 
     return ov.convert_model(frozen.graph_def, input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]),
@@ -216,13 +219,13 @@ def quantize_model(frozen: FrozenModel, calibration: tuple[np.ndarray, np.ndarra
 
 def int8_model(frozen: FrozenModel, weights_path: str | os.PathLike,
                data: Callable[[], tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, Sequence[str]]]],
-               settings: QuantizeSettings = QuantizeSettings(), use_cache: bool = True) -> Any | None:
+               settings: QuantizeSettings = QuantizeSettings(), use_cache: bool = True, float_hint: str = "") -> Any | None:
     """Cached INT8 model, or quantise now (`data()` -> (calibration, validation) is called only then).
 
     Returns None, after a warning, when quantisation is unavailable or fails: run FP32 instead.
     """
     try:
-        settings = settings.resolved()
+        settings = settings.resolved(float_hint)
         if use_cache:
             cached = load_cached(weights_path, settings)
             if cached is not None:

@@ -1,18 +1,20 @@
-"""The Engine: load once, freeze once, choose the backend once, then predict at fixed shapes."""
+"""The Engine: load once, freeze once, choose the backend once, then predict at one fixed compute shape."""
 
 from __future__ import annotations
 
 import logging
 from argparse import Namespace
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from .. import defines
 from ..models.annotation_scale import AnnotationRangeCheck
-from .backends import make_backend, select_backend, select_precision
-from .batching import bucket_sizes, pad_rows, plan
+from .backends import make_backend
+from .batching import position_independent
+from .config import EngineConfig
 from .freeze import FrozenModel, freeze
 
 log = logging.getLogger("vqsr_cnn")
@@ -38,50 +40,49 @@ def configure_tensorflow_threads(intra: int, inter: int) -> None:
 
 
 class Engine:
-    """Predict probabilities for any number of rows; only bucket shapes ever reach the backend."""
+    """Predict probabilities for any number of rows; the backend only ever sees `micro_batch`-row batches.
 
-    def __init__(self, model: Any, args: Namespace, backend: str | None = None, precision: str | None = None,
-                 batch_size: int = 256, intra_threads: int = 0, inter_threads: int = 0,
+    A row's probabilities depend only on that row (and the model, backend, precision and machine): how many
+    rows a caller gathers per call (GATK's batch sizes, `--inference-batch-size`) changes nothing but latency.
+    """
+
+    def __init__(self, model: Any, args: Namespace, config: EngineConfig | None = None,
                  quantized_model: Any = None) -> None:
-        configure_tensorflow_threads(intra_threads, inter_threads)
-        self.args = args
-        self.keras_model = model
         self.frozen: FrozenModel = freeze(model)
-        self.backend_name = select_backend(backend)
-        self.precision = select_precision(precision)
-        self.buckets = bucket_sizes(batch_size)
+        tensor_type = "read_tensor" if len(self.frozen.tensor_shape) == 3 else "reference"
+        self.config = (config or EngineConfig()).resolved(tensor_type)
+        configure_tensorflow_threads(self.config.intra_threads, self.config.inter_threads)
         self.check_annotations = AnnotationRangeCheck(model, getattr(args, "annotations", []))
-        self.backend = make_backend(self.backend_name, self.frozen, self.precision, intra_threads, inter_threads,
-                                    quantized_model)
-        log.info("vqsr_cnn engine: backend=%s device=%s precision=%s threads(intra=%s, inter=%s) buckets=%s",
-                 self.backend.name, self.backend.device, self.backend.precision, intra_threads or "auto",
-                 inter_threads or "auto", ",".join(map(str, self.buckets)))
+        self.backend = make_backend(self.frozen, self.config, quantized_model)
+        if self.config.micro_batch > 1 and not position_independent(self.backend.run, self.config.micro_batch,
+                                                                     self.frozen.tensor_shape, self.frozen.n_annotations):
+            log.info("%s on this CPU scores a row differently at different positions of a %d-row batch: computing "
+                     "one row at a time, so every score depends only on its row", self.backend.name,
+                     self.config.micro_batch)
+            self.config = replace(self.config, micro_batch=1)
+            del self.backend  # release the compiled model before compiling the next
+            self.backend = make_backend(self.frozen, self.config, quantized_model)
+        log.info("vqsr_cnn engine: backend=%s device=%s precision=%s (requested %s) micro-batch=%d rows "
+                 "threads(intra=%s, inter=%s)", self.backend.name, self.backend.device, self.backend.precision,
+                 self.config.precision, self.backend.micro_batch, self.config.intra_threads or "auto",
+                 self.config.inter_threads or "auto")
 
     @property
     def compiles(self) -> int:
         return self.backend.compiles
 
-    def set_batch_size(self, batch_size: int) -> None:
-        """Change the largest shape (GATK passes its inference batch size per call); keeps compiled shapes."""
-        buckets = bucket_sizes(batch_size)
-        if buckets != self.buckets:
-            self.buckets = buckets
+    @property
+    def micro_batch(self) -> int:
+        return self.backend.micro_batch
 
     def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
-        n = tensors.shape[0]
         self.check_annotations(annotations)
-        out = np.zeros((n, len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
-        for start, stop, size in plan(n, self.buckets):
-            probs = self.backend.run(pad_rows(tensors[start:stop].astype(np.float32, copy=False), size),
-                                     pad_rows(annotations[start:stop].astype(np.float32, copy=False), size))
-            out[start:stop] = probs[: stop - start]
-        return out
+        if tensors.shape[0] == 0:
+            return np.zeros((0, len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
+        return self.backend.run(tensors, annotations)
 
-    def predict(self, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray], batch_size: int | None = None,
-                **_: Any) -> np.ndarray:
-        """Keras-style predict: a [tensor, annotations] list or a dict keyed by input name."""
-        if batch_size:
-            self.set_batch_size(batch_size)
+    def predict(self, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray], **_: Any) -> np.ndarray:
+        """Keras-style predict: a [tensor, annotations] list or a dict keyed by input name (batch_size is moot)."""
         if isinstance(inputs, Mapping):
             tensor = next(v for v in inputs.values() if np.ndim(v) > 2)
             annotations = next(v for v in inputs.values() if np.ndim(v) == 2)

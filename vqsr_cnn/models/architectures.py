@@ -1,4 +1,4 @@
-"""Builders for GATK's two default CNN architectures (shared DESIGN.md §3).
+"""Builders for GATK's two default CNN architectures (docs/design.md §3).
 
 Input names follow GATK: the tensor input is named after its tensor type ('reference' or
 'read_tensor') and the annotation input after its annotation set.

@@ -6,22 +6,20 @@ Keras 3 cannot read GATK's Keras-2 HD5 files, so Keras 3 is never used here.
 from __future__ import annotations
 
 import inspect
-import os
 from typing import Any
+
+from ..logs import import_tensorflow
 
 _legacy_shim_installed = False
 
 
 def keras() -> Any:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    tf = import_tensorflow()
     try:
         import tf_keras
 
         return tf_keras
     except ImportError:
-        import tensorflow as tf
-
         _install_legacy_shim(tf.keras)
         return tf.keras
 

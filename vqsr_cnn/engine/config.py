@@ -1,0 +1,88 @@
+"""EngineConfig: every engine setting in one frozen object, built once at the edges from flags and environment.
+
+Nothing below the edges (the GATK bridge, the `vqsr-cnn` commands) reads the environment: they build an
+EngineConfig with :meth:`EngineConfig.from_env`, log it once, and pass it down.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+BACKENDS = ("openvino", "tensorflow", "openvino-tensorflow")
+PRECISIONS = ("fp32", "bf16", "int8")
+OV_HINTS = ("THROUGHPUT", "LATENCY")
+INT8_FLOAT = ("", "f32", "bf16")
+
+# The one compute shape (rows per backend call) per tensor type. Chosen by measurement (docs/performance.md,
+# `vqsr-cnn bench --tuning`): 2D throughput is flat from 8 to 64 rows, so the smallest flat size keeps a padded
+# final micro-batch cheap; 1D gains up to 64 rows. GATK's batch sizes only decide how many rows are gathered.
+DEFAULT_MICRO_BATCH = {"read_tensor": 16, "reference": 64}
+
+# Environment variables read by EngineConfig.from_env (and nowhere else).
+ENV_BACKEND = "VQSR_CNN_BACKEND"
+ENV_INTEL_SWITCH = "OPENVINO_TF_DISABLE"  # Intel's GATK patch: 1 = stock TensorFlow
+ENV_PRECISION = "VQSR_CNN_PRECISION"
+ENV_MICRO_BATCH = "VQSR_CNN_MICRO_BATCH"
+ENV_OV_HINT = "VQSR_CNN_OV_HINT"
+ENV_INT8_FLOAT = "VQSR_CNN_INT8_FLOAT"
+
+
+def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}: choose one of {', '.join(c for c in choices if c)}")
+    return value
+
+
+def default_backend() -> str:
+    """openvino when importable; the legacy integration in its Python 3.9 environment; else tensorflow."""
+    if importlib.util.find_spec("openvino") is not None:
+        return "openvino"
+    if importlib.util.find_spec("openvino_tensorflow") is not None:
+        return "openvino-tensorflow"
+    return "tensorflow"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    backend: str = ""  # '' = default_backend()
+    precision: str = "fp32"
+    micro_batch: int = 0  # rows per backend call; 0 = DEFAULT_MICRO_BATCH of the model's tensor type
+    intra_threads: int = 0  # 0 = let the runtime decide
+    inter_threads: int = 0
+    ov_hint: str = "THROUGHPUT"  # OpenVINO: one single-threaded stream per core, or one request on all cores
+    int8_float: str = ""  # precision of an INT8 model's float layers; '' = bf16 where the CPU has it, else f32
+
+    def __post_init__(self) -> None:
+        if self.backend:
+            _choice(self.backend, BACKENDS, "backend")
+        _choice(self.precision, PRECISIONS, "precision")
+        _choice(self.ov_hint, OV_HINTS, "OpenVINO performance hint")
+        _choice(self.int8_float, INT8_FLOAT, "INT8 float precision")
+        for name in ("micro_batch", "intra_threads", "inter_threads"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be 0 or more, got {getattr(self, name)}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], backend: str | None = None, precision: str | None = None,
+                 micro_batch: int | None = None, intra_threads: int = 0, inter_threads: int = 0) -> EngineConfig:
+        """Flags win over the environment, except OPENVINO_TF_DISABLE=1, which always means stock TensorFlow
+        (users of Intel's GATK patch set it to get the reference backend, whatever else is configured)."""
+        chosen = backend or environ.get(ENV_BACKEND, "")
+        if environ.get(ENV_INTEL_SWITCH, "") == "1":
+            chosen = "tensorflow"
+        micro = micro_batch if micro_batch is not None else environ.get(ENV_MICRO_BATCH, "") or 0
+        try:
+            micro = int(micro)
+        except ValueError:
+            raise ValueError(f"{ENV_MICRO_BATCH}={micro!r} is not a whole number") from None
+        return cls(backend=chosen, precision=(precision or environ.get(ENV_PRECISION, "") or "fp32").lower(),
+                   micro_batch=micro, intra_threads=int(intra_threads or 0), inter_threads=int(inter_threads or 0),
+                   ov_hint=environ.get(ENV_OV_HINT, "THROUGHPUT").upper(),
+                   int8_float=environ.get(ENV_INT8_FLOAT, "").lower())
+
+    def resolved(self, tensor_type: str) -> EngineConfig:
+        """This config with the backend and the micro-batch filled in for a model of `tensor_type`."""
+        return replace(self, backend=self.backend or default_backend(),
+                       micro_batch=self.micro_batch or DEFAULT_MICRO_BATCH[tensor_type])

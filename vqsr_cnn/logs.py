@@ -1,0 +1,57 @@
+"""What a user sees on stderr: vqsr_cnn's own log lines, without TensorFlow's C++ start-up noise.
+
+Importing TensorFlow on a CPU-only machine prints CUDA probing lines (`cudart_stub.cc ... Could not find cuda
+drivers`, `failed call to cuInit`) and absl's pre-initialisation notice. They say nothing about scoring, so
+they are dropped unless the user asks for them (`--verbose`, or their own TF_CPP_MIN_LOG_LEVEL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+log = logging.getLogger("vqsr_cnn")
+_native_verbose = False
+
+
+def configure(verbose: bool = False, quiet: bool = False) -> None:
+    """Called once by each edge (CLI, GATK bridge): vqsr_cnn logs INFO (WARNING with quiet, DEBUG with verbose)."""
+    global _native_verbose
+    _native_verbose = verbose
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"))
+        log.addHandler(handler)
+        log.propagate = False
+    log.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    if not verbose:  # TensorFlow's and Keras' Python-side warnings (retracing, deprecations)
+        for name in ("tensorflow", "absl", "h5py"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def import_tensorflow() -> Any:
+    """`import tensorflow`, once, with its C++ start-up lines hidden unless asked for.
+
+    TF_USE_LEGACY_KERAS=1 makes `tf.keras` the Keras 2 that GATK's HD5 files need; it must be set before the
+    first import. Python exceptions from the import still propagate: only native stderr output is dropped.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    if _native_verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        import tensorflow
+
+        return tensorflow
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tensorflow

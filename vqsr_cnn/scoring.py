@@ -1,0 +1,37 @@
+"""The one encode -> predict -> score loop, shared by the GATK bridge, `vqsr-cnn score` and the bench.
+
+A worker thread encodes batch k+1 while the engine (which releases the GIL) scores batch k; batches come back
+in order with their scores. Each caller brings its own chunks, its own `encode` and its own writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from .engine import Engine
+from .engine.overlap import overlapped
+from .scores import scores_for_types
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class EncodedBatch(Generic[R]):
+    tensors: np.ndarray
+    annotations: np.ndarray
+    variant_types: list[str]
+    records: R  # what the caller writes the scores beside (GATK echo prefixes, VCF record texts)
+    last: str = ""  # contig:pos of the last record, for progress lines
+
+
+def score_batches(engine: Engine, chunks: Iterable[T], encode: Callable[[T], EncodedBatch[Any]],
+                  depth: int = 2) -> Iterator[tuple[EncodedBatch[Any], np.ndarray]]:
+    """(batch, GATK scores) for every chunk, in order; at most `depth` encoded batches wait in memory."""
+    for batch in overlapped(chunks, encode, depth=max(1, depth)):
+        probs = engine.predict_arrays(batch.tensors, batch.annotations)
+        yield batch, scores_for_types(probs, batch.variant_types)
