@@ -2,10 +2,8 @@
 # vqsr-cnn: CPU scoring image (Python 3.11, TensorFlow + OpenVINO, bundled models, Snakemake workflow).
 #   docker build -t vqsr-cnn .
 #   docker run --rm -v "$PWD:/data" vqsr-cnn score -V calls.vcf.gz -R ref.fasta -O scored.vcf.gz --tensor-type reference
-# Dependencies come as binary wheels (a few pure-Python ones as sdists), so neither stage needs a compiler.  The RUN lines of the
-# `build` stage are executed verbatim by scripts/check_dockerfile.sh (CI), with $VENV and the working
-# directory pointed at a temporary folder: write paths through $VENV and relative to WORKDIR, never as
-# literal /opt or /src paths.
+# Dependencies come as binary wheels (a few pure-Python ones as sdists), so neither stage needs a compiler.
+# CI builds this file unchanged with podman and smoke-tests the image as uid 10001: scripts/build_image.sh.
 
 ARG PYTHON_VERSION=3.11
 
@@ -37,9 +35,9 @@ RUN "$VENV/bin/python" scripts/remove_gatk_vqsr_cnn.py \
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 ENV VENV=/opt/vqsr-cnn
+# No TF_CPP_MIN_LOG_LEVEL: vqsr_cnn hides TensorFlow's native start-up noise itself unless it is set (or --verbose).
 ENV PATH="$VENV/bin:$PATH" \
-    PYTHONUNBUFFERED=1 \
-    TF_CPP_MIN_LOG_LEVEL=2
+    PYTHONUNBUFFERED=1
 COPY --from=build /opt/vqsr-cnn /opt/vqsr-cnn
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin vqsr
 USER 10001:10001

@@ -44,7 +44,7 @@ fi
 PY="$VENV/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Downloads are kept in the wheelhouse shared with scripts/check_dockerfile.sh (pip's HTTP cache stays empty here).
+# Downloads are kept in a wheelhouse (pip's HTTP cache stays empty here: the package host sends no cache headers).
 WHEELHOUSE="${VQSR_CNN_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/vqsr-cnn/wheelhouse}"
 STAMP="$WHEELHOUSE/.py39-$(sha256sum pyproject.toml | cut -c1-16)"
 if [[ ! -f "$STAMP" ]]; then

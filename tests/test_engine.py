@@ -116,7 +116,7 @@ def test_row_scores_do_not_depend_on_batch_size_or_position(engines, testdata, k
     shuffled = np.random.default_rng(2).permutation(len(alone))
     np.testing.assert_array_equal(_predict(engine, tensors[shuffled], annotations[shuffled], gather=7), alone[shuffled])
     assert engine.compiles == 1  # one compute shape for the life of the engine
-    assert engine.micro_batch == DEFAULT_MICRO_BATCH["reference" if kind == "1d" else "read_tensor"]
+    assert engine.micro_batch == DEFAULT_MICRO_BATCH[backend]["reference" if kind == "1d" else "read_tensor"]
 
 
 @pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL_MODULE} is not installed")
@@ -161,7 +161,8 @@ def test_config_follows_intel_switch_then_flags_then_env():
     assert EngineConfig.from_env({}).resolved("reference").backend == expected_default
     config = EngineConfig.from_env({"VQSR_CNN_PRECISION": "BF16", "VQSR_CNN_MICRO_BATCH": "24", "VQSR_CNN_OV_HINT": "latency"})
     assert (config.precision, config.micro_batch, config.ov_hint) == ("bf16", 24, "LATENCY")
-    assert EngineConfig().resolved("read_tensor").micro_batch == DEFAULT_MICRO_BATCH["read_tensor"]
+    assert EngineConfig(backend="openvino").resolved("read_tensor").micro_batch == DEFAULT_MICRO_BATCH["openvino"]["read_tensor"]
+    assert EngineConfig(backend="tensorflow").resolved("reference").micro_batch == 1
     with pytest.raises(ValueError, match="unknown backend 'cuda'"):
         EngineConfig.from_env({}, backend="cuda")
     with pytest.raises(ValueError, match="unknown precision 'fp8'"):

@@ -252,7 +252,7 @@ class TypeBench:
         rows = []
         # The fixed compute shape: the default micro-batch against others, and against the gather size itself
         # (the largest shape of the former bucketed engine), on the same rows, interleaved.
-        default = DEFAULT_MICRO_BATCH[self.tt]
+        default = DEFAULT_MICRO_BATCH["openvino"][self.tt]
         for micro in sorted({max(1, default // 2), default, default * 2, default * 4, self.batch}):
             rows.append(self._engine_row(f"tuning: openvino FP32 micro-batch {micro}{' (default)' if micro == default else ''}",
                                          self.engine("openvino", "fp32", micro_batch=micro), "fp32"))

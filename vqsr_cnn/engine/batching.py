@@ -7,7 +7,7 @@ rows dropped) makes a row's score depend on that row alone, never on the batch i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -31,20 +31,3 @@ def pad_rows(array: np.ndarray, size: int) -> np.ndarray:
     out[: array.shape[0]] = array
     return out
 
-
-def position_independent(run: Callable[[np.ndarray, np.ndarray], np.ndarray], micro: int,
-                         tensor_shape: tuple[int, ...], n_annotations: int) -> bool:
-    """True when one row gives bit-identical output at every position of a micro-batch.
-
-    Kernels process the rows of a batch in blocks; on some CPUs and libraries (seen: stock TensorFlow on AVX2 at
-    64 rows) the rows of the last block take another code path that sums in another order. One micro-batch
-    holding the same random row everywhere, for two rows, shows it before any real row is scored.
-    """
-    rng = np.random.default_rng(20240601)
-    for _ in range(2):
-        tensor = np.broadcast_to(rng.random((1, *tensor_shape), dtype=np.float32), (micro, *tensor_shape))
-        annotations = np.broadcast_to(rng.normal(size=(1, n_annotations)).astype(np.float32), (micro, n_annotations))
-        out = run(np.ascontiguousarray(tensor), np.ascontiguousarray(annotations))
-        if not (out == out[:1]).all():
-            return False
-    return True

@@ -15,10 +15,17 @@ PRECISIONS = ("fp32", "bf16", "int8")
 OV_HINTS = ("THROUGHPUT", "LATENCY")
 INT8_FLOAT = ("", "f32", "bf16")
 
-# The one compute shape (rows per backend call) per tensor type. Chosen by measurement (docs/performance.md,
-# `vqsr-cnn bench --tuning`): 2D throughput is flat from 8 to 64 rows, so the smallest flat size keeps a padded
-# final micro-batch cheap; 1D gains up to 64 rows. GATK's batch sizes only decide how many rows are gathered.
-DEFAULT_MICRO_BATCH = {"read_tensor": 16, "reference": 64}
+# The one compute shape (rows per backend call) per backend and tensor type, chosen by measurement
+# (docs/performance.md, `vqsr-cnn bench --tuning`). OpenVINO: 2D throughput is flat from 8 to 64 rows, so the
+# smallest flat size keeps a padded final micro-batch cheap; 1D gains up to 64 rows; every row position of these
+# shapes was measured to give bit-identical results. Stock TensorFlow (and the TF-based legacy integration) gave
+# the row in the last position of a 64-row batch a different last bit, so they score one row per call, where no
+# position exists. GATK's batch sizes only decide how many rows are gathered.
+DEFAULT_MICRO_BATCH = {
+    "openvino": {"read_tensor": 16, "reference": 64},
+    "tensorflow": {"read_tensor": 1, "reference": 1},
+    "openvino-tensorflow": {"read_tensor": 1, "reference": 1},
+}
 
 # Environment variables read by EngineConfig.from_env (and nowhere else).
 ENV_BACKEND = "VQSR_CNN_BACKEND"
@@ -48,7 +55,7 @@ def default_backend() -> str:
 class EngineConfig:
     backend: str = ""  # '' = default_backend()
     precision: str = "fp32"
-    micro_batch: int = 0  # rows per backend call; 0 = DEFAULT_MICRO_BATCH of the model's tensor type
+    micro_batch: int = 0  # rows per backend call; 0 = DEFAULT_MICRO_BATCH of the backend and tensor type
     intra_threads: int = 0  # 0 = let the runtime decide
     inter_threads: int = 0
     ov_hint: str = "THROUGHPUT"  # OpenVINO: one single-threaded stream per core, or one request on all cores
@@ -84,5 +91,5 @@ class EngineConfig:
 
     def resolved(self, tensor_type: str) -> EngineConfig:
         """This config with the backend and the micro-batch filled in for a model of `tensor_type`."""
-        return replace(self, backend=self.backend or default_backend(),
-                       micro_batch=self.micro_batch or DEFAULT_MICRO_BATCH[tensor_type])
+        backend = self.backend or default_backend()
+        return replace(self, backend=backend, micro_batch=self.micro_batch or DEFAULT_MICRO_BATCH[backend][tensor_type])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from argparse import Namespace
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,6 @@ import numpy as np
 from .. import defines
 from ..models.annotation_scale import AnnotationRangeCheck
 from .backends import make_backend
-from .batching import position_independent
 from .config import EngineConfig
 from .freeze import FrozenModel, freeze
 
@@ -54,14 +52,6 @@ class Engine:
         configure_tensorflow_threads(self.config.intra_threads, self.config.inter_threads)
         self.check_annotations = AnnotationRangeCheck(model, getattr(args, "annotations", []))
         self.backend = make_backend(self.frozen, self.config, quantized_model)
-        if self.config.micro_batch > 1 and not position_independent(self.backend.run, self.config.micro_batch,
-                                                                     self.frozen.tensor_shape, self.frozen.n_annotations):
-            log.info("%s on this CPU scores a row differently at different positions of a %d-row batch: computing "
-                     "one row at a time, so every score depends only on its row", self.backend.name,
-                     self.config.micro_batch)
-            self.config = replace(self.config, micro_batch=1)
-            del self.backend  # release the compiled model before compiling the next
-            self.backend = make_backend(self.frozen, self.config, quantized_model)
         log.info("vqsr_cnn engine: backend=%s device=%s precision=%s (requested %s) micro-batch=%d rows "
                  "threads(intra=%s, inter=%s)", self.backend.name, self.backend.device, self.backend.precision,
                  self.config.precision, self.backend.micro_batch, self.config.intra_threads or "auto",
