@@ -23,7 +23,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     python -m venv "$VENV" \
     && "$VENV/bin/python" -m pip install --upgrade "pip>=24" \
     && "$VENV/bin/python" -m pip wheel --no-deps --wheel-dir dist . \
-    && "$VENV/bin/python" -m pip install --prefer-binary "$(ls dist/vqsr_cnn-*.whl)[workflow]"
+    && "$VENV/bin/python" -m pip install --prefer-binary "$(ls dist/vqsr_cnn_openvino-*.whl)[workflow]"
 # gatkpythonpackages (needed for gatktool) also ships GATK's old TF1 `vqsr_cnn`, which shadows ours.
 # -I keeps the source tree out of sys.path, so these checks see only what is installed.
 RUN "$VENV/bin/python" scripts/remove_gatk_vqsr_cnn.py \

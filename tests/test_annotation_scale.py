@@ -13,21 +13,25 @@ from vqsr_cnn.models.gatk_format import load_model_pair
 
 
 @pytest.fixture(scope="module")
-def engine_1d(testdata):
-    args, model = load_model_pair(str(testdata / "models" / "cnn_1d.json"))
-    return Engine(model, args, EngineConfig(backend="tensorflow"))
+def model_1d(testdata):
+    return load_model_pair(str(testdata / "models" / "cnn_1d.json"))
 
 
-def test_scale_is_read_from_the_annotation_batchnorm(engine_1d, testdata):
-    mean, sd = annotation_scale(engine_1d.keras_model)
-    names = load_model_pair(str(testdata / "models" / "cnn_1d.json"))[0].annotations
+@pytest.fixture(scope="module")
+def engine_1d(model_1d):
+    return Engine(model_1d[1], model_1d[0], EngineConfig(backend="tensorflow"))
+
+
+def test_scale_is_read_from_the_annotation_batchnorm(model_1d):
+    mean, sd = annotation_scale(model_1d[1])
+    names = model_1d[0].annotations
     assert mean.shape == sd.shape == (len(names),)
     dp = names.index("DP")
     assert 5 < mean[dp] < 200 and 1 < sd[dp] < 100  # single-sample depths (model card: mean 34, sd 9)
 
 
-def test_cohort_dp_warns_once_naming_the_annotation(engine_1d, testdata, caplog):
-    names = load_model_pair(str(testdata / "models" / "cnn_1d.json"))[0].annotations
+def test_cohort_dp_warns_once_naming_the_annotation(engine_1d, model_1d, caplog):
+    names = model_1d[0].annotations
     reference = np.eye(4, dtype=np.float32)[np.zeros((3, 128), dtype=int)]
     normal = np.zeros((3, len(names)), dtype=np.float32)
     normal[:, names.index("DP")] = 30

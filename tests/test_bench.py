@@ -93,7 +93,8 @@ def test_int8_falls_back_to_fp32_with_a_warning(tmp_path, monkeypatch, caplog) -
     assert not list(tmp_path.rglob("*.xml")), "a failed quantisation must not be cached"
 
 
-def test_int8_accuracy_failure_is_a_fallback_not_a_wrong_model(tmp_path, monkeypatch, caplog) -> None:
+def test_quantization_error_is_logged_and_int8_model_returns_none_for_fp32(tmp_path, monkeypatch, caplog) -> None:
+    """A raising quantize_model (mocked: no real accuracy check runs here) becomes a warning and no INT8 model."""
     weights = tmp_path / "model.hd5"
     weights.write_bytes(b"w")
     monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
@@ -105,17 +106,19 @@ def test_int8_accuracy_failure_is_a_fallback_not_a_wrong_model(tmp_path, monkeyp
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
         assert quantize.int8_model(None, weights, lambda: (None, None)) is None
     assert "exceeds 0.1" in caplog.text and "falling back to FP32" in caplog.text
+    assert quantize.engine_precision("int8", None) == "fp32"
+    assert not list(tmp_path.rglob("*.xml")), "nothing is cached when quantisation raised"
 
 
 def test_int8_cache_key_follows_the_weights(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
     weights = tmp_path / "m.hd5"
     weights.write_bytes(b"one")
-    first = quantize.cache_candidates(weights, quantize.QuantizeSettings())
+    first = quantize.cache_entry(weights, quantize.QuantizeSettings())
     weights.write_bytes(b"two")
-    second = quantize.cache_candidates(weights, quantize.QuantizeSettings())
-    assert first[0].parent == tmp_path and first[1].parent == tmp_path / "cache"
-    assert first[0].name != second[0].name and first[0].name.startswith("m.int8-")
+    second = quantize.cache_entry(weights, quantize.QuantizeSettings())
+    assert first.parent == tmp_path / "cache", "only the user cache dir, never beside the weights"
+    assert first.name != second.name and first.name.startswith("m.int8-")
 
 
 def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(caplog) -> None:

@@ -142,3 +142,43 @@ def test_bad_model_path_is_a_nack_with_the_reason(tmp_path, testdata):
         assert ack.startswith("nkm:") and "does not exist" in ack
     finally:
         java.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tensor_type", ["reference", "read_tensor"])
+def test_bad_line_corpus_each_batch_is_a_nack_naming_the_variant_and_writes_nothing(
+        tmp_path, testdata, tensor_type, model_1d_paths, model_2d_paths):
+    """Every case of tests/bad_lines.py in one real session: a 12-line batch with one broken line is a nack naming
+    the variant (or line) and writes nothing; the session then scores a good batch normally."""
+    from bad_lines import BAD_INDEX, CASES, bad_batch, good_batch
+
+    cases = [c for c, (tt, _, _) in CASES.items() if tt == tensor_type]
+    batches = [bad_batch(testdata, c)[0] for c in cases] + [good_batch(testdata, tensor_type)]
+    json_path, hd5_path = model_1d_paths if tensor_type == "reference" else model_2d_paths
+    java = JavaSide(tmp_path, {"VQSR_CNN_BATCH_SIZE": "8"})
+    temp = tmp_path / "scores.txt"
+    try:
+        java.start()
+        assert java.command(f"tempFile = open('{temp}', 'w+')") == "ack"
+        assert java.command("import vqsr_cnn") == "ack"
+        assert java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{json_path}', "
+                            f"weights_hd5='{hd5_path}')") == "ack", java.output()
+        acks = []
+        for batch in batches:
+            cmd = (f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, 8, '{tensor_type}', "
+                   f"'{ANNOTATIONS}', 128, 128, '')")
+            acks.append(java.score_batch(batch, cmd))
+            if acks[-1] != "ack":
+                assert java.read_ack() == "ack"  # the queued sendAck after the failed command
+        assert java.command("tempFile.flush()") == "ack"
+        for case, ack in zip(cases, acks):
+            _, _, locus = bad_batch(testdata, case)
+            assert ack.startswith("nkm:"), f"{case}: scored instead of refused"
+            assert CASES[case][2] in ack, f"{case}: {ack}"
+            assert locus in ack or f"data line {BAD_INDEX + 1} (" in ack, f"{case}: {ack}"
+        assert acks[-1] == "ack", java.output()
+        written = temp.read_text().splitlines()
+        assert [line.rsplit("\t", 1)[0] for line in written] == _expected_prefixes(batches[-1])
+        java.finish()
+    finally:
+        java.kill()

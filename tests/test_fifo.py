@@ -45,3 +45,34 @@ def test_malformed_lines_name_the_line_and_problem(mutate, message):
 def test_1d_line_ignores_read_fields():
     parsed = parse_data_line(format_data_line(EXAMPLE._replace(reads=None)), "reference")
     assert parsed.example.reads is None
+
+
+# ---- the bad-line corpus (tests/bad_lines.py): every line Java could not have written is an error ----
+
+def _parse_and_encode(lines: list[str], tensor_type: str):
+    from vqsr_cnn import defines
+    from vqsr_cnn.encode import encode_examples
+
+    examples = [parse_data_line(line, tensor_type, i + 1).example for i, line in enumerate(lines)]
+    return encode_examples(examples, tensor_type, defines.ANNOTATIONS_SETS["best_practices"])
+
+
+@pytest.mark.parametrize("tensor_type", ["reference", "read_tensor"])
+def test_the_corpus_batches_are_good_before_they_are_broken(testdata, tensor_type):
+    from bad_lines import BATCH, good_batch
+
+    tensors, _ = _parse_and_encode(good_batch(testdata, tensor_type), tensor_type)
+    assert len(tensors) == BATCH
+
+
+@pytest.mark.parametrize("case", list(__import__("bad_lines").CASES))
+def test_bad_line_is_an_error_naming_the_variant(testdata, case):
+    from bad_lines import BAD_INDEX, CASES, bad_batch
+
+    lines, tensor_type, locus = bad_batch(testdata, case)
+    with pytest.raises(ValueError) as info:
+        _parse_and_encode(lines, tensor_type)
+    message = str(info.value)
+    assert CASES[case][2] in message
+    assert locus in message or f"data line {BAD_INDEX + 1} (" in message, message
+    assert "\n" not in message

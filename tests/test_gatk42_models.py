@@ -127,13 +127,19 @@ def _unknown_layer_file(tmp_path: Path) -> Path:
     return bad
 
 
-def test_unreadable_model_is_one_clear_error_naming_file_and_layer(tmp_path):
+@pytest.mark.parametrize("trusted", [False, True], ids=["allow-list", "trusted"])
+def test_unreadable_model_is_one_clear_error_naming_file_and_layer(tmp_path, monkeypatch, trusted):
+    """By default the allow-list refuses the unknown class; trusted, Keras fails on it: both name file and layer."""
+    from vqsr_cnn.models.allowlist import TRUST_ENV, UnsafeModelError
+
+    monkeypatch.setenv(TRUST_ENV, "1" if trusted else "0")
     bad = _unknown_layer_file(tmp_path)
-    with pytest.raises(ModelFileError) as info:
+    with pytest.raises(ModelFileError if trusted else UnsafeModelError) as info:
         load_keras_model(bad)
     message = str(info.value)
-    assert "\n" not in message
-    assert str(bad) in message and "layer 'conv1d_2' (FancyConv1D)" in message, message
+    assert "\n" not in message and str(bad) in message, message
+    expected = "layer 'conv1d_2' (FancyConv1D)" if trusted else "layer 'conv1d_2' (#2) of class 'FancyConv1D'"
+    assert expected in message, message
 
 
 def _gatk42(request: dict, tmp_path: Path) -> dict:
@@ -204,7 +210,7 @@ def test_file_unreadable_by_both_fails_in_keras224_too(tmp_path):
     bad = _unknown_layer_file(tmp_path)
     result = _gatk42({"load": [str(bad)]}, tmp_path)
     assert "FancyConv1D" in result["load"][0]
-    with pytest.raises(ModelFileError, match="layer 'conv1d_2'"):
+    with pytest.raises(ValueError, match="layer 'conv1d_2'"):  # allow-list refusal or loader error
         load_keras_model(bad)
 
 

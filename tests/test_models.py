@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from vqsr_cnn.models.gatk_format import ModelFileError, load_model_pair
@@ -16,14 +17,28 @@ def test_json_and_hd5_pair_loads_with_gatk_args(model_2d_paths):
     assert args.annotations == ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
 
 
-def test_json_names_its_hd5_when_no_weights_given(model_1d_paths):
-    args, _ = load_model_pair(model_1d_paths[0], None)
+def assert_same_weights(model, expected) -> None:
+    got, want = model.get_weights(), expected.get_weights()
+    assert len(got) == len(want) > 0
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_json_names_its_hd5_when_no_weights_given(model_1d_paths, model_2d_paths):
+    args, model = load_model_pair(model_1d_paths[0], None)
     assert args.tensor_name == "reference"
+    _, explicit = load_model_pair(*model_1d_paths)
+    assert_same_weights(model, explicit)  # the weights of the .hd5 the JSON names, not a fresh initialisation
+    _, other = load_model_pair(*model_2d_paths)
+    assert len(other.get_weights()) != len(explicit.get_weights()) or any(
+        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(other.get_weights(), explicit.get_weights()))
 
 
 def test_missing_json_falls_back_to_hd5_alone(tmp_path, model_2d_paths):
-    args, _ = load_model_pair(str(tmp_path / "absent.json"), model_2d_paths[1], "read_tensor")
+    args, model = load_model_pair(str(tmp_path / "absent.json"), model_2d_paths[1], "read_tensor")
     assert args.tensor_name == "read_tensor" and args.annotation_set == "best_practices" and args.read_limit == 128
+    _, explicit = load_model_pair(*model_2d_paths)
+    assert_same_weights(model, explicit)
 
 
 def _edited_json(tmp_path, source, **changes):

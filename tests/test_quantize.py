@@ -8,6 +8,8 @@ import pytest
 pytest.importorskip("nncf")
 pytest.importorskip("openvino")
 
+from score_helpers import scores_by_hand  # noqa: E402
+
 from vqsr_cnn.engine import quantize  # noqa: E402
 
 
@@ -61,12 +63,15 @@ def test_tiny_accuracy_controlled_quantisation_is_cached(tmp_path, monkeypatch) 
     fp32 = core.compile_model(quantize.dynamic_ov_model(frozen), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     from vqsr_cnn.scores import scores_for_types
 
-    reference = scores_for_types(quantize._infer(fp32, val_t, val_a), val_types)
+    fp32_probs = quantize._infer(fp32, val_t, val_a)
+    reference = scores_for_types(fp32_probs, val_types)
+    np.testing.assert_allclose(reference, scores_by_hand(fp32_probs, val_types), rtol=1e-5, atol=1e-5)
     compiled = core.compile_model(q, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     delta = quantize.score_delta(compiled, val_t, val_a, reference, val_types)
     assert np.percentile(delta, 99) <= 0.4 * 1.05
-    cached = list(tmp_path.glob("tiny.int8-*.xml"))
-    assert len(cached) == 1, "cached beside the weights (the directory is writable)"
+    cached = list((tmp_path / "cache").glob("tiny.int8-*/model.xml"))
+    assert len(cached) == 1, "cached as one entry in the cache dir"
+    assert not list(tmp_path.glob("*.xml")), "never beside the weights (a model download could plant files there)"
     again = quantize.int8_model(frozen, weights, data, settings)
     assert again is not None and calls == [1], "second call must load from the cache, not recalibrate"
 

@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pysam
 import pytest
 
@@ -188,15 +189,37 @@ def test_truncated_plain_gzip_midstream(engine_1d, normal, tmp_path):
 
 
 @pytest.mark.slow
-def test_dot_and_list_annotations_are_scored_like_missing_and_first(engine_1d, normal, tmp_path):
+def test_dot_and_list_annotations_are_scored_like_missing_and_first(engine_1d, normal, tmp_path, monkeypatch):
     args, eng = engine_1d
     base = "chr22\t1982\t.\tA\tG\t1\t.\t{}\tGT\t0/1\n"
-    vcf = write_vcf(tmp_path / "a.vcf", "".join(base.format(info) for info in (
-        "DP=322;MQ=60", "DP=322;MQ=60;QD=.", "DP=322,7;MQ=60", "DP=322;MQ=60;FS=")))
+    # Values on the seeded model's training scale (mean 0, sd 1): raw DP=322;MQ=60 saturate it, and every
+    # record would score the floor log(1e-7) = -16.118 whatever its annotations.
+    same = ("DP=1.5;MQ=0.5", "DP=1.5;MQ=0.5;QD=.", "DP=1.5,-2;MQ=0.5", "DP=1.5;MQ=0.5;FS=")
+    # Controls: real values for the very keys above. Each must change the score, so the matches above prove
+    # that '.', the list and the empty value reached the model as "missing" / "first value", not that the
+    # model ignores these annotations.
+    controls = ("DP=1.5;MQ=0.5;QD=2", "DP=-2;MQ=0.5", "DP=1.5;MQ=0.5;FS=2")
+    vcf = write_vcf(tmp_path / "a.vcf", "".join(base.format(info) for info in same + controls))
     out = normal["out"] / "a.vcf"
+    seen: list[np.ndarray] = []
+    predict = eng.predict_arrays
+
+    def spy(tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
+        seen.append(annotations.copy())
+        return predict(tensors, annotations)
+
+    monkeypatch.setattr(eng, "predict_arrays", spy)
     score_vcf(ScoreOptions(str(vcf), str(normal["fasta"]), str(out), quiet=True), eng, args)
-    scores = [line.split("CNN_1D=")[1].split(";")[0] for line in out.read_text().splitlines() if "CNN_1D=" in line]
+    scored = [line.split("CNN_1D=")[1].split(";")[0] for line in out.read_text().splitlines() if "CNN_1D=" in line]
+    scores, control_scores = scored[:4], scored[4:]
     assert len(scores) == 4 and len(set(scores)) == 1  # '.', a list's first value and an empty value match
+    assert float(scores[0]) > -16.0, "not the saturated floor log(1e-7)"
+    assert len(control_scores) == 3 and all(c != scores[0] for c in control_scores), (scores, control_scores)
+    # and at the model's input: one annotation row for the first four records, another for each control
+    rows = np.concatenate(seen)
+    assert rows.shape == (7, len(args.annotations))
+    assert all(np.array_equal(rows[0], r) for r in rows[1:4])
+    assert all(not np.array_equal(rows[0], r) for r in rows[4:])
 
 
 @pytest.mark.slow

@@ -17,3 +17,12 @@ def test_ruff_clean():
     result = subprocess.run([ruff, "check", "--quiet", "vqsr_cnn", "tests", "scripts", "workflows"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakefmt_clean():
+    """The Snakemake files are snakefmt-formatted (line length from [tool.snakefmt] in pyproject.toml)."""
+    snakefmt = shutil.which("snakefmt") or str(__import__("pathlib").Path(sys.executable).with_name("snakefmt"))
+    if not __import__("os").path.exists(snakefmt):
+        pytest.skip("snakefmt not installed (pip install -e .[test])")
+    result = subprocess.run([snakefmt, "--check", "workflows/"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

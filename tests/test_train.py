@@ -12,6 +12,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from score_helpers import scores_by_hand
 
 from vqsr_cnn import defines
 from vqsr_cnn.cli import main
@@ -118,6 +119,7 @@ def test_train_1d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
     probs = keras_model.predict([valid.tensors, valid.annotations], verbose=0)
     types = ["SNP" if p.parent.name.endswith("SNP") else "INDEL" for p in valid.paths]
     np.testing.assert_allclose(scores, scores_for_types(probs, types), atol=2e-3, rtol=1e-3)
+    np.testing.assert_allclose(scores, scores_by_hand(probs, types), atol=2e-3, rtol=1e-3)  # GATK's formula by hand
     assert np.ptp(scores) > 0  # not a constant output
 
 
@@ -212,6 +214,8 @@ def test_train_2d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
     probs = load_keras_model(prefix.with_suffix(".hd5")).predict([tensors, annotations], verbose=0)
     expected = scores_for_types(probs, [e.variant.variant_type for e in examples])
     np.testing.assert_allclose(scores, expected, atol=2e-3, rtol=1e-3)
+    by_hand = scores_by_hand(probs, [e.variant.variant_type for e in examples])  # GATK's formula, not scores.py
+    np.testing.assert_allclose(scores, by_hand, atol=2e-3, rtol=1e-3)
 
 
 def test_inference_never_imports_training_code():

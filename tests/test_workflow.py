@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import chr22_sheet
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "workflows" / "Snakefile"
@@ -45,7 +46,9 @@ def read_tsv(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory) -> Path:
-    """The default config (tensorflow with OPENVINO_TF_DISABLE=1 vs openvino FP32), run once with 2 cores."""
+    """The default config: hg004_chr21 (1D, 1,762 HaplotypeCaller calls, HapMap/Omni/Mills resources) and the
+    NA12878 GIAB chr22 slice (2D, 12 truth records with reads), each scored by tensorflow (OPENVINO_TF_DISABLE=1)
+    and openvino FP32, run once with 2 cores."""
     work = tmp_path_factory.mktemp("wf_default")
     proc = snakemake(work, "--cores", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -53,8 +56,8 @@ def default_run(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_default_workflow_outputs(default_run):
-    work = default_run
+def test_chr22_workflow_outputs(chr22_local_run):
+    work = chr22_local_run
     out = work / "results"
     tf_vcf = out / "chr22_normal" / "tensorflow" / "chr22_normal.tensorflow.vcf.gz"
     ov_vcf = out / "chr22_normal" / "openvino" / "chr22_normal.openvino.vcf.gz"
@@ -77,8 +80,15 @@ def test_default_workflow_outputs(default_run):
     assert r["scores"]["max_abs_delta"] == pytest.approx(max(deltas), abs=1e-6)
     assert r["a"]["label"] == "tensorflow" and r["b"]["label"] == "openvino"
     assert (report_dir / "report.html").read_text().startswith("<!DOCTYPE html>")
+    # provenance: each side's model, backend and engine version from its scoring job
+    prov = r["provenance"]
+    assert prov["scoring_a"]["backend"] == "tensorflow" and prov["scoring_b"]["backend"] == "openvino"
+    assert "tensorflow" in prov["scoring_a"]["software"]["engines"]
+    assert "openvino" in prov["scoring_b"]["software"]["engines"]
+    assert prov["scoring_a"]["model"]["weights"].endswith("cnn_2d.hd5")
+    assert len(prov["scoring_b"]["model"]["weights_sha256"]) == 64
 
-    # summary across samples and the throughput table from the benchmark files
+    # summary across samples and the throughput table from the benchmark files and metrics JSONs
     summary = json.loads((out / "summary" / "summary.json").read_text())
     assert summary["samples"] == ["chr22_normal"] and summary["backends"] == ["tensorflow", "openvino"]
     (row,) = read_tsv(out / "summary" / "summary.tsv")
@@ -89,17 +99,63 @@ def test_default_workflow_outputs(default_run):
                           ("openvino", "ALL")}
     for backend in ("tensorflow", "openvino"):
         bench = read_tsv(work / f"benchmarks/score/chr22_normal.{backend}.tsv")[0]
+        metrics = json.loads((out / f"chr22_normal/{backend}/chr22_normal.{backend}.metrics.json").read_text())
         t = speed[(backend, "chr22_normal")]
         assert int(t["variants"]) == 5 and float(t["wall_seconds"]) == pytest.approx(float(bench["s"]), abs=1e-3)
         assert float(t["variants_per_min"]) == pytest.approx(5 / float(bench["s"]) * 60, rel=1e-3)
+        # start-up and scoring apart: scoring from the metrics JSON, start-up = wall - scoring
+        assert float(t["scoring_seconds"]) == pytest.approx(metrics["scoring_seconds"], abs=1e-3)
+        assert float(t["startup_seconds"]) == pytest.approx(float(bench["s"]) - metrics["scoring_seconds"], abs=2e-3)
+        assert float(t["scoring_variants_per_min"]) == pytest.approx(5 / metrics["scoring_seconds"] * 60, rel=1e-3)
     html = (out / "summary" / "summary.html").read_text()
     assert 'href="../chr22_normal/diff/openvino_vs_tensorflow/report.html"' in html
 
 
 @pytest.mark.slow
+def test_default_samples_say_something(default_run):
+    """The default samples are real and large enough for the throughput and tranche tables to mean something."""
+    out = default_run / "results"
+    speed = {(t["backend"], t["sample"]): t for t in read_tsv(out / "summary" / "throughput.tsv")}
+    for backend in ("tensorflow", "openvino"):
+        assert int(speed[(backend, "hg004_chr21")]["variants"]) == 1762
+        assert int(speed[(backend, "na12878_giab_chr22")]["variants"]) == 12
+        for sample in ("hg004_chr21", "na12878_giab_chr22"):
+            t = speed[(backend, sample)]
+            assert 0 < float(t["scoring_seconds"]) < float(t["wall_seconds"])
+            assert float(t["scoring_variants_per_min"]) > float(t["variants_per_min"])
+    # 1D sample: CNN_1D scores, truth-sensitivity tranches from HapMap + Omni (SNPs) and Mills (indels)
+    hg004 = vcf_scores(out / "hg004_chr21/tensorflow/hg004_chr21.tensorflow.vcf.gz", key="CNN_1D")
+    assert len(hg004) == 1762 and all(v is not None for v in hg004.values())
+    r = json.loads((out / "hg004_chr21/diff/openvino_vs_tensorflow/report.json").read_text())
+    assert r["key"] == "CNN_1D" and r["tranche_mode"] == "resources" and r["matched"] == 1762
+    rows = {(t["type"], t["value"]): t for t in r["thresholds"]}
+    assert set(rows) == {("SNP", 99.9), ("SNP", 99.95), ("INDEL", 99.0), ("INDEL", 99.4)}
+    assert rows[("SNP", 99.9)]["resource_a"] > 300 and rows[("INDEL", 99.0)]["resource_a"] > 100
+    assert set(r["scores_by_type"]) >= {"SNP", "INDEL"} and r["filters"]["compared"] == 1762
+    # 2D sample: scores vary from record to record (the GIAB truth VCF has no cohort-summed DP to saturate them)
+    giab = vcf_scores(out / "na12878_giab_chr22/tensorflow/na12878_giab_chr22.tensorflow.vcf.gz")
+    assert len(giab) == 12 and len(set(giab.values())) > 5
+
+
+@pytest.mark.slow
+def test_report_zip_carries_the_results(default_run):
+    proc = snakemake(default_run, "--report", "report.zip")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import zipfile
+
+    with zipfile.ZipFile(default_run / "report.zip") as z:
+        names = z.namelist()
+        page = z.read("report/report.html").decode()
+    assert sum(n.endswith("/report.html") and "/data/raw/" in n for n in names) == 2  # one diff page per sample
+    assert any(n.endswith("/summary.html") for n in names) and any(n.endswith("/throughput.tsv") for n in names)
+    # the captions (workflows/report/*.rst) are in the report
+    assert "FilterVariantTranches does" in page and "steady-state rate" in page
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
 def test_workflow_reports_render_in_chromium(default_run, tmp_path):
-    for page in ("results/chr22_normal/diff/openvino_vs_tensorflow/report.html", "results/summary/summary.html"):
+    for page in ("results/hg004_chr21/diff/openvino_vs_tensorflow/report.html", "results/summary/summary.html"):
         png = tmp_path / (Path(page).parent.name + ".png")
         proc = subprocess.run(["bash", str(REPO / "scripts" / "screenshot_report.sh"), str(default_run / page), str(png),
                                "1200", "1400"], capture_output=True, text=True, timeout=300)
@@ -108,16 +164,16 @@ def test_workflow_reports_render_in_chromium(default_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_scatter_by_interval_gathers_the_unsharded_records(default_run, tmp_path):
+def test_scatter_by_interval_gathers_the_unsharded_records(chr22_local_run, tmp_path):
     # two overlapping intervals: chr22:2123 lies in both, the gather keeps it once
     config = tmp_path / "scatter.yaml"
     config.write_text("backends:\n  - {name: tensorflow, backend: tensorflow, env: {OPENVINO_TF_DISABLE: '1'}}\n"
-                      "reference_backend: tensorflow\n"
+                      f"reference_backend: tensorflow\nsamples: {chr22_sheet(tmp_path)}\n"
                       "scatter: {by: intervals, intervals: ['chr22:1-2200', 'chr22:2100-40001']}\n")
     proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(config))
     assert proc.returncode == 0, proc.stderr[-3000:]
     gathered = tmp_path / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
-    unsharded = default_run / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
+    unsharded = chr22_local_run / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
     assert vcf_lines(gathered) == vcf_lines(unsharded)
     assert Path(f"{gathered}.tbi").is_file()
     shard_marks = sorted(p.name for p in (tmp_path / "benchmarks/score").iterdir())
@@ -199,6 +255,8 @@ def test_workflow_command_wraps_snakemake(tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "samples: samples.tsv" in (tmp_path / "mine" / "config.yaml").read_text()
+    assert "hg004_chr21\ttestdata/hg004_chr21/NA24143.vcf.gz" in (tmp_path / "mine" / "samples.tsv").read_text()
+    (tmp_path / "mine" / "samples.tsv").write_text(chr22_sheet(tmp_path).read_text())  # one sample: 2 scoring jobs
     proc = subprocess.run([*VQSR_CNN, "workflow", "--cores", "2", "-d", str(tmp_path / "run"), "--dry-run",
                            "--configfile", str(tmp_path / "mine" / "config.yaml")],
                           capture_output=True, text=True, timeout=300, cwd=REPO)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
 
 from . import __version__, logs
+from .models.allowlist import TRUST_ENV
 
 # Each module defines `register(subparsers)` adding a parser whose default `func(args) -> int` runs it.
 COMMANDS = ("score", "diff", "train", "bench", "workflow", "freeze")
@@ -26,7 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "trust_model_code", False):
+        os.environ[TRUST_ENV] = "1"  # read by the model loader, here and in any worker it starts
     logs.configure(verbose=args.verbose, quiet=getattr(args, "quiet", False))
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # unwinds: partial outputs go
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -36,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         # One actionable line, no traceback: the message names the file/record and the fix.
         print(f"vqsr-cnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (kill, Snakemake, SLURM cancelling a job) unwinds like an exception, so atomic writers abort."""
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,11 @@ ANNOTATION_SET_STRING = "="
 SEPARATOR_CHAR = DATA_TYPE_SEPARATOR
 VARIANT_FIFO_FIELDS = 7  # contig, pos, ref, alts, reference window, annotations, variant type
 READ_ELEMENTS = 8  # bases, quals, cigar, reverse, mate reverse, first of pair, MAPQ, unclipped start
+VARIANT_TYPES = ("SNP", "INDEL", "OTHER")  # the last field of a variant, as Java prints it
+NULL_SEQUENCE = "*"  # htsjdk's read bases / CIGAR when none are stored
+CIGAR_OPS_THAT_CONSUME_READ = frozenset("MIS=X")  # a CIGAR's query length must equal the read length
+MAX_BASE_QUALITY = 127  # Java sends base qualities as (signed) bytes
+MAX_MAPPING_QUALITY = 255
 
 # Defaults of CNNScoreVariants.
 DEFAULT_WINDOW_SIZE = 128

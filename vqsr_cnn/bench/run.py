@@ -18,6 +18,7 @@ import numpy as np
 from .. import defines
 from . import data as bench_data
 from .accuracy import compare
+from .depth import depth_report, depth_rows, format_depth
 from .flops import flops_by_layer, model_flops
 from .timing import Row, rss_mb, run_interleaved
 
@@ -119,6 +120,8 @@ class TypeBench:
         annotation_input = [t for t in self.keras.inputs if len(t.shape) == 2][0]
         check_model_matches_data(tuple(int(d) for d in tensor_input.shape[1:]), int(annotation_input.shape[-1]),
                                  real.tensors, real.annotations, self.hd5_path, str(self.root))
+        self.real_tensors = len(real)
+        self.depth_inputs: dict[str, Any] = {}  # encoded GIAB tensors for the depth-aware rows
         self.tensors = bench_data.repeat_to(real.tensors, self.n)
         self.annotations = bench_data.repeat_to(real.annotations, self.n)
         del real
@@ -138,12 +141,13 @@ class TypeBench:
         self.checks: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ engines
-    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0) -> Any:
+    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0,
+               dense: bool = False) -> Any:
         from ..engine import Engine, EngineConfig
 
-        key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "")
+        key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "") + ("-dense" if dense else "")
         if key not in self.engines:
-            config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch,
+            config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch, dense=dense,
                                   intra_threads=self.options.threads, inter_threads=self.options.threads)
             self.engines[key] = Engine(self.keras, self.args, config, quantized_model=quantized)
         return self.engines[key]
@@ -191,6 +195,8 @@ class TypeBench:
 
             rows.append(Row("encode only (vectorised encoder)", "encode", encode, n))
 
+        if _wanted("depth", o):
+            rows.extend(depth_rows(self))
         engine_specs = [("tensorflow", "fp32"), ("openvino", "fp32"), ("openvino", "bf16")]
         for backend, precision in engine_specs:
             name = f"engine only: {backend} frozen {precision.upper()}"
@@ -232,7 +238,8 @@ class TypeBench:
                             gather=self.batch)
 
         return Row(name, "end-to-end", run, self.n, precision=precision,
-                   note=f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}")
+                   note=f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}"
+                   f"{', depth-aware' if engine.depth is not None else ''}")
 
     def _engine_row(self, name: str, engine: Any, precision: str) -> Row:
         chunks = _chunks(self.n, self.options.transfer_batch)
@@ -242,7 +249,8 @@ class TypeBench:
                 engine.predict_arrays(self.tensors[a:b], self.annotations[a:b])
 
         return Row(name, "engine", run, self.n, precision=precision,
-                   note=f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}")
+                   note=f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}"
+                   f"{', depth-aware' if engine.depth is not None else ''}")
 
     def _tuning_rows(self) -> list[Row]:
         from ..engine.config import DEFAULT_MICRO_BATCH
@@ -440,6 +448,9 @@ def run_bench(options: BenchOptions, progress: Callable[[str], None] | None = No
                           f"{options.threads} threads, {tb.flops / 1e9:.3f} GFLOP/variant, median of {options.repeats} "
                           "interleaved rounds")
                 out(format_table(f"{LABEL[tt]} ({tt})", entry["rows"], header))
+                entry["depth"] = depth_report(tb, entry["rows"])
+                if entry["depth"]:
+                    out(format_depth(entry["depth"]))
                 if tb.int8_note:
                     out(f"  INT8: {tb.int8_note}")
             entry["checks"] = tb.checks

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import add_trust_model_code
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -35,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="INT8 accuracy control: allowed p99 |dscore| vs FP32 on held-out train tensors (default 0.1)")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the full report as JSON here")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    add_trust_model_code(p)
     p.set_defaults(func=run)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import add_trust_model_code
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("freeze", help="export the frozen graph (GraphDef .pb) and OpenVINO IR of a GATK model")
@@ -15,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", help="Keras-2 .hd5 weights (default: the one the JSON names)")
     p.add_argument("--tensor-type", choices=["reference", "read_tensor"], default="read_tensor")
     p.add_argument("-O", "--output-dir", required=True, help="directory for frozen.pb, model.xml and model.bin")
+    add_trust_model_code(p)
     p.set_defaults(func=run)
 
 

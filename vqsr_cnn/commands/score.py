@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
+
+from . import add_trust_model_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=["openvino", "tensorflow", "openvino-tensorflow"],
                    help="inference backend (default: openvino; OPENVINO_TF_DISABLE=1 selects tensorflow)")
     p.add_argument("--precision", choices=["fp32", "bf16", "int8"], help="inference precision (default fp32)")
+    p.add_argument("--dense", action="store_true",
+                   help="2D: compute every read row (the depth-aware engine off; also VQSR_CNN_DENSE=1)")
     p.add_argument("--threads", type=int, default=0, help="inference threads (0 = let the runtime decide)")
     p.add_argument("--filter-symbolic-and-sv", action="store_true",
                    help="drop symbolic and structural-variant records from the output, as GATK's flag does")
@@ -41,7 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "HaplotypeCaller's artificial-haplotype read groups; duplicates, secondary, QC-fail kept); "
                         "strict: also drop unmapped, secondary, duplicate and QC-fail reads (scores then differ "
                         "from GATK's)")
+    p.add_argument("--metrics-json", metavar="FILE",
+                   help="also write start-up / scoring seconds, counts, model files (sha256), backend and versions")
     p.add_argument("--quiet", action="store_true", help="no progress meter or info logging")
+    add_trust_model_code(p)
     p.set_defaults(func=run)
 
 
@@ -55,13 +63,21 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.threads < 0:
         raise ValueError(f"--threads must be 0 or more, got {args.threads}")
+    started = time.monotonic()
     keys = [k for item in args.info_annotation_keys or [] for k in item.split(",") if k]
-    score_vcf(ScoreOptions(
+    summary = score_vcf(ScoreOptions(
         variant=args.variant, reference=args.reference, output=args.output, reads=args.reads,
         tensor_type=args.tensor_type, architecture=args.architecture, weights=args.weights,
         intervals=args.intervals, batch_size=args.batch_size,
         engine=EngineConfig.from_env(os.environ, backend=args.backend, precision=args.precision,
-                                     intra_threads=args.threads),
+                                     intra_threads=args.threads, dense=args.dense),
         filter_symbolic_and_sv=args.filter_symbolic_and_sv, annotation_keys=keys or None,
         window_size=args.window_size, read_limit=args.read_limit, read_filter=args.read_filter, quiet=args.quiet))
+    if args.metrics_json:
+        from ..pipeline import resolve_model_paths
+        from ..report.provenance import scoring_provenance, write_json_atomic
+
+        json_path, hd5_path = resolve_model_paths(args.tensor_type, args.architecture, args.weights)
+        write_json_atomic(args.metrics_json, scoring_provenance(summary, args.tensor_type, json_path, hd5_path,
+                                                                time.monotonic() - started))
     return 0

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import defines
 from ..records import Example
+from . import symbols
 from .annotations import encode_annotations
 from .reads import N_CHANNELS, encode_read_tensor
 from .reference import encode_reference, reference_codes
@@ -16,6 +17,29 @@ from .reference import encode_reference, reference_codes
 def describe(example: Example) -> str:
     v = example.variant
     return f"{v.contig}:{v.pos} {v.ref}>{','.join(v.alts)}: "
+
+
+def check_reference_windows(examples: Sequence[Example], window: int) -> None:
+    """Java always sends exactly `window` reference characters, '\x00' only as padding past the contig end.
+
+    One numpy pass over the whole batch; a window of another length or with bases after the padding is
+    an error naming the variant (both tensor types read it).
+    """
+    lengths = [len(e.reference) for e in examples]
+    wrong = [i for i, n in enumerate(lengths) if n != window]
+    if wrong:
+        i = wrong[0]
+        raise ValueError(f"{describe(examples[i])}reference window has {lengths[i]} characters, expected exactly "
+                         f"{window} (the model's window size; GATK pads it with '\\x00' past the contig end)")
+    if not examples:
+        return
+    codes = symbols.to_codes("".join(e.reference for e in examples)).reshape(len(examples), window)
+    pad = codes == 0
+    resumed = pad[:, :-1] & ~pad[:, 1:]
+    if resumed.any():
+        i = int(np.flatnonzero(resumed.any(axis=1))[0])
+        raise ValueError(f"{describe(examples[i])}reference window has bases after its '\\x00' padding; Java pads "
+                         "only past the contig end")
 
 
 def encode_examples(
@@ -34,6 +58,7 @@ def encode_examples(
         tensors = np.zeros((n, read_limit, window, N_CHANNELS), dtype=np.float32)
     else:
         raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' or 'read_tensor'")
+    check_reference_windows(examples, window)
     for i, example in enumerate(examples):
         where = describe(example)
         annotations[i] = encode_annotations(example.annotations, annotation_names, where)

@@ -30,6 +30,12 @@ def cigar_ops(cigar: str) -> tuple[tuple[str, int], ...]:
     return tuple((op, int(n)) for n, op in defines.CIGAR_REGEX.findall(cigar))
 
 
+@lru_cache(maxsize=4096)
+def cigar_query_length(cigar: str) -> int:
+    """How many read bases a CIGAR covers (M, I, S, =, X): it must equal the read's length."""
+    return sum(n for op, n in cigar_ops(cigar) if op in defines.CIGAR_OPS_THAT_CONSUME_READ)
+
+
 def window_start(pos: int, window: int) -> int:
     return pos - window // 2
 

@@ -34,6 +34,7 @@ ENV_PRECISION = "VQSR_CNN_PRECISION"
 ENV_MICRO_BATCH = "VQSR_CNN_MICRO_BATCH"
 ENV_OV_HINT = "VQSR_CNN_OV_HINT"
 ENV_INT8_FLOAT = "VQSR_CNN_INT8_FLOAT"
+ENV_DENSE = "VQSR_CNN_DENSE"  # 1 = the 2D depth-aware engine off: every read row computed (for comparison)
 
 
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -60,6 +61,7 @@ class EngineConfig:
     inter_threads: int = 0
     ov_hint: str = "THROUGHPUT"  # OpenVINO: one single-threaded stream per core, or one request on all cores
     int8_float: str = ""  # precision of an INT8 model's float layers; '' = bf16 where the CPU has it, else f32
+    dense: bool = False  # 2D on OpenVINO FP32: True turns the depth-aware engine off (engine/depth_runner.py)
 
     def __post_init__(self) -> None:
         if self.backend:
@@ -73,7 +75,8 @@ class EngineConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], backend: str | None = None, precision: str | None = None,
-                 micro_batch: int | None = None, intra_threads: int = 0, inter_threads: int = 0) -> EngineConfig:
+                 micro_batch: int | None = None, intra_threads: int = 0, inter_threads: int = 0,
+                 dense: bool | None = None) -> EngineConfig:
         """Flags win over the environment, except OPENVINO_TF_DISABLE=1, which always means stock TensorFlow
         (users of Intel's GATK patch set it to get the reference backend, whatever else is configured)."""
         chosen = backend or environ.get(ENV_BACKEND, "")
@@ -87,7 +90,8 @@ class EngineConfig:
         return cls(backend=chosen, precision=(precision or environ.get(ENV_PRECISION, "") or "fp32").lower(),
                    micro_batch=micro, intra_threads=int(intra_threads or 0), inter_threads=int(inter_threads or 0),
                    ov_hint=environ.get(ENV_OV_HINT, "THROUGHPUT").upper(),
-                   int8_float=environ.get(ENV_INT8_FLOAT, "").lower())
+                   int8_float=environ.get(ENV_INT8_FLOAT, "").lower(),
+                   dense=bool(dense) or environ.get(ENV_DENSE, "") == "1")
 
     def resolved(self, tensor_type: str) -> EngineConfig:
         """This config with the backend and the micro-batch filled in for a model of `tensor_type`."""

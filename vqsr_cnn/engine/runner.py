@@ -13,6 +13,7 @@ from .. import defines
 from ..models.annotation_scale import AnnotationRangeCheck
 from .backends import make_backend
 from .config import EngineConfig
+from .depth_runner import depth_engine
 from .freeze import FrozenModel, freeze
 
 log = logging.getLogger("vqsr_cnn")
@@ -52,6 +53,7 @@ class Engine:
         configure_tensorflow_threads(self.config.intra_threads, self.config.inter_threads)
         self.check_annotations = AnnotationRangeCheck(model, getattr(args, "annotations", []))
         self.backend = make_backend(self.frozen, self.config, quantized_model)
+        self.depth = depth_engine(model, self.frozen, self.backend, self.config)  # None: every row runs dense
         log.info("vqsr_cnn engine: backend=%s device=%s precision=%s (requested %s) micro-batch=%d rows "
                  "threads(intra=%s, inter=%s)", self.backend.name, self.backend.device, self.backend.precision,
                  self.config.precision, self.backend.micro_batch, self.config.intra_threads or "auto",
@@ -69,6 +71,8 @@ class Engine:
         self.check_annotations(annotations)
         if tensors.shape[0] == 0:
             return np.zeros((0, len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
+        if self.depth is not None:
+            return self.depth.predict(tensors, annotations)
         return self.backend.run(tensors, annotations)
 
     def predict(self, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray], **_: Any) -> np.ndarray:

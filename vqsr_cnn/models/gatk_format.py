@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import defines, tensor_maps
+from .allowlist import check_hdf5_model, trust_model_code, warn_trusted
 from .keras224 import convert_hdf5
 from .keras_compat import keras
 from .load_errors import describe_load_failure
@@ -80,20 +82,35 @@ def resolve_weights(semantics_json: str | None, weights_hd5: str | None) -> str:
 
 
 def load_keras_model(path: str | os.PathLike) -> Any:
-    """Load a whole Keras-2 HD5 model for inference (custom metrics are not needed: compile=False)."""
+    """Load a whole Keras-2 HD5 model for inference (custom metrics are not needed: compile=False).
+
+    The file is read once into memory; its `model_config` is checked against the allow-list
+    (:mod:`.allowlist`) and only those same bytes are handed to Keras, so nothing in the file is
+    deserialised, and no code in it runs, unless the check passed or the user opted in.
+    """
+    import h5py
+
     p = Path(path)
     if not p.exists():
         raise ModelFileError(f"model weights file {p} does not exist")
     if p.is_dir():
         raise ModelFileError(f"{p} is a directory (a SavedModel?); GATK models are single HDF5 .hd5 files")
-    with open(p, "rb") as fh:
-        magic = fh.read(8)
-    if magic != b"\x89HDF\r\n\x1a\n":
+    data = p.read_bytes()
+    if data[:8] != b"\x89HDF\r\n\x1a\n":
         raise ModelFileError(f"{p} is not an HDF5 file; expected a Keras-2 .hd5 model")
     try:
-        return keras().models.load_model(str(p), compile=False)
-    except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model file
-        raise ModelFileError(f"cannot load Keras model {p}: {describe_load_failure(p, exc)}") from None
+        h5file = h5py.File(io.BytesIO(data), "r")
+    except OSError as exc:
+        raise ModelFileError(f"cannot read HDF5 model {p}: {exc}".splitlines()[0]) from None
+    with h5file:
+        if trust_model_code():
+            warn_trusted(str(p))
+        else:
+            check_hdf5_model(h5file, str(p))
+        try:
+            return keras().models.load_model(h5file, compile=False)
+        except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model file
+            raise ModelFileError(f"cannot load Keras model {p}: {describe_load_failure(p, exc)}") from None
 
 
 def load_model_pair(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import defines
-from ..encode.annotations import parse_annotation_string
+from ..encode import symbols
+from ..encode.reads import cigar_query_length
 from ..records import Example, Read, Variant
 
 
@@ -16,75 +18,189 @@ class DataLine(NamedTuple):
     echo: str  # contig, pos, REF, ALT list exactly as Java sent them (the temp file repeats them)
 
 
-def _java_bool(text: str, what: str) -> bool:
-    if text == "true":
-        return True
-    if text == "false":
-        return False
-    raise ValueError(f"{what} must be 'true' or 'false', got {text!r}")
+def _parse_alts(text: str, where: str) -> tuple[str, ...]:
+    """Java prints the ALT list with List.toString(): '[T]', '[A, T]' (an empty list is '[]')."""
+    if not (text.startswith("[") and text.endswith("]")):
+        raise ValueError(f"{where}: ALT alleles must be a Java list such as [T] or [A, T], got {text[:40]!r}")
+    return tuple(a.strip() for a in text[1:-1].split(",") if a.strip())
 
 
-def _parse_alts(text: str) -> tuple[str, ...]:
-    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
-    return tuple(a.strip() for a in inner.split(",") if a.strip())
-
-
-def _parse_quals(text: str, where: str) -> np.ndarray:
-    if not text:
-        return np.zeros(0, dtype=np.uint8)
+def _parse_int(text: str, what: str, low: int | None = None, high: int | None = None) -> int:
     try:
-        values = np.array(text.split(defines.DATA_VALUE_SEPARATOR), dtype=np.int64)
-    except ValueError:
-        raise ValueError(f"{where}: base qualities must be comma-separated integers, got {text[:40]!r}") from None
-    if values.size and (values.min() < 0 or values.max() > 255):
-        raise ValueError(f"{where}: base qualities must lie in 0..255")
-    return values.astype(np.uint8)
-
-
-def _parse_int(text: str, what: str) -> int:
-    try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise ValueError(f"{what} must be an integer, got {text!r}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{what} must lie in {low}..{'' if high is None else high}, got {value}")
+    return value
+
+
+def _parse_annotations(text: str, where: str) -> dict[str, str]:
+    """Java writes 'KEY=value;' for each annotation present; anything else is not from Java."""
+    pairs = {}
+    for item in text.split(defines.ANNOTATION_SEPARATOR):
+        if item:
+            key, sep, value = item.partition(defines.ANNOTATION_SET_STRING)
+            if not sep or not key:
+                raise ValueError(f"{where}: annotations must be KEY=value; pairs, got {text[:60]!r}")
+            pairs[key.strip()] = value
+    return pairs
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_JAVA_BOOLS = {"true": True, "false": False}
+
+
+def _read_ints(texts: list[str], where: str, what: str, low: int | None = None, high: int | None = None) -> list[int]:
+    """One integer field of every read (Java's Integer.toString); errors name the read."""
+    for i, text in enumerate(texts):
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(f"{where}, read {i + 1}: {what} must be an integer, got {text[:20]!r}")
+    values = list(map(int, texts))
+    for i, value in enumerate(values):
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"{where}, read {i + 1}: {what} must lie in {low}..{'' if high is None else high}, "
+                             f"got {value}")
+    return values
+
+
+def _read_bools(texts: list[str], where: str, what: str) -> list[bool]:
+    """One flag field of every read: Java prints booleans as 'true' / 'false'."""
+    try:
+        return [_JAVA_BOOLS[text] for text in texts]
+    except KeyError:
+        i = next(i for i, text in enumerate(texts) if text not in _JAVA_BOOLS)
+        raise ValueError(f"{where}, read {i + 1}: {what} must be 'true' or 'false', got {texts[i][:20]!r}") from None
+
+
+def _read_qualities(texts: list[str], where: str) -> list[np.ndarray]:
+    """Every read's comma-separated base qualities, parsed in one numpy pass over the line's digits."""
+    counts = [text.count(defines.DATA_VALUE_SEPARATOR) + 1 if text else 0 for text in texts]
+    joined = defines.DATA_VALUE_SEPARATOR.join(text for text in texts if text)
+    if not joined:
+        return [np.zeros(0, dtype=np.uint8) for _ in texts]
+    buf = np.frombuffer(joined.encode("latin-1", errors="replace"), dtype=np.uint8)
+    sep = buf == ord(defines.DATA_VALUE_SEPARATOR)
+    digit = buf - np.uint8(ord("0"))
+    group = np.cumsum(sep)  # value index of each character (a separator starts the next value)
+    width = np.bincount(group[~sep], minlength=int(group[-1]) + 1)
+    max_digits = len(str(defines.MAX_BASE_QUALITY))
+    bad_char = (digit > 9) & ~sep
+    bad_width = (width == 0) | (width > max_digits)
+    if bad_char.any() or bad_width.any():
+        first = int(group[np.flatnonzero(bad_char)[0]]) if bad_char.any() else int(np.flatnonzero(bad_width)[0])
+        i = int(np.searchsorted(np.cumsum(counts), first, side="right"))
+        raise ValueError(f"{where}, read {i + 1}: base qualities must be comma-separated integers in "
+                         f"0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}")
+    ends = np.append(np.flatnonzero(sep), buf.size)
+    place = (ends[group] - np.arange(buf.size) - 1)[~sep]
+    values = np.bincount(group[~sep], weights=digit[~sep] * 10.0 ** place, minlength=width.size)
+    if values.max() > defines.MAX_BASE_QUALITY:
+        i = int(np.searchsorted(np.cumsum(counts), int(np.argmax(values)), side="right"))
+        raise ValueError(f"{where}, read {i + 1}: base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, "
+                         f"got {int(values.max())}")
+    return np.split(values.astype(np.uint8), np.cumsum(counts)[:-1])
+
+
+def _parse_reads(fields: list[str], where: str) -> list[Read]:
+    """The tab-terminated groups of 8 read fields GATKReadToString writes, parsed and checked column-wise."""
+    terminated = bool(fields) and fields[-1] == ""
+    if terminated:
+        fields = fields[:-1]
+    if len(fields) % defines.READ_ELEMENTS:
+        raise ValueError(
+            f"{where}: read fields come in groups of {defines.READ_ELEMENTS}, got {len(fields)} fields after the variant"
+        )
+    if not terminated:
+        raise ValueError(f"{where}: a 2D data line ends with a tab after the variant type and after every read "
+                         "field; this one does not")
+    seqs, quals, cigars, reverse, mate_reverse, first, mapq, start = (
+        fields[i :: defines.READ_ELEMENTS] for i in range(defines.READ_ELEMENTS))
+    reads = [Read(*columns) for columns in zip(
+        seqs,
+        _read_qualities(quals, where),
+        cigars,
+        _read_bools(reverse, where, "is-reverse"),
+        _read_bools(mate_reverse, where, "mate-is-reverse"),
+        _read_bools(first, where, "first-of-pair"),
+        _read_ints(mapq, where, "MAPQ", 0, defines.MAX_MAPPING_QUALITY),
+        _read_ints(start, where, "start"),
+    )]
+    check_reads(reads, where)
+    return reads
+
+
+def _cigar_query_length(cigar: str, where: str) -> int:
+    try:
+        return cigar_query_length(cigar)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def check_reads(reads: list[Read], where: str) -> None:
+    """What GATK's Java side guarantees for every read it sends, checked with one numpy pass over the bases.
+
+    Bases are A,C,G,T or IUPAC codes (or '*' alone: no stored sequence); qualities are absent or one per
+    base; a CIGAR (other than '*') covers exactly the read's bases (GATK's WellformedReadFilter).
+    """
+    if not reads:
+        return
+    empty = [i for i, r in enumerate(reads) if not r.seq]
+    if empty:
+        raise ValueError(f"{where}, read {empty[0] + 1}: empty read bases (Java sends '*' for a read without bases)")
+    stored = [r for r in reads if r.seq != defines.NULL_SEQUENCE]
+    if stored:
+        codes = symbols.to_codes("".join(r.seq for r in stored))
+        kinds = symbols.KIND[codes]
+        bad = (kinds != symbols.BASE) & (kinds != symbols.AMBIGUOUS)
+        if bad.any():
+            at = int(np.searchsorted(np.cumsum([len(r.seq) for r in stored]), np.flatnonzero(bad)[0], side="right"))
+            number = reads.index(stored[at]) + 1
+            raise ValueError(f"{where}, read {number}: unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the "
+                             "read bases (A, C, G, T or IUPAC codes)")
+    lengths = np.array([0 if r.seq == defines.NULL_SEQUENCE else len(r.seq) for r in reads])
+    quals = np.array([r.qual.size for r in reads])
+    query = np.array([-1 if r.cigar == defines.NULL_SEQUENCE or r.seq == defines.NULL_SEQUENCE
+                      else _cigar_query_length(r.cigar, f"{where}, read {i + 1}") for i, r in enumerate(reads)])
+    bad_quals = np.flatnonzero((quals != 0) & (quals != lengths))
+    if bad_quals.size:
+        i = int(bad_quals[0])
+        raise ValueError(f"{where}, read {i + 1}: {lengths[i]} bases but {quals[i]} base qualities")
+    bad_cigar = np.flatnonzero((query >= 0) & (query != lengths))
+    if bad_cigar.size:
+        i = int(bad_cigar[0])
+        raise ValueError(f"{where}, read {i + 1}: CIGAR {reads[i].cigar} covers {query[i]} read bases but the read "
+                         f"has {lengths[i]}")
 
 
 def parse_data_line(line: str, tensor_type: str, line_number: int = 0) -> DataLine:
-    """Parse one data line; errors name the line and variant so they read well in GATK's log."""
-    fields = line.rstrip("\n").split(defines.DATA_TYPE_SEPARATOR)
+    """Parse one data line; errors name the line and variant so they read well in GATK's log.
+
+    Every field is checked against what CNNScoreVariants.java writes (1D: exactly 7 fields; 2D: 7 fields,
+    then 8 tab-terminated fields per read): a line Java could not have written is an error, never a score.
+    """
+    fields = line.rstrip("\r\n").split(defines.DATA_TYPE_SEPARATOR)
     label = f"data line {line_number}" if line_number else "data line"
     if len(fields) < defines.VARIANT_FIFO_FIELDS:
-        raise ValueError(
-            f"{label}: expected at least {defines.VARIANT_FIFO_FIELDS} tab-separated fields, got {len(fields)}: {line[:80]!r}"
-        )
+        locus = f" ({fields[0]}:{fields[1]})" if len(fields) > 1 else ""
+        raise ValueError(f"{label}{locus}: expected at least {defines.VARIANT_FIFO_FIELDS} tab-separated fields, got "
+                         f"{len(fields)}: {line[:80]!r}")
     contig, pos_text, ref, alts_text, reference, annotations, vtype = fields[: defines.VARIANT_FIFO_FIELDS]
     where = f"{label} ({contig}:{pos_text} {ref}>{alts_text})"
-    pos = _parse_int(pos_text, f"{where}: position")
-    variant = Variant(contig, pos, ref, _parse_alts(alts_text), vtype.strip())
+    if not contig or not ref:
+        raise ValueError(f"{where}: contig and REF must not be empty")
+    pos = _parse_int(pos_text, f"{where}: position", 1)
+    if vtype not in defines.VARIANT_TYPES:
+        raise ValueError(f"{where}: variant type must be one of {', '.join(defines.VARIANT_TYPES)}, got {vtype[:20]!r}")
+    variant = Variant(contig, pos, ref, _parse_alts(alts_text, where), vtype)
     reads: list[Read] | None = None
     if tensor_type in defines.TENSOR_MAPS_2D:
-        rest = fields[defines.VARIANT_FIFO_FIELDS:]
-        if rest and rest[-1] == "":
-            rest = rest[:-1]  # reads are tab-terminated
-        if len(rest) % defines.READ_ELEMENTS:
-            raise ValueError(
-                f"{where}: read fields come in groups of {defines.READ_ELEMENTS}, got {len(rest)} fields after the variant"
-            )
-        reads = []
-        for k in range(0, len(rest), defines.READ_ELEMENTS):
-            seq, qual, cigar, rev, mate_rev, first, mapq, start = rest[k : k + defines.READ_ELEMENTS]
-            rwhere = f"{where}, read {k // defines.READ_ELEMENTS + 1}"
-            reads.append(Read(
-                seq,
-                _parse_quals(qual, rwhere),
-                cigar,
-                _java_bool(rev, f"{rwhere}: is-reverse"),
-                _java_bool(mate_rev, f"{rwhere}: mate-is-reverse"),
-                _java_bool(first, f"{rwhere}: first-of-pair"),
-                _parse_int(mapq, f"{rwhere}: MAPQ"),
-                _parse_int(start, f"{rwhere}: start"),
-            ))
+        reads = _parse_reads(fields[defines.VARIANT_FIFO_FIELDS:], where)
+    elif len(fields) != defines.VARIANT_FIFO_FIELDS:
+        raise ValueError(f"{where}: a 1D data line has exactly {defines.VARIANT_FIFO_FIELDS} tab-separated fields, "
+                         f"got {len(fields)} (a 2D line sent to a 1D model?)")
     echo = defines.DATA_TYPE_SEPARATOR.join((contig, pos_text, ref, alts_text))
-    return DataLine(Example(variant, reference, parse_annotation_string(annotations), reads), echo)
+    return DataLine(Example(variant, reference, _parse_annotations(annotations, where), reads), echo)
 
 
 def _java_alts(alts: tuple[str, ...]) -> str:

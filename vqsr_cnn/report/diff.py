@@ -11,20 +11,20 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .. import __version__
-from . import metrics
+from . import metrics, provenance, tranches
 from .vcf_scores import DEFAULT_READER, TYPE_NAMES, ScoreTable, read_scores, record_lines
-
-READER_NOTE = ("pysam (htslib) is the default reader: a 106,000-record bgzipped VCF took it 0.6-0.8 s against "
-               "5.4-10.4 s for pyvcf3 (8-13x faster; see docs/workflow.md); --reader pyvcf3 remains available")
 
 
 @dataclass
 class DiffOptions:
     key: str = "CNN_2D"
     reader: str = DEFAULT_READER
-    snp_tranches: Sequence[float] = metrics.DEFAULT_SNP_TRANCHES
-    indel_tranches: Sequence[float] = metrics.DEFAULT_INDEL_TRANCHES
+    snp_tranches: Optional[Sequence[float]] = None  # None: GATK's 99.9,99.95 with resources, else 99.9,99.0
+    indel_tranches: Optional[Sequence[float]] = None  # None: GATK's 99.0,99.4 with resources, else 99.5,99.0
     thresholds: Sequence[float] = ()
+    resources: Sequence[str] = ()  # known-site VCFs: truth-sensitivity tranches as FilterVariantTranches
+    provenance_a: Optional[dict] = None  # `vqsr-cnn score --metrics-json` of each side
+    provenance_b: Optional[dict] = None
     label_a: str = "A"
     label_b: str = "B"
     max_call_changes: Optional[int] = None
@@ -85,15 +85,50 @@ def _clean(value: object) -> object:
     return value
 
 
+def filter_agreement(a: ScoreTable, b: ScoreTable, match: metrics.Match) -> Optional[dict]:
+    """PASS / filtered on both sides of the matched pairs; None unless both files carry FILTER values."""
+    if not ((a.filter != ".").any() and (b.filter != ".").any()):
+        return None
+    fa, fb = a.filter[match.a_idx], b.filter[match.b_idx]
+    pa, pb = fa == "PASS", fb == "PASS"
+    return {"compared": int(fa.size), "pass_a": int(pa.sum()), "pass_b": int(pb.sum()),
+            "a_pass_b_filtered": int((pa & ~pb).sum()), "a_filtered_b_pass": int((~pa & pb).sum()),
+            "different_filter": int((fa != fb).sum())}
+
+
+def _sites(resources: Sequence[str], a: ScoreTable, b: ScoreTable) -> dict:
+    return tranches.load_resources(resources, list(dict.fromkeys(a.contigs + b.contigs)))
+
+
+def _provenance(opts: DiffOptions) -> dict:
+    return {"schema_version": provenance.SCHEMA_VERSION, "time": provenance.utc_now(),
+            "software": provenance.software(),
+            "resources": [{"path": str(p), "sha256": provenance.sha256(p)} for p in opts.resources],
+            "scoring_a": opts.provenance_a, "scoring_b": opts.provenance_b}
+
+
 def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
     check_same_contigs(a, b)
     match = metrics.match_records(a, b)
     sa, sb = a.score[match.a_idx], b.score[match.b_idx]
     agreement = metrics.score_agreement(sa, sb)
+    types = a.vtype[match.a_idx]
+    agreement_by_type = {name: metrics.score_agreement(sa[types == i], sb[types == i])
+                         for i, name in enumerate(TYPE_NAMES) if (types == i).any()}
     delta = metrics.score_delta(sa, sb)
     abs_delta = np.abs(delta)
-    rows, changed = metrics.call_change_table(a, match, sa, sb, opts.snp_tranches, opts.indel_tranches, opts.thresholds)
-    by_type = {name: int((changed & (a.vtype[match.a_idx] == i)).sum()) for i, name in enumerate(TYPE_NAMES)}
+    if opts.resources:
+        rows, changed = metrics.call_change_table(a, match, sa, sb, (), (), opts.thresholds)
+        snp = opts.snp_tranches if opts.snp_tranches is not None else tranches.GATK_SNP_TRANCHES
+        indel = opts.indel_tranches if opts.indel_tranches is not None else tranches.GATK_INDEL_TRANCHES
+        tranche_rows, tranche_changed = tranches.resource_tranche_rows(
+            a, b, match.a_idx, match.b_idx, sa, sb, snp, indel, _sites(opts.resources, a, b))
+        rows, changed = tranche_rows + rows, changed | tranche_changed
+    else:
+        snp = opts.snp_tranches if opts.snp_tranches is not None else metrics.DEFAULT_SNP_TRANCHES
+        indel = opts.indel_tranches if opts.indel_tranches is not None else metrics.DEFAULT_INDEL_TRANCHES
+        rows, changed = metrics.call_change_table(a, match, sa, sb, snp, indel, opts.thresholds)
+    by_type = {name: int((changed & (types == i)).sum()) for i, name in enumerate(TYPE_NAMES)}
 
     top = metrics.top_differences(abs_delta, opts.top)
     lines_a = record_lines(a.path, match.a_idx[top])
@@ -119,8 +154,10 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
     report = {
         "tool": "vqsr-cnn diff",
         "version": __version__,
+        "schema_version": provenance.SCHEMA_VERSION,
         "key": opts.key,
-        "reader": {"name": a.reader, "note": READER_NOTE},
+        "reader": {"name": a.reader if a.reader == b.reader else f"{a.reader} / {b.reader}"},
+        "provenance": _provenance(opts),
         "a": _file_summary(a, opts.label_a),
         "b": _file_summary(b, opts.label_b),
         "matched": int(match.a_idx.size),
@@ -129,7 +166,10 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
         "only_in_a_examples": [_site(a, int(i)) for i in match.only_a[:10]],
         "only_in_b_examples": [_site(b, int(i)) for i in match.only_b[:10]],
         "scores": agreement,
+        "scores_by_type": agreement_by_type,
+        "filters": filter_agreement(a, b, match),
         "abs_delta_histogram": metrics.delta_histogram(abs_delta),
+        "tranche_mode": "resources" if opts.resources else "score_quantile",
         "thresholds": rows,
         "call_changes": {"records": int(changed.sum()), "by_type": by_type},
         "top_differences": top_rows,

@@ -195,6 +195,10 @@ def page(title: str, body: str) -> str:
             f"<script>{JS}</script></body></html>\n")
 
 
+def file_name(path: Optional[str]) -> str:
+    return (path or "").rsplit("/", 1)[-1]
+
+
 def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
     """The diff report page from the report dict (the same one written to report.json)."""
     a, b, s = r["a"], r["b"], r["scores"]
@@ -240,18 +244,47 @@ def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
     ]
     parts.append("<h2>Metrics</h2>" + table(("metric", "value"), metric_rows, numeric=(1,), cls="narrow"))
 
+    by_type = r.get("scores_by_type") or {}
+    if by_type:
+        type_rows = [(esc(name), fmt(v["compared"]), fmt(v["differ"]), fmt(v["differ_3rd_significant_digit"]),
+                      fmt(v["max_abs_delta"]), fmt(v["mean_abs_delta"]), fmt(v["pearson_r"], 6))
+                     for name, v in by_type.items()]
+        parts.append("<h2>|delta| by variant type</h2>"
+                     + table(("type", "compared", "differ", "differ 3rd sig. digit", "max |delta|", "mean |delta|",
+                              "Pearson r"), type_rows, numeric=(1, 2, 3, 4, 5, 6), cls="narrow"))
+    flt = r.get("filters")
+    if flt:
+        parts.append("<h2>FILTER</h2>" + table(("metric", "value"), [
+            ("matched pairs", fmt(flt["compared"])), (f"PASS in {la} / {lb}", f"{fmt(flt['pass_a'])} / {fmt(flt['pass_b'])}"),
+            (f"PASS in {la}, filtered in {lb}", fmt(flt["a_pass_b_filtered"])),
+            (f"filtered in {la}, PASS in {lb}", fmt(flt["a_filtered_b_pass"])),
+            ("FILTER column differs", fmt(flt["different_filter"]))], numeric=(1,), cls="narrow"))
+
     th_rows, th_attrs = [], []
+    resource_mode = r.get("tranche_mode") == "resources"
     for t in r["thresholds"]:
-        name = f"tranche {t['value']:.1f}%" if t["kind"] == "tranche" else f"threshold {t['value']:g}"
-        th_rows.append((esc(t["type"]), esc(name), fmt(t["cutoff"]), fmt(t["a_records"]), fmt(t["compared"]),
+        if t["kind"] == "resource_tranche":
+            name = f"truth sensitivity {t['value']:g}%"
+            cut = f"{fmt(t['cutoff'])} / {fmt(t['cutoff_b'])}"
+            known = f"{fmt(t['resource_a'])} / {fmt(t['resource_b'])}"
+        else:
+            name = f"tranche {t['value']:.1f}% of A's scores" if t["kind"] == "tranche" else f"threshold {t['value']:g}"
+            cut, known = fmt(t["cutoff"]), ""
+        th_rows.append((esc(t["type"]), esc(name), cut, known, fmt(t["a_records"]), fmt(t["compared"]),
                         fmt(t["a_pass_b_fail"]), fmt(t["a_fail_b_pass"]),
                         f'<span class="{"bad" if t["changes"] else "ok"}">{fmt(t["changes"])}</span>'))
         th_attrs.append(' class="chg"' if t["changes"] else "")
-    parts.append("<h2>Call changes at filtering cut-offs</h2>"
-                 "<p class=sub>Tranche cut-off = A's score at rank floor(n &times; (100 &minus; t) / 100) of A's n scores "
-                 "of that type, ascending; a record passes when score &ge; cut-off.</p>"
-                 + table(("type", "cut-off", "score", "records in A", "compared", f"pass in {la}, fail in {lb}",
-                          f"fail in {la}, pass in {lb}", "changes"), th_rows, th_attrs, numeric=(2, 3, 4, 5, 6, 7)))
+    how = ("Truth-sensitivity tranches as GATK FilterVariantTranches computes them from the resource VCFs: the "
+           "scores of the records that a resource record overlaps with a shared ALT, sorted descending, taken at "
+           "index floor(t/100 &times; (n &minus; 1)); a record passes when score &gt; cut-off. Each side uses its "
+           "own cut-off (A / B)." if resource_mode else
+           "No --resource given: tranche cut-off = A's score at rank floor(n &times; (100 &minus; t) / 100) of A's n "
+           "scores of that type, ascending (a quantile, not FilterVariantTranches' cut-off); a record passes when "
+           "score &ge; cut-off.")
+    parts.append(f"<h2>Call changes at filtering cut-offs</h2><p class=sub>{how}</p>"
+                 + table(("type", "cut-off", "score (A / B)", "in resources (A / B)", "records in A", "compared",
+                          f"pass in {la}, fail in {lb}", f"fail in {la}, pass in {lb}", "changes"), th_rows, th_attrs,
+                         numeric=(2, 3, 4, 5, 6, 7, 8)))
 
     top_rows, top_attrs = [], []
     for t in r["top_differences"]:
@@ -269,6 +302,20 @@ def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
         if r[key]:
             ex = ", ".join(f"<code>{esc(x)}</code>" for x in r[f"{key}_examples"])
             parts.append(f"<h2>Only in {esc(side)} ({fmt(r[key])})</h2><p>{ex}{' &hellip;' if r[key] > 10 else ''}</p>")
-    parts.append(f"<footer>{esc(r['tool'])} {esc(r['version'])}; VCF reader: {esc(r['reader']['note'])}. "
-                 "Metric definitions: docs/workflow.md.</footer>")
+    prov = r.get("provenance") or {}
+    prov_rows = []
+    for side, key in ((la, "scoring_a"), (lb, "scoring_b")):
+        s_ = prov.get(key)
+        if s_:
+            model = s_.get("model", {})
+            engines = ", ".join(f"{k} {v}" for k, v in s_.get("software", {}).get("engines", {}).items())
+            prov_rows.append((esc(side), esc(f"{s_.get('backend')} {s_.get('precision')}"), esc(s_.get("tensor_type")),
+                              f"<code>{esc(file_name(model.get('weights')))}</code> "
+                              f"<code>{esc((model.get('weights_sha256') or '')[:12])}</code>", esc(engines),
+                              esc(s_.get("time"))))
+    if prov_rows:
+        parts.append("<h2>Provenance</h2>" + table(("side", "backend, precision", "tensor type", "weights (sha256)",
+                                                    "engines", "scored at"), prov_rows))
+    parts.append(f"<footer>{esc(r['tool'])} {esc(r['version'])} (report schema {esc(r.get('schema_version'))}); "
+                 f"VCF reader: {esc(r['reader']['name'])}. Metric definitions: docs/workflow.md.</footer>")
     return page(f"{r['key']} diff {la} vs {lb}", "".join(parts))

@@ -35,29 +35,47 @@ def read_benchmark(path: str) -> dict:
     return {"seconds": num("s"), "cpu_seconds": num("cpu_time"), "max_rss_mb": num("max_rss")}
 
 
+def scoring_seconds(path: str) -> float:
+    """The streaming seconds of one `vqsr-cnn score --metrics-json` file (start-up is wall - scoring)."""
+    from .provenance import read_provenance
+
+    return float((read_provenance(path) or {}).get("scoring_seconds", float("nan")))
+
+
+def _rate(variants: int, seconds: float) -> Optional[float]:
+    """Variants per minute to 6 significant digits (a fixed 2 decimals would lose precision on slow, tiny runs)."""
+    return float(f"{variants / seconds * 60:.6g}") if seconds > 0 else None
+
+
 def throughput_rows(layout: Iterable[dict]) -> list[dict]:
-    """Per (sample, backend) row plus one 'ALL' row per backend: variants / wall seconds of its scoring jobs."""
+    """Per (sample, backend) row plus one 'ALL' row per backend: variants / wall seconds of its scoring jobs, and
+    the same with start-up (interpreter, model load, compile) and scoring (read, encode, infer, write) apart."""
     rows, totals = [], {}
     for job in layout:
         marks = [read_benchmark(p) for p in job["benchmarks"]]
+        metrics = [scoring_seconds(p) for p in job.get("metrics", [])]
         variants = count_records(job["scored_vcf"])
         seconds = sum(m["seconds"] for m in marks)
+        scoring = sum(metrics) if metrics else float("nan")
         cpu = sum(m["cpu_seconds"] for m in marks)
         rss = max((m["max_rss_mb"] for m in marks), default=float("nan"))
         row = {"sample": job["sample"], "backend": job["backend"], "engine": job["engine"],
                "precision": job["precision"], "jobs": len(marks), "variants": variants,
-               "wall_seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "max_rss_mb": round(rss, 1),
-               "variants_per_min": round(variants / seconds * 60, 2) if seconds > 0 else None}
+               "wall_seconds": round(seconds, 3), "startup_seconds": round(max(seconds - scoring, 0.0), 3),
+               "scoring_seconds": round(scoring, 3), "cpu_seconds": round(cpu, 3), "max_rss_mb": round(rss, 1),
+               "variants_per_min": _rate(variants, seconds), "scoring_variants_per_min": _rate(variants, scoring)}
         rows.append(row)
-        t = totals.setdefault(job["backend"], {**row, "sample": "ALL", "jobs": 0, "variants": 0,
-                                               "wall_seconds": 0.0, "cpu_seconds": 0.0, "max_rss_mb": 0.0})
+        t = totals.setdefault(job["backend"], {**row, "sample": "ALL", "jobs": 0, "variants": 0, "wall_seconds": 0.0,
+                                               "startup_seconds": 0.0, "scoring_seconds": 0.0, "cpu_seconds": 0.0,
+                                               "max_rss_mb": 0.0})
         t["jobs"] += row["jobs"]
         t["variants"] += variants
-        t["wall_seconds"] = round(t["wall_seconds"] + seconds, 3)
-        t["cpu_seconds"] = round(t["cpu_seconds"] + cpu, 3)
+        for column in ("wall_seconds", "startup_seconds", "scoring_seconds", "cpu_seconds"):
+            t[column] = round(t[column] + row[column], 3)
         t["max_rss_mb"] = max(t["max_rss_mb"], row["max_rss_mb"])
     for t in totals.values():
-        t["variants_per_min"] = round(t["variants"] / t["wall_seconds"] * 60, 2) if t["wall_seconds"] > 0 else None
+        t["variants_per_min"] = _rate(t["variants"], t["wall_seconds"])
+        t["scoring_variants_per_min"] = _rate(t["variants"], t["scoring_seconds"])
     return rows + list(totals.values())
 
 
@@ -92,15 +110,17 @@ def _write_tsv(path: str, rows: list[dict], columns: Iterable[str]) -> None:
             w.writerow(["NA" if row.get(c) is None else row.get(c) for c in columns])
 
 
-THROUGHPUT_COLUMNS = ("backend", "engine", "precision", "sample", "jobs", "variants", "wall_seconds", "cpu_seconds",
-                      "max_rss_mb", "variants_per_min")
+THROUGHPUT_COLUMNS = ("backend", "engine", "precision", "sample", "jobs", "variants", "wall_seconds", "startup_seconds",
+                      "scoring_seconds", "cpu_seconds", "max_rss_mb", "variants_per_min", "scoring_variants_per_min")
 
 
-def write_summary(layout: list[dict], key: str, reference: str, scatter: str, out_json: str, out_html: str,
+def write_summary(layout: list[dict], reference: str, scatter: str, out_json: str, out_html: str,
                   out_tsv: str, out_throughput: str) -> dict:
     diffs = diff_rows(layout)
     speed = throughput_rows(layout)
-    summary = {"key": key, "reference_backend": reference, "scatter": scatter,
+    keys = sorted({j["key"] for j in layout})
+    summary = {"key": ",".join(keys), "keys": {j["sample"]: j["key"] for j in layout}, "reference_backend": reference,
+               "scatter": scatter,
                "samples": sorted({j["sample"] for j in layout}), "backends": list(dict.fromkeys(j["backend"] for j in layout)),
                "diffs": diffs, "throughput": speed,
                "all_limits_passed": all(d["limits_passed"] for d in diffs),
@@ -142,12 +162,19 @@ def render_summary_html(s: dict, base: Path) -> str:
                     if rows else "<p>Only one backend configured: nothing to diff.</p>"))
     speed = s["throughput"]
     totals = [t for t in speed if t["sample"] == "ALL"]
-    parts.append('<h2>Throughput</h2><div class="charts"><div class="panel"><h3>Variants per minute (all samples)</h3>'
-                 + bars_svg([t["backend"] for t in totals], [round(t["variants_per_min"] or 0) for t in totals],
+    parts.append('<h2>Throughput</h2><div class="charts"><div class="panel"><h3>Scoring rate, start-up excluded '
+                 "(all samples)</h3>"
+                 + bars_svg([t["backend"] for t in totals], [round(t["scoring_variants_per_min"] or 0) for t in totals],
                             x_label="backend", zero_first=False, log=False, y_label="variants / minute")
-                 + "<p>Variants scored / wall seconds of the scoring jobs (Snakemake benchmark files), summed over "
-                   "shards. Jobs that ran concurrently share the CPU: run with --resources score_slots=1 for "
-                   "clean numbers.</p></div></div>")
+                 + "<p>Variants / scoring seconds (read, encode, infer, write) from <code>vqsr-cnn score "
+                   "--metrics-json</code>, summed over shards: the steady-state rate.</p></div>"
+                   '<div class="panel"><h3>Start-up seconds per job (all samples)</h3>'
+                 + bars_svg([t["backend"] for t in totals],
+                            [round((t["startup_seconds"] or 0) / max(t["jobs"], 1), 1) for t in totals],
+                            x_label="backend", zero_first=False, log=False, y_label="seconds")
+                 + "<p>Wall seconds (Snakemake benchmark) minus scoring seconds: interpreter start, model load and "
+                   "compile, paid once per job (and per shard). Concurrent jobs share the CPU: run with "
+                   "--resources score_slots=1 for clean numbers.</p></div></div>")
     parts.append(table(THROUGHPUT_COLUMNS, [[fmt(t[c]) if not isinstance(t[c], str) else esc(t[c])
                                              for c in THROUGHPUT_COLUMNS] for t in speed],
                        numeric=tuple(range(4, len(THROUGHPUT_COLUMNS)))))

@@ -1,14 +1,18 @@
 """Read (contig, pos, REF, ALT, type, score) per record of a scored VCF into numpy arrays.
 
-Two readers: pysam (htslib, the default: 8-13x faster than pyvcf3 on a 106k-record VCF, see docs/workflow.md)
-and pyvcf3 (pure Python, kept for hosts without pysam and to cross-check).  Both return the same
-:class:`ScoreTable`; input that cannot be diffed (no such INFO key, unsorted records) raises ValueError with a
-one-line message that names the file, the record and the fix.
+Two readers: pysam (htslib: 8-13x faster than pyvcf3 on a 106k-record VCF, see docs/workflow.md) and pyvcf3
+(pure Python).  The default, `auto`, reads with pysam and falls back to pyvcf3, with a warning, when htslib
+refuses a file that another tool wrote loosely (e.g. no ##fileformat line); pyvcf3 also serves as the
+cross-check of the pysam reader in the tests.  Both return the same :class:`ScoreTable`; input that cannot be
+diffed (no such INFO key, unsorted records) raises ValueError with a one-line message that names the file, the
+record and the fix.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +23,9 @@ import numpy as np
 from ..readers.htslib import java_type_string
 from ..readers.htslib import variant_type as htsjdk_variant_type
 
-READERS = ("pysam", "pyvcf3")
-DEFAULT_READER = "pysam"
+READERS = ("auto", "pysam", "pyvcf3")
+DEFAULT_READER = "auto"
+log = logging.getLogger("vqsr_cnn")
 TYPE_NAMES = ("SNP", "INDEL", "OTHER")
 SNP, INDEL, OTHER = 0, 1, 2
 _TYPE_CODE = {"SNP": SNP, "INDEL": INDEL, "OTHER": OTHER}
@@ -41,6 +46,7 @@ class ScoreTable:
     alt: np.ndarray  # object (str, ALTs joined by ',')
     vtype: np.ndarray  # int8: SNP, INDEL, OTHER
     score: np.ndarray  # float64
+    filter: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # "PASS", "." or "A;B"
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
 
@@ -87,7 +93,8 @@ def _pysam_rows(path: str, key: str, header_info: Callable[[list[str], bool], No
         for rec in vf:
             alts = rec.alts or ()
             info = rec.info
-            yield rec.contig, rec.pos, rec.ref, alts, (info[key] if key in info else None)
+            filters = ";".join(rec.filter.keys()) or "."
+            yield rec.contig, rec.pos, rec.ref, alts, (info[key] if key in info else None), filters
 
 
 def _pyvcf3_rows(path: str, key: str, header_info: Callable[[list[str], bool], None]) -> Iterator[tuple]:
@@ -102,17 +109,38 @@ def _pyvcf3_rows(path: str, key: str, header_info: Callable[[list[str], bool], N
         header_info(list(reader.contigs), key in reader.infos)
         for rec in reader:
             alts = tuple("." if a is None else str(a) for a in (rec.ALT or ()))
-            yield rec.CHROM, rec.POS, rec.REF, alts, rec.INFO.get(key)
+            filters = "." if rec.FILTER is None else (";".join(rec.FILTER) or "PASS")
+            yield rec.CHROM, rec.POS, rec.REF, alts, rec.INFO.get(key), filters
 
 
 def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_READER) -> ScoreTable:
     """All records of `path` with their `key` score.  Raises ValueError for a missing file, a header without
-    `key`, a file where no record carries `key`, or unsorted records."""
+    `key`, a file where no record carries `key`, or unsorted records.  reader="auto": pysam, and pyvcf3 (with
+    a warning) when htslib cannot open or parse the file."""
     path = str(path)
     if reader not in READERS:
         raise ValueError(f"unknown VCF reader {reader!r}: choose one of {', '.join(READERS)}")
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such VCF file")
+    if reader != "auto":
+        return _read_scores(path, key, reader)
+    try:
+        return _read_scores(path, key, "pysam")
+    except HtslibRefused as exc:
+        log.warning("%s: htslib refused the file (%s); reading it with the pure-Python pyvcf3 reader instead "
+                    "(slower; --reader pysam to make this an error)", path, exc.reason)
+        return _read_scores(path, key, "pyvcf3")
+
+
+class HtslibRefused(ValueError):
+    """htslib could not open or parse a VCF (pyvcf3 may still read it)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _read_scores(path: str, key: str, reader: str) -> ScoreTable:
     rows_of = _pysam_rows if reader == "pysam" else _pyvcf3_rows
     header: dict = {}
 
@@ -125,12 +153,12 @@ def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_REA
 
     start = time.perf_counter()
     contig_index: dict[str, int] = {}
-    contig_col, pos_col, ref_col, alt_col, type_col, score_col = [], [], [], [], [], []
+    contig_col, pos_col, ref_col, alt_col, type_col, score_col, filter_col = [], [], [], [], [], [], []
     try:
         rows = rows_of(path, key, header_info)
         first = next(rows, None)
         contig_index.update((c, i) for i, c in enumerate(header["contigs"]))
-        for contig, pos, ref, alts, value in _chain(first, rows):
+        for contig, pos, ref, alts, value, filters in _chain(first, rows):
             idx = contig_index.setdefault(contig, len(contig_index))
             contig_col.append(idx)
             pos_col.append(pos)
@@ -138,9 +166,12 @@ def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_REA
             alt_col.append(",".join(alts) if alts else ".")
             type_col.append(variant_type(ref, alts))
             score_col.append(_to_float(value))
+            filter_col.append(filters)
     except (OSError, ValueError, SyntaxError) as exc:
         if isinstance(exc, ValueError) and str(exc).startswith(path):
             raise
+        if reader == "pysam":
+            raise HtslibRefused(f"{path}: cannot read as VCF ({exc})", str(exc)) from exc
         raise ValueError(f"{path}: cannot read as VCF ({exc})") from exc
     table = ScoreTable(
         path=path, key=key, reader=reader,
@@ -148,6 +179,7 @@ def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_REA
         contig=np.asarray(contig_col, dtype=np.int32), pos=np.asarray(pos_col, dtype=np.int64),
         ref=np.asarray(ref_col, dtype=object), alt=np.asarray(alt_col, dtype=object),
         vtype=np.asarray(type_col, dtype=np.int8), score=_as_float64(score_col, reader),
+        filter=np.asarray(filter_col, dtype=object),
         seconds=time.perf_counter() - start,
     )
     check_sorted(table)
@@ -190,16 +222,26 @@ def check_sorted(table: ScoreTable) -> None:
 
 def record_lines(path: str | Path, ordinals: Iterable[int]) -> dict[int, str]:
     """The VCF text of the records at the given 0-based ordinals (for the report's largest differences);
-    one pass that stops after the last wanted record."""
+    one pass that stops after the last wanted record.  htslib's rendering, or the file's own lines when
+    htslib refuses the file."""
     wanted = set(int(i) for i in ordinals)
-    out: dict[int, str] = {}
     if not wanted:
-        return out
+        return {}
+    try:
+        with _open_pysam(str(path)) as vf:
+            return _pick((str(rec) for rec in vf), wanted)
+    except (OSError, ValueError):
+        opener = gzip.open if str(path).endswith((".gz", ".bgz")) else open
+        with opener(str(path), "rt") as handle:
+            return _pick((line for line in handle if not line.startswith("#")), wanted)
+
+
+def _pick(lines: Iterator[str], wanted: set[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
     last = max(wanted)
-    with _open_pysam(str(path)) as vf:
-        for i, rec in enumerate(vf):
-            if i in wanted:
-                out[i] = str(rec).rstrip("\n")
-            if i >= last:
-                break
+    for i, line in enumerate(lines):
+        if i in wanted:
+            out[i] = line.rstrip("\n")
+        if i >= last:
+            break
     return out

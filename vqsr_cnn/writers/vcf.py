@@ -7,13 +7,16 @@ keys), and replaces an existing value of the same key (GATK overwrites it too).
 
 Output goes to a hidden temporary file in the destination directory and is renamed into place only
 after the last record (and, for ``.gz``, the BGZF EOF block and the tabix index) is written, so a
-failed or interrupted run never leaves a partial VCF behind.
+failed or interrupted run never leaves a partial VCF behind.  A run killed outright (kill -9) cannot
+clean up: its hidden temp file carries the host and process id, and the next run writing to the same
+output deletes it once that process is gone.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 from types import TracebackType
 
 log = logging.getLogger("vqsr_cnn")
@@ -75,6 +78,31 @@ def is_compressed_name(path: str) -> bool:
     return path.endswith(COMPRESSED_SUFFIXES)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_partials(directory: str, prefix: str) -> None:
+    """Delete temp files (and their indexes) of earlier runs on this host whose process is gone (kill -9,
+    power loss): they were never renamed into place, so nothing else refers to them."""
+    for name in os.listdir(directory):
+        if not name.startswith(prefix):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                os.remove(os.path.join(directory, name))
+                log.info("removed %s left by an interrupted run", name)
+            except OSError:
+                pass
+
+
 class AtomicVcfWriter:
     """Write text to PATH via a temporary file; BGZF + tabix index when PATH ends in .gz."""
 
@@ -91,7 +119,9 @@ class AtomicVcfWriter:
         self.compressed = is_compressed_name(self.path)
         base = os.path.basename(self.path)
         suffix = ".vcf.gz" if self.compressed else ".vcf"
-        self.temp = os.path.join(directory, f".{base}.partial-{os.getpid()}{suffix}")
+        prefix = f".{base}.partial-{socket.gethostname()}-"
+        _remove_stale_partials(directory, prefix)
+        self.temp = os.path.join(directory, f"{prefix}{os.getpid()}{suffix}")
         self.indexed = False
         if self.compressed:
             import pysam

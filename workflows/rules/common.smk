@@ -2,6 +2,7 @@
 # workflow is parsed, so a bad sample sheet or config stops Snakemake before any job starts.
 
 import csv
+import os
 import re
 import shlex
 import sys
@@ -28,6 +29,9 @@ except WorkflowError as _exc:
 
 WORKFLOW_DIR = Path(workflow.basedir).resolve()  # through the vqsr_cnn/workflow symlink of a checkout
 REPO_ROOT = WORKFLOW_DIR.parent
+# envs/vqsr_cnn.yaml installs vqsr-cnn from ${VQSR_CNN_CHECKOUT}: this checkout, unless the user points it elsewhere
+if (REPO_ROOT / "pyproject.toml").is_file():
+    os.environ.setdefault("VQSR_CNN_CHECKOUT", str(REPO_ROOT))
 # --configfile files first (the user's), then the default config.yaml
 CONFIG_DIRS = list(dict.fromkeys(Path(f).resolve().parent for f in workflow.configfiles))
 
@@ -46,8 +50,9 @@ def resolve_path(value, bases, what):
     raise WorkflowError(f"{what}: {value!r} not found (looked at: {tried})")
 
 
-SAMPLE_SHEET = resolve_path(config["samples"], [Path.cwd(), *CONFIG_DIRS, WORKFLOW_DIR, REPO_ROOT],
-                            "config field samples (sample sheet)")
+SAMPLE_SHEET = resolve_path(
+    config["samples"], [Path.cwd(), *CONFIG_DIRS, WORKFLOW_DIR, REPO_ROOT], "config field samples (sample sheet)"
+)
 
 
 def read_sample_sheet(sheet):
@@ -57,8 +62,10 @@ def read_sample_sheet(sheet):
     reader = csv.DictReader(lines, delimiter="\t")
     missing = {"sample", "vcf", "reference"} - set(reader.fieldnames or ())
     if missing:
-        raise WorkflowError(f"{sheet}: missing column(s) {', '.join(sorted(missing))}; "
-                            "the header must be: sample, vcf, bam, reference (tab-separated)")
+        raise WorkflowError(
+            f"{sheet}: missing column(s) {', '.join(sorted(missing))}; "
+            "the header must be: sample, vcf, bam, reference (tab-separated)"
+        )
     bases = [Path(sheet).parent, *CONFIG_DIRS, Path.cwd(), REPO_ROOT]
     samples, seen = {}, {}
     for number, row in enumerate(reader, start=2):
@@ -70,16 +77,23 @@ def read_sample_sheet(sheet):
             raise _field_error(f"{where} (see workflows/schemas/samples.schema.yaml)", exc) from None
         name = row["sample"]
         if name in seen:
-            raise WorkflowError(f"{where}: field sample: duplicate sample name {name!r} (first on line "
-                                f"{seen[name]}); sample names must be unique")
+            raise WorkflowError(
+                f"{where}: field sample: duplicate sample name {name!r} (first on line "
+                f"{seen[name]}); sample names must be unique"
+            )
         seen[name] = number
-        if config["tensor_type"] == "read_tensor" and not row.get("bam"):
-            raise WorkflowError(f"{where}: field bam: empty, but tensor_type read_tensor scores from reads; "
-                                "give the BAM/CRAM or set tensor_type: reference")
-        entry = {"sample": name}
+        tensor = row.get("tensor_type") or config["tensor_type"]
+        if tensor == "read_tensor" and not row.get("bam"):
+            raise WorkflowError(
+                f"{where}: field bam: empty, but tensor_type read_tensor scores from reads; "
+                "give the BAM/CRAM or set tensor_type reference (column or config)"
+            )
+        entry = {"sample": name, "tensor_type": tensor, "resources": []}
         for column in ("vcf", "bam", "reference"):
             if row.get(column):
                 entry[column] = resolve_path(row[column], bases, f"{where}: field {column}")
+        for value in filter(None, (v.strip() for v in row.get("resources", "").split(","))):
+            entry["resources"].append(resolve_path(value, bases, f"{where}: field resources"))
         samples[name] = entry
     if not samples:
         raise WorkflowError(f"{sheet}: no samples listed")
@@ -94,15 +108,25 @@ for _entry in config["backends"]:
     BACKENDS[_entry["name"]] = {"precision": "fp32", "env": {}, **_entry}
 REF = config["reference_backend"]
 if REF not in BACKENDS:
-    raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends "
-                        f"({', '.join(BACKENDS)})")
+    raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends ({', '.join(BACKENDS)})")
 OTHERS = [name for name in BACKENDS if name != REF]
 OUT = config["outdir"].rstrip("/")
-TENSOR = config["tensor_type"]
-KEY = "CNN_2D" if TENSOR == "read_tensor" else "CNN_1D"
+INFO_KEY = {"read_tensor": "CNN_2D", "reference": "CNN_1D"}
+
+
+def tensor_of(sample):
+    return SAMPLES[sample]["tensor_type"]
+
+
+def key_of(sample):
+    """CNN_2D for read-tensor samples, CNN_1D for reference ones."""
+    return INFO_KEY[tensor_of(sample)]
+
+
 SCATTER = config["scatter"]["by"]
-RES = {rule: {"threads": 1, "mem_mb": 2000, **config["resources"].get(rule, {})}
-       for rule in ("score", "diff", "gather", "summary")}
+RES = {
+    name: {"threads": 1, "mem_mb": 2000, **config["resources"].get(name, {})} for name in ("score", "diff", "gather", "summary")
+}
 DIFF = config["diff"]
 
 
@@ -136,8 +160,9 @@ def backend_env(name):
 
 def score_flags(wildcards):
     b = BACKENDS[wildcards.backend]
-    flags = ["--tensor-type", TENSOR, "--backend", b["backend"], "--precision", b["precision"],
-             "--inference-batch-size", str(config["inference_batch_size"])]
+    flags = ["--tensor-type", tensor_of(wildcards.sample), "--backend", b["backend"], "--precision", b["precision"]]
+    if config["inference_batch_size"] is not None:
+        flags += ["--inference-batch-size", str(config["inference_batch_size"])]
     for field in ("architecture", "weights"):
         if MODEL[field]:
             flags += [f"--{field}", MODEL[field]]
@@ -146,63 +171,59 @@ def score_flags(wildcards):
 
 def reads_flag(wildcards):
     bam = SAMPLES[wildcards.sample].get("bam")
-    return f"-I {shlex.quote(bam)}" if bam and TENSOR == "read_tensor" else ""
+    return f"-I {shlex.quote(bam)}" if bam and tensor_of(wildcards.sample) == "read_tensor" else ""
 
 
 def sample_inputs(wildcards):
     entry = SAMPLES[wildcards.sample]
     files = {"vcf": entry["vcf"], "reference": entry["reference"]}
-    if TENSOR == "read_tensor":
+    if entry["tensor_type"] == "read_tensor":
         files["bam"] = entry["bam"]
     return files
 
 
 # ------------------------------------------------------------------------------------- scatter
+# Shards are planned from index files only (the VCF's .tbi/.csi and the FASTA's .fai, see
+# scripts/shard_plan.py): this runs at every parse (lint, dry-run, --report, each cluster job).
 
-
-def _safe(label):
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", label)[:40]
-
-
-def contigs_with_records(vcf):
-    """Contigs that have records, in file order: from the tabix/CSI index when there is one, else by
-    reading the first column."""
-    import gzip
-
-    import pysam
-
-    for index in (f"{vcf}.tbi", f"{vcf}.csi"):
-        if Path(index).exists():
-            with pysam.TabixFile(vcf) as tbx:
-                return list(tbx.contigs)
-    opener = gzip.open if vcf.endswith((".gz", ".bgz")) else open
-    seen = {}
-    with opener(vcf, "rt") as handle:
-        for line in handle:
-            if not line.startswith("#"):
-                seen.setdefault(line.split("\t", 1)[0], None)
-    return list(seen)
+sys.path.insert(0, str(WORKFLOW_DIR / "scripts"))
+from shard_plan import plan_regions, shard_name  # noqa: E402
 
 
 def shard_plan(sample):
-    """{shard name: -L value} for one sample (empty dict when not scattering)."""
+    """{shard name: (-L value, (contig, start, end) or None)}; empty when not scattering.  Planned regions
+    (scatter by contig) carry their span so the gather can concatenate; user intervals carry None."""
     if SCATTER == "contig":
-        contigs = contigs_with_records(SAMPLES[sample]["vcf"])
-        return {f"{i:03d}-{_safe(c)}": c for i, c in enumerate(contigs)}
+        size = int(config["scatter"]["region_size"])
+        entry = SAMPLES[sample]
+        try:
+            regions = plan_regions(entry["vcf"], entry["reference"], size)
+        except ValueError as exc:
+            raise WorkflowError(f"sample {sample}: {exc}") from None
+        return {shard_name(i, r, size <= 0): (str(r), [r.contig, r.start, r.end]) for i, r in enumerate(regions)}
     if SCATTER == "intervals":
         if not config["scatter"]["intervals"]:
             raise WorkflowError("config field scatter/intervals: empty, but scatter/by is 'intervals'")
         plan = {}
         for i, value in enumerate(config["scatter"]["intervals"]):
-            path = next((Path(b) / value for b in [*CONFIG_DIRS, Path.cwd(), WORKFLOW_DIR, REPO_ROOT]
-                         if (Path(b) / value).is_file()), None)
+            path = next(
+                (Path(b) / value for b in [*CONFIG_DIRS, Path.cwd(), WORKFLOW_DIR, REPO_ROOT] if (Path(b) / value).is_file()),
+                None,
+            )
             interval = str(path.resolve()) if path is not None else value
-            plan[f"{i:03d}-{_safe(Path(value).name if path is not None else value)}"] = interval
+            label = Path(value).name if path is not None else value
+            plan[f"{i:03d}-{re.sub(r'[^A-Za-z0-9_.-]', '_', label)[:40]}"] = (interval, None)
         return plan
     return {}
 
 
 SHARDS = {sample: shard_plan(sample) for sample in SAMPLES}
+
+
+def shard_regions(sample):
+    """The planned regions in shard order (for a concatenating gather), or [] for user intervals."""
+    spans = [span for _, span in SHARDS[sample].values()]
+    return spans if spans and all(s is not None for s in spans) else []
 
 
 def scored_vcf(sample, backend):
@@ -219,6 +240,13 @@ def benchmark_files(sample, backend):
     return [f"benchmarks/score/{sample}.{backend}.{shard}.tsv" for shard in SHARDS[sample]]
 
 
+def metrics_files(sample, backend):
+    """`vqsr-cnn score --metrics-json` of each scoring job: start-up vs scoring seconds, model, versions."""
+    if SCATTER == "none":
+        return [f"{OUT}/{sample}/{backend}/{sample}.{backend}.metrics.json"]
+    return [f"{OUT}/{sample}/{backend}/shards/{shard}.metrics.json" for shard in SHARDS[sample]]
+
+
 def _alternatives(names):
     return "|".join(re.escape(n) for n in names)
 
@@ -226,21 +254,24 @@ def _alternatives(names):
 wildcard_constraints:
     sample=_alternatives(SAMPLES),
     backend=_alternatives(BACKENDS),
-    shard=r"[0-9]{3}-[A-Za-z0-9_.-]+",
+    shard=r"[0-9][0-9][0-9]+-[A-Za-z0-9_.-]+",
 
 
-def diff_options():
-    """vqsr-cnn diff flags from the config's diff section."""
-    opts = ["--snp-tranches", ",".join(str(t) for t in DIFF["snp_tranches"]),
-            "--indel-tranches", ",".join(str(t) for t in DIFF["indel_tranches"])]
+def diff_options(wildcards):
+    """vqsr-cnn diff flags: the config's diff section and the sample's resource VCFs."""
+    opts = [
+        "--snp-tranches",
+        ",".join(str(t) for t in DIFF["snp_tranches"]),
+        "--indel-tranches",
+        ",".join(str(t) for t in DIFF["indel_tranches"]),
+    ]
+    for resource in SAMPLES[wildcards.sample]["resources"]:
+        opts += ["--resource", resource]
     for value in DIFF["thresholds"]:
         opts += ["--threshold", str(value)]
-    if DIFF["max_call_changes"] is not None:
-        opts += ["--max-call-changes", str(DIFF["max_call_changes"])]
-    if DIFF["max_abs_delta"] is not None:
-        opts += ["--max-abs-delta", str(DIFF["max_abs_delta"])]
-    if DIFF["max_unmatched"] is not None:
-        opts += ["--max-unmatched", str(DIFF["max_unmatched"])]
+    for field in ("max_call_changes", "max_abs_delta", "max_unmatched"):
+        if DIFF[field] is not None:
+            opts += [f"--{field.replace('_', '-')}", str(DIFF[field])]
     return " ".join(shlex.quote(o) for o in opts)
 
 
@@ -250,9 +281,19 @@ def summary_layout():
     for sample in SAMPLES:
         for name, b in BACKENDS.items():
             out_dir = None if name == REF else diff_dir(sample, name)
-            rows.append({"sample": sample, "backend": name, "engine": b["backend"], "precision": b["precision"],
-                         "reference": name == REF, "scored_vcf": scored_vcf(sample, name),
-                         "benchmarks": benchmark_files(sample, name),
-                         "diff_json": f"{out_dir}/report.json" if out_dir else None,
-                         "diff_html": f"{out_dir}/report.html" if out_dir else None})
+            rows.append(
+                {
+                    "sample": sample,
+                    "backend": name,
+                    "engine": b["backend"],
+                    "precision": b["precision"],
+                    "key": key_of(sample),
+                    "reference": name == REF,
+                    "scored_vcf": scored_vcf(sample, name),
+                    "benchmarks": benchmark_files(sample, name),
+                    "metrics": metrics_files(sample, name),
+                    "diff_json": f"{out_dir}/report.json" if out_dir else None,
+                    "diff_html": f"{out_dir}/report.html" if out_dir else None,
+                }
+            )
     return rows

@@ -1,0 +1,287 @@
+"""Depth-aware 2D engine: R detection, the row algebra, exactness vs dense on real tensors, fallback, proof."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+import numpy as np
+import pytest
+
+from vqsr_cnn.engine import Engine, EngineConfig, depth
+from vqsr_cnn.engine.depth_runner import TOLERANCE
+from vqsr_cnn.models.gatk_format import load_model_pair
+
+needs_openvino = pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
+
+
+def _keras():
+    from vqsr_cnn.models.keras_compat import keras
+
+    return keras()
+
+
+def _tensor_with_tail(reads: int, height: int = 128, seed: int = 0) -> np.ndarray:
+    t, _ = depth.synthetic_tensors((height, 16, 15), [reads], 7, seed=seed)
+    return t[0]
+
+
+# ---------------------------------------------------------------- R from the tensor itself
+
+def test_distinct_rows_edge_cases() -> None:
+    none = _tensor_with_tail(0)
+    full = np.random.default_rng(1).random((128, 16, 15), dtype=np.float32)  # 128 reads: no tail
+    some = _tensor_with_tail(37)
+    broken = some.copy()
+    broken[90, 3, 0] += 0.5  # a tail row that differs: the uniform tail starts after it
+    last_differs = some.copy()
+    last_differs[127, 0, 14] = 1.0  # the last two rows differ: no uniform tail at all
+    nan_tail = some.copy()
+    nan_tail[100:, 0, 0] = np.nan  # NaN never equals itself: no uniform tail is assumed
+    two_rows = _tensor_with_tail(126)
+    r = depth.distinct_rows(np.stack([none, full, some, broken, last_differs, nan_tail, two_rows]))
+    assert r.tolist() == [0, 128, 37, 91, 128, 128, 126]
+    assert depth.rows_needed(r, 128).tolist() == [1, 128, 38, 92, 128, 128, 127]
+
+
+def test_distinct_rows_is_chunk_independent() -> None:
+    tensors = np.stack([_tensor_with_tail(r, seed=r) for r in (0, 5, 64, 127, 3)])
+    assert depth.distinct_rows(tensors, chunk=2).tolist() == depth.distinct_rows(tensors).tolist() == [0, 5, 64, 128, 3]
+
+
+# ---------------------------------------------------------------- the row algebra
+
+def test_window_rows_hand_worked() -> None:
+    # conv 25x1 on a tensor cut to 40 rows (true output 104 rows): 40 rows out, from 40 + 24 input rows
+    assert depth.window_rows(40, 25, 1, 104) == (40, 64)
+    # (3,1) pool stride 3 on 40 rows (true output 26): rows 0..13 hold the 13 distinct pooled rows + the tail
+    assert depth.window_rows(40, 3, 3, 26) == (14, 42)
+    # capped at the true height: a cut that reaches the end is the dense layer
+    assert depth.window_rows(127, 25, 1, 104) == (104, 128)
+    assert depth.window_rows(1, 25, 1, 104) == (1, 25)
+
+
+def test_small_2d_plan_and_heights(model_2d_paths) -> None:
+    _, model = load_model_pair(*model_2d_paths)
+    plan = depth.analyse(model)
+    assert plan.applies, plan.reason
+    kinds = {s.name: s.kind for s in plan.steps}
+    assert kinds["conv2d_1"] == kinds["conv2d_3"] == "window" and kinds["conv2d_2"] == kinds["conv2d_4"] == "rows"
+    by_type = {type(s.layer).__name__: s.kind for s in plan.steps}
+    assert by_type["Flatten"] == "restore" and kinds["annotation_dense"] == "plain"
+    h = depth.layer_heights(plan, 40)
+    assert (h["conv2d_1"], h["conv2d_2"], h["conv2d_3"], h["max_pooling2d"], h["max_pooling2d_1"]) == (40, 40, 40, 14, 6)
+    assert depth.cut_flops(plan, 128) == depth.cut_flops(plan, 127) == 2 * sum(
+        __import__("vqsr_cnn.bench.flops", fromlist=["layer_macs"]).layer_macs(layer) for layer in model.layers)
+    assert depth.cut_flops(plan, 40) < 0.45 * depth.cut_flops(plan, 128)
+
+
+def _exotic_exact_model():
+    """Valid read-axis windows with strides, dilation, average pooling, a residual add and a channel concat."""
+    k = _keras()
+    L = k.layers
+    k.utils.set_random_seed(4)
+    reads = k.Input(shape=(40, 12, 15), name="read_tensor")
+    x = L.Conv2D(8, (5, 3), activation="relu", padding="valid")(reads)  # 36 x 10
+    y = L.Conv2D(8, (3, 1), dilation_rate=(2, 1), activation="tanh")(x)  # 32 x 10
+    x = L.Add()([y, L.Conv2D(8, (5, 1), activation="relu")(x)])  # residual of two cut branches: 32 x 10
+    x = L.Conv2D(6, (4, 1), strides=(2, 1))(x)  # 15 x 10
+    x = L.BatchNormalization(axis=-1)(x)
+    z = L.Conv2D(4, (1, 3), padding="same")(x)  # same padding along positions only: row-local
+    x = L.Concatenate(axis=-1)([x, z])
+    x = L.AveragePooling2D((2, 2))(x)  # 7 x 5
+    x = L.MaxPooling2D((3, 1), strides=(2, 1))(x)  # 3 x 5
+    x = L.Flatten()(x)
+    annots = k.Input(shape=(7,), name="best_practices")
+    x = L.Concatenate()([x, L.Dense(5, activation="relu")(annots)])
+    out = L.Dense(4, activation="softmax")(x)
+    return k.Model([reads, annots], out)
+
+
+def test_cut_function_equals_dense_for_every_height_on_an_exotic_exact_model() -> None:
+    model = _exotic_exact_model()
+    plan = depth.analyse(model)
+    assert plan.applies, plan.reason
+    rng = np.random.default_rng(2)
+    for layer in model.layers:  # non-trivial BatchNorm statistics
+        if type(layer).__name__ == "BatchNormalization":
+            layer.set_weights([w + rng.normal(0, 0.3, w.shape).astype(np.float32) ** 2 for w in layer.get_weights()])
+    depths = [0, 1, 2, 7, 13, 20, 30, 37, 38, 39, 40]
+    tensors, annotations = depth.synthetic_tensors((40, 12, 15), depths, 7, seed=9)
+    dense = model([tensors, annotations], training=False).numpy()
+    assert np.ptp(dense[:, 0]) > 1e-3  # the model distinguishes these tensors: the comparison is not vacuous
+    cut = depth.cut_function(plan)
+    need = depth.rows_needed(depth.distinct_rows(tensors), 40)
+    for rows in range(1, 41):
+        ok = need <= rows
+        if ok.any():
+            probs = cut(tensors[ok][:, :rows], annotations[ok]).numpy()
+            np.testing.assert_allclose(probs, dense[ok], rtol=0, atol=1e-6, err_msg=f"cut to {rows} rows")
+
+
+def _same_padding_model():
+    k = _keras()
+    reads = k.Input(shape=(32, 8, 15), name="read_tensor")
+    x = k.layers.Conv2D(4, (5, 1), padding="same", name="reads_same")(reads)
+    x = k.layers.Flatten()(x)
+    annots = k.Input(shape=(7,), name="best_practices")
+    out = k.layers.Dense(4, activation="softmax")(k.layers.Concatenate()([x, annots]))
+    return k.Model([reads, annots], out)
+
+
+def test_not_exact_architectures_are_refused_with_the_reason() -> None:
+    assert "reads_same (Conv2D) pads its read axis ('same')" in depth.analyse(_same_padding_model()).reason
+    k = _keras()
+    reads = k.Input(shape=(32, 8, 15), name="read_tensor")
+    x = k.layers.Reshape((32, 120))(reads)
+    x = k.layers.Dense(6)(x)
+    annots = k.Input(shape=(7,), name="best_practices")
+    x = k.layers.Flatten()(x)
+    out = k.layers.Dense(4, activation="softmax")(k.layers.Concatenate()([x, annots]))
+    # Reshape restores the full height first: exact (nothing is cut)
+    assert depth.analyse(k.Model([reads, annots], out)).applies
+    reads = k.Input(shape=(32, 8, 15), name="read_tensor")
+    x = k.layers.Conv2D(4, (3, 1))(reads)
+    x = k.layers.TimeDistributed(k.layers.Flatten())(x)
+    x = k.layers.LSTM(3)(x)
+    annots = k.Input(shape=(7,), name="best_practices")
+    out = k.layers.Dense(4, activation="softmax")(k.layers.Concatenate()([x, annots]))
+    reason = depth.analyse(k.Model([reads, annots], out)).reason
+    assert "(TimeDistributed) is not known to keep the read tail uniform" in reason
+
+
+# ---------------------------------------------------------------- the engine
+
+def _real_2d_tensors(testdata) -> tuple[np.ndarray, np.ndarray]:
+    """Every real 2D tensor in testdata: GATK 4.2's own (golden) and ours from the FIFO lines and the GIAB slice."""
+    from vqsr_cnn.bench.data import load_examples
+    from vqsr_cnn.defines import ANNOTATIONS_SETS
+    from vqsr_cnn.encode import encode_examples
+    from vqsr_cnn.readers.fifo import parse_data_line
+
+    names = list(ANNOTATIONS_SETS["best_practices"])
+    golden = np.load(testdata / "golden" / "gatk42_tensors.npz")
+    tensors, annotations = [golden["read_tensor_2d"]], [golden["annotations_2d"]]
+    lines = (testdata / "fifo" / "lines_2d.txt").read_text().splitlines()
+    t, a = encode_examples([parse_data_line(line, "read_tensor").example for line in lines], "read_tensor", names)
+    tensors.append(t)
+    annotations.append(a)
+    giab = testdata / "giab_chr22"
+    examples = load_examples(giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz",
+                             giab / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz",
+                             giab / "NA12878.chr22_16584000-16587000.bam", names)
+    t, a = encode_examples(examples, "read_tensor", names)
+    tensors.append(t)
+    annotations.append(a)
+    return np.concatenate(tensors).astype(np.float32), np.concatenate(annotations).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def bundled_2d():
+    from vqsr_cnn.models.bundled import default_model_paths
+
+    return load_model_pair(*map(str, default_model_paths("read_tensor")))
+
+
+@pytest.fixture(scope="module")
+def engines_2d(bundled_2d):
+    args, model = bundled_2d
+    return (Engine(model, args, EngineConfig(backend="openvino")),
+            Engine(model, args, EngineConfig(backend="openvino", dense=True)))
+
+
+@needs_openvino
+def test_depth_aware_equals_dense_on_every_real_testdata_tensor(engines_2d, testdata) -> None:
+    aware, dense = engines_2d
+    assert aware.depth is not None and dense.depth is None
+    tensors, annotations = _real_2d_tensors(testdata)
+    r = depth.distinct_rows(tensors)
+    assert (r < 100).sum() >= 10  # real tensors do have uniform tails to skip
+    p_aware, p_dense = aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations)
+    assert np.abs(p_aware - p_dense).max() <= TOLERANCE
+    assert aware.depth.describe()["refused"] == {}
+    # a row's score depends only on the row: alone, or in a batch at another position, bit for bit
+    order = np.random.default_rng(0).permutation(len(r))
+    np.testing.assert_array_equal(aware.predict_arrays(tensors[order], annotations[order]), p_aware[order])
+    for i in (0, len(r) // 2, len(r) - 1):
+        np.testing.assert_array_equal(aware.predict_arrays(tensors[i:i + 1], annotations[i:i + 1])[0], p_aware[i])
+
+
+@needs_openvino
+def test_depth_aware_equals_dense_on_shared_na12878_tensors(engines_2d, shared_data, tmp_path_factory) -> None:
+    """Every tensor of the NA12878 chr1 valid split (and train with VQSR_CNN_DEPTH_ALL=1)."""
+    import os
+
+    from vqsr_cnn.bench import data as bench_data
+
+    root = bench_data.extract_tensors(shared_data, "read_tensor", bench_data.default_cache_dir())
+    splits = ("valid", "train") if os.environ.get("VQSR_CNN_DEPTH_ALL") == "1" else ("valid",)
+    aware, dense = engines_2d
+    worst = 0.0
+    for split in splits:
+        files = bench_data.tensor_files(root, split)
+        for a in range(0, len(files), 256):
+            lt = bench_data.load_tensors(files[a:a + 256], "read_tensor")
+            delta = np.abs(aware.predict_arrays(lt.tensors, lt.annotations) - dense.predict_arrays(lt.tensors,
+                                                                                                    lt.annotations))
+            worst = max(worst, float(delta.max()))
+    assert worst <= TOLERANCE
+
+
+@needs_openvino
+def test_edge_tensors_through_the_engine(engines_2d) -> None:
+    aware, dense = engines_2d
+    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [0, 128, 127, 126, 64, 7], 7, seed=5)
+    broken = tensors[4].copy()
+    broken[100, 10, 3] = 0.25  # non-uniform tail: R is detected as 101, never assumed to be 64
+    tensors = np.concatenate([tensors, broken[None]])
+    annotations = np.concatenate([annotations, annotations[4:5]])
+    r, rows = aware.depth.route(tensors)
+    assert r.tolist() == [0, 128, 128, 126, 64, 7, 101]
+    assert rows.tolist() == [8, 128, 128, 128, 80, 8, 128]
+    np.testing.assert_allclose(aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations),
+                               rtol=0, atol=TOLERANCE)
+
+
+@needs_openvino
+def test_fallback_for_a_non_exact_architecture_logs_why(caplog) -> None:
+    from argparse import Namespace
+
+    model = _same_padding_model()
+    with caplog.at_level(logging.INFO, logger="vqsr_cnn"):
+        engine = Engine(model, Namespace(annotations=[]), EngineConfig(backend="openvino"))
+    assert engine.depth is None
+    lines = [r.getMessage() for r in caplog.records if "depth-aware" in r.getMessage()]
+    assert len(lines) == 1 and "model runs dense: layer reads_same (Conv2D) pads its read axis" in lines[0]
+
+
+@needs_openvino
+def test_load_time_proof_refuses_a_wrong_cut(bundled_2d, monkeypatch, caplog) -> None:
+    """A cut that repeats the wrong row (the first instead of the last) must be caught before it scores."""
+    import tensorflow as tf
+
+    def wrong_rows(x, have, want):
+        return tf.gather(x, tf.zeros([want], tf.int32) + tf.minimum(tf.range(want), 0), axis=1)
+
+    monkeypatch.setattr(depth, "_rows", wrong_rows)
+    args, model = bundled_2d
+    engine = Engine(model, args, EngineConfig(backend="openvino"))
+    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [3, 5, 6], 7, seed=8)
+    with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
+        probs = engine.predict_arrays(tensors, annotations)
+    assert "refused" in caplog.text and engine.depth.describe()["refused"]
+    monkeypatch.undo()
+    dense = Engine(model, args, EngineConfig(backend="openvino", dense=True))
+    np.testing.assert_allclose(probs, dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE)
+
+
+def test_dense_switch() -> None:
+    assert not EngineConfig.from_env({}).dense
+    assert EngineConfig.from_env({"VQSR_CNN_DENSE": "1"}).dense
+    assert EngineConfig.from_env({}, dense=True).dense
+
+
+@needs_openvino
+def test_tensorflow_backend_stays_dense(bundled_2d) -> None:
+    args, model = bundled_2d
+    assert Engine(model, args, EngineConfig(backend="tensorflow")).depth is None

@@ -1,0 +1,336 @@
+"""Depth-aware 2D models: compute the read rows that differ, and the uniform tail row once.
+
+A GATK read tensor (reads x positions x channels) has one row per read; every row after the last read holds
+only the reference channels, so those rows are all identical. Along the read axis (axis 1, channels_last)
+the 2D architectures use valid convolutions and pools, and a valid window over identical rows gives
+identical rows. Row algebra, for one layer output of true height H:
+
+- A tensor is *cut to m rows* when it holds the true rows 0..m-1 and every true row from m-1 on equals row
+  m-1 (invariant I(m); I(H) is the full tensor).
+- The input satisfies I(h) when the variant's R (rows before its uniform tail, `distinct_rows`) is < h.
+- A layer acting on each row alone (activations, dropout at inference, per-channel normalisation, kernels
+  1 tall) keeps I(m).
+- A valid window of k rows (dilated extent) with stride s: true output row j reads rows s*j..s*j+k-1, so
+  rows with s*j >= m-1 read only tail rows and are equal. The cut layer computes
+  m' = min(H_out, ceil((m-1)/s) + 1) rows from its input restored to s*(m'-1)+k <= H rows (rows past m-1
+  filled by repeating row m-1, which equal the true rows by I(m)): the same products as the dense layer on
+  the same rows, and I(m') holds.
+- Merges (add, concatenate along channels, ...) restore their inputs to a common height; a layer that needs
+  the whole read axis (Flatten, Reshape, global pooling, Permute) gets its input restored to H rows, which is
+  then exactly the dense tensor.
+Anything else on the read path ('same' padding along reads, recurrent, attention, unknown layers) is not
+proven to keep I(m): such models run dense, with one log line saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .freeze import FrozenModel
+
+log = logging.getLogger("vqsr_cnn")
+
+READ_AXIS = 1  # channels_last read tensor: (batch, reads, positions, channels)
+MIN_TAIL = 2  # a uniform tail is at least two equal rows at the end; otherwise there is nothing to skip
+
+ROW_LOCAL = {"Activation", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU", "Dropout", "SpatialDropout2D",
+             "GaussianDropout", "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Dense"}
+CHANNEL_AXIS_LAYERS = {"BatchNormalization", "LayerNormalization", "Softmax"}  # row-local only over channels
+WINDOW = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D"}
+MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
+RESTORE = {"Flatten", "Reshape", "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Permute"}
+
+
+def distinct_rows(tensors: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """R per example: the rows before its uniform tail (>= MIN_TAIL trailing rows equal to the last row).
+
+    R = 0: every row is the same (no reads). R = H: no uniform tail (H distinct rows, or a tail that is
+    not uniform); such a variant runs at full height. Checked on the values, never assumed.
+    """
+    n, height = tensors.shape[0], tensors.shape[READ_AXIS]
+    out = np.empty(n, dtype=np.int64)
+    for a in range(0, n, chunk):
+        block = tensors[a:a + chunk].reshape(min(chunk, n - a), height, -1)
+        same = (block == block[:, -1:]).all(axis=2)[:, ::-1]  # row equals the last row, last row first
+        run = np.where(same.all(axis=1), height, same.argmin(axis=1))  # length of the trailing equal run
+        out[a:a + chunk] = np.where(run >= MIN_TAIL, height - run, height)
+    return out
+
+
+def rows_needed(r: np.ndarray | int, height: int) -> np.ndarray:
+    """Input rows a cut model must see: the R distinct rows plus one tail row (all H when R = H)."""
+    return np.minimum(np.asarray(r) + 1, height)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One layer call of the model graph, with what it does to the read axis."""
+
+    name: str
+    layer: Any
+    inputs: tuple[tuple[str, int], ...]  # (producing layer, output index)
+    kwargs: dict[str, Any]
+    kind: str  # input | plain (no read axis) | rows | window | merge | restore
+    window: tuple[int, int] = (1, 1)  # (rows read per output row, stride) for kind == window
+    height_in: int = 0  # true read-axis height of the input (window / restore)
+    height_out: int = 0  # true read-axis height of the output (window)
+
+
+@dataclass
+class DepthPlan:
+    steps: list[Step]
+    inputs: tuple[str, str]  # (read tensor input layer, annotation input layer)
+    outputs: list[tuple[str, int]]
+    height: int  # read rows of the input
+    tensor_shape: tuple[int, ...]
+    n_annotations: int
+    reason: str = ""  # why the model runs dense ('' = depth-aware applies)
+    output_heights: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    @property
+    def applies(self) -> bool:
+        return not self.reason
+
+
+def _axis_list(axis: Any) -> list[int]:
+    return list(axis) if isinstance(axis, (list, tuple)) else [axis]
+
+
+def _window(layer: Any, kind: str) -> tuple[int, int, str]:
+    """(rows read per output row, stride, padding) of a 2D conv/pool along the read axis."""
+    cfg = layer.get_config()
+    if kind.endswith("Pooling2D"):
+        size = int(cfg["pool_size"][0])
+        stride = int((cfg.get("strides") or cfg["pool_size"])[0])
+        return size, stride, cfg["padding"]
+    dilation = int(cfg.get("dilation_rate", (1, 1))[0])
+    return dilation * (int(cfg["kernel_size"][0]) - 1) + 1, int(cfg["strides"][0]), cfg["padding"]
+
+
+def _shape(layer_output: Any) -> tuple[Any, ...]:
+    return tuple(layer_output.shape)
+
+
+def _inbound(layer_cfg: dict[str, Any]) -> list[tuple[tuple[str, int], ...] | Any]:
+    return layer_cfg.get("inbound_nodes") or []
+
+
+def analyse(model: Any) -> DepthPlan:
+    """Walk the functional graph once and classify every layer on the read path; set `reason` if not exact."""
+    from ..models.gatk_format import split_inputs
+
+    tensor_input, annotation_input = split_inputs(model)
+    tensor_name, annotation_name = (t.name.split(":")[0] for t in (tensor_input, annotation_input))
+    in_shape = tuple(int(d) for d in tensor_input.shape[1:])
+    config = model.get_config()
+    plan = DepthPlan([], (tensor_name, annotation_name), [(o[0], int(o[2])) for o in config["output_layers"]],
+                     in_shape[0] if len(in_shape) == 3 else 0, in_shape, int(annotation_input.shape[-1]))
+    if len(in_shape) != 3:
+        plan.reason = f"the tensor input {tensor_name} has shape {in_shape}, not (reads, positions, channels)"
+        return plan
+    if not all(isinstance(c.get("inbound_nodes", []), list) for c in config["layers"]):
+        plan.reason = "the model graph is not a plain functional graph"
+        return plan
+    cut: set[tuple[str, int]] = set()  # tensors on the read path
+    for cfg in config["layers"]:
+        name, cls = cfg["name"], cfg["class_name"]
+        layer = model.get_layer(name)
+        nodes = _inbound(cfg)
+        if cls == "InputLayer":
+            plan.steps.append(Step(name, layer, (), {}, "input"))
+            if name == tensor_name:
+                cut.add((name, 0))
+            continue
+        if len(nodes) != 1:
+            plan.reason = f"layer {name} is called {len(nodes)} times (shared layers are not analysed)"
+            return plan
+        try:
+            inputs = tuple((str(ref[0]), int(ref[2])) for ref in nodes[0])
+            kwargs = {k: v for k, v in (nodes[0][0][3] if len(nodes[0][0]) > 3 else {}).items() if k != "training"}
+        except (TypeError, IndexError, KeyError):
+            plan.reason = f"layer {name}: inbound node format not understood"
+            return plan
+        on_path = [i for i in inputs if i in cut]
+        kind, why = "plain", ""
+        if on_path:
+            kind, why = _classify(layer, cls, cfg["config"], len(on_path) == len(inputs))
+        if why:
+            plan.reason = f"layer {name} ({cls}) {why}"
+            return plan
+        step = Step(name, layer, inputs, kwargs, kind)
+        if kind in ("window", "restore"):
+            h_in = int(_shape(layer.input)[READ_AXIS]) if kind == "window" else 0
+            if kind == "window":
+                k, s, _ = _window(layer, cls)
+                step = Step(name, layer, inputs, kwargs, kind, (k, s), h_in, int(_shape(layer.output)[READ_AXIS]))
+        plan.steps.append(step)
+        if kind in ("rows", "window", "merge"):
+            cut.add((name, 0))
+    return plan
+
+
+def _classify(layer: Any, cls: str, cfg: dict[str, Any], all_on_path: bool) -> tuple[str, str]:
+    """(kind, reason-it-is-not-exact) for a layer whose input is on the read path."""
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        return "", "is channels_first: only channels_last read tensors are analysed"
+    if cls in ROW_LOCAL:
+        return "rows", ""
+    if cls in CHANNEL_AXIS_LAYERS:
+        axes = _axis_list(cfg.get("axis", -1))
+        if all(a in (-1, 3) for a in axes):
+            return "rows", ""
+        return "", f"normalises over axis {cfg.get('axis')} (parameters per read row)"
+    if cls in WINDOW:
+        k, s, padding = _window(layer, cls)
+        if k == 1 and s == 1:
+            return "rows", ""
+        if padding != "valid" and k > 1:
+            return "", f"pads its read axis ({padding!r}): rows near the end see padding, not the uniform tail"
+        return "window", ""
+    if cls in MERGE:
+        if cls == "Concatenate" and cfg.get("axis", -1) not in (-1, 3):
+            return "restore", ""
+        return ("merge", "") if all_on_path else ("restore", "")
+    if cls in RESTORE:
+        return "restore", ""
+    return "", "is not known to keep the read tail uniform (recurrent, attention or custom layers run dense)"
+
+
+# ---------------------------------------------------------------- building a cut model
+
+def window_rows(m: int, k: int, s: int, h_out: int) -> tuple[int, int]:
+    """(output rows m', input rows needed) of a valid window (k rows, stride s) on a tensor cut to m rows."""
+    m_out = min(h_out, math.ceil((m - 1) / s) + 1)
+    return m_out, s * (m_out - 1) + k
+
+
+def layer_heights(plan: DepthPlan, rows: int) -> dict[str, int]:
+    """Read-axis rows each read-path layer computes in the model cut to `rows` input rows."""
+    heights: dict[tuple[str, int], int] = {}
+    out: dict[str, int] = {}
+    for step in plan.steps:
+        if step.kind == "input" and step.name == plan.inputs[0]:
+            heights[(step.name, 0)] = rows
+        elif step.kind == "rows":
+            heights[(step.name, 0)] = next(heights[i] for i in step.inputs if i in heights)
+        elif step.kind == "merge":
+            heights[(step.name, 0)] = max(heights[i] for i in step.inputs)
+        elif step.kind == "window":
+            m = heights[step.inputs[0]]
+            heights[(step.name, 0)] = window_rows(m, *step.window, step.height_out)[0]
+        else:
+            continue
+        out[step.name] = heights[(step.name, 0)]
+    return out
+
+
+def _rows(x: Any, have: Any, want: Any) -> Any:
+    """Rows 0..want-1 of a tensor cut to `have` rows; rows past have-1 repeat row have-1 (exact by I(have))."""
+    import tensorflow as tf
+
+    return tf.gather(x, tf.minimum(tf.range(want), have - 1), axis=READ_AXIS)
+
+
+def cut_function(plan: DepthPlan) -> Any:
+    """A tf.function on (batch, rows, positions, channels) + annotations, any rows >= R + 1: the cut model.
+
+    The read-axis height is dynamic: one graph (converted to OpenVINO once) is reshaped to each bucket's rows.
+    """
+    import tensorflow as tf
+
+    if not plan.applies:
+        raise ValueError(f"depth-aware model not applicable: {plan.reason}")
+    specs = [tf.TensorSpec([None, None, *plan.tensor_shape[1:]], tf.float32, name=plan.inputs[0]),
+             tf.TensorSpec([None, plan.n_annotations], tf.float32, name=plan.inputs[1])]
+
+    @tf.function(input_signature=specs)
+    def infer(tensor: Any, annotations: Any) -> Any:
+        values: dict[tuple[str, int], Any] = {(plan.inputs[0], 0): tensor, (plan.inputs[1], 0): annotations}
+        # rows held (a scalar tensor) and true height of every tensor on the read path
+        height: dict[tuple[str, int], Any] = {(plan.inputs[0], 0): tf.shape(tensor)[READ_AXIS]}
+        true_height: dict[tuple[str, int], int] = {(plan.inputs[0], 0): plan.height}
+        for step in plan.steps:
+            if step.kind == "input":
+                continue
+            key = (step.name, 0)
+            args = [values[i] for i in step.inputs]
+            if step.kind == "window":
+                (k, s), m = step.window, height[step.inputs[0]]
+                m_out = tf.minimum(step.height_out, (m - 1 + s - 1) // s + 1)
+                values[key] = step.layer(_rows(args[0], m, s * (m_out - 1) + k), training=False, **step.kwargs)
+                height[key], true_height[key] = m_out, step.height_out
+                continue
+            on_path = [i for i in step.inputs if i in height]
+            if step.kind == "merge":
+                target = height[on_path[0]]
+                for i in on_path[1:]:
+                    target = tf.maximum(target, height[i])
+                args = [_rows(values[i], height[i], target) for i in step.inputs]
+            elif step.kind == "restore":
+                args = [_rows(values[i], height[i], true_height[i]) if i in height else values[i] for i in step.inputs]
+            values[key] = step.layer(args if len(args) > 1 else args[0], training=False, **step.kwargs)
+            if step.kind == "rows":
+                height[key], true_height[key] = height[on_path[0]], true_height[on_path[0]]
+            elif step.kind == "merge":
+                height[key], true_height[key] = target, true_height[on_path[0]]
+        outs = [_rows(values[r], height[r], true_height[r]) if r in height else values[r] for r in plan.outputs]
+        return outs[0] if len(outs) == 1 else outs
+
+    return infer
+
+
+def freeze_cut(plan: DepthPlan) -> FrozenModel:
+    """The cut model with variables folded into constants (what OpenVINO converts); read rows dynamic."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    frozen = convert_variables_to_constants_v2(cut_function(plan).get_concrete_function())
+    return FrozenModel(function=frozen, graph_def=frozen.graph.as_graph_def(),
+                       input_names=(frozen.inputs[0].name, frozen.inputs[1].name), output_name=frozen.outputs[0].name,
+                       tensor_shape=plan.tensor_shape, n_annotations=plan.n_annotations,
+                       n_classes=int(frozen.outputs[0].shape[-1]))
+
+
+# ---------------------------------------------------------------- FLOPs actually executed
+
+def cut_flops(plan: DepthPlan, rows: int) -> int:
+    """FLOPs per example of the model cut to `rows` rows (2 x MACs; convolutions and dense layers)."""
+    from ..bench.flops import layer_macs
+
+    heights = layer_heights(plan, rows)
+    total = 0
+    for step in plan.steps:
+        macs = layer_macs(step.layer) if step.kind != "input" else 0
+        if macs and step.name in heights:
+            full = int(_shape(step.layer.output)[READ_AXIS])
+            macs = macs * heights[step.name] // full
+        total += 2 * macs
+    return total
+
+
+# ---------------------------------------------------------------- synthetic tensors for the load-time proof
+
+def synthetic_tensors(shape: tuple[int, ...], depths: list[int], n_annotations: int,
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Read-tensor-like inputs with the given R: p-hot read rows, a reference in every row, a uniform tail.
+
+    Each R in `depths` gives one tensor; R >= H gives a tensor with no uniform tail.
+    """
+    rng = np.random.default_rng(seed)
+    height, width, channels = shape
+    out = np.zeros((len(depths), height, width, channels), dtype=np.float32)
+    for i, r in enumerate(depths):
+        ref = rng.integers(0, min(5, channels), width)
+        tail = np.zeros((width, channels), dtype=np.float32)
+        tail[np.arange(width), ref + (5 if channels >= 10 else 0)] = 1.0  # GATK: reference in channels 5-9
+        out[i] = tail
+        r = min(r, height)
+        if r:
+            reads = rng.random((r, width, channels), dtype=np.float32) * (rng.random((r, width, 1)) < 0.8)
+            out[i, :r] += reads
+    annotations = rng.normal(0.0, 1.0, (len(depths), n_annotations)).astype(np.float32)
+    return out, annotations
