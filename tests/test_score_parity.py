@@ -88,3 +88,42 @@ def test_parity_full_giab_bam(shared_data):
                                    d / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz", d / "NA12878.chr22.bam")
     assert len(examples) == 72 and all(e.reads for e in examples)
     assert_bridge_parity(examples, "read_tensor")
+
+
+def _score_default_read_filter() -> str:
+    from vqsr_cnn.cli import build_parser
+
+    args = build_parser().parse_args(["score", "-V", "x.vcf", "-R", "x.fa", "-O", "y.vcf"])
+    return args.read_filter
+
+
+@pytest.mark.parametrize("site", ["giab", "chr22_normal"])
+def test_score_default_reads_like_gatk(testdata, site):
+    """`vqsr-cnn score` by default selects GATK 4.2's reads: its tensors equal the bridge's for data lines
+    built with GATK's read filters (make_fifo_lines.py), on the GIAB slice (which has duplicates) and
+    chr22_normal; the strict filter would not (so this test can fail)."""
+    assert _score_default_read_filter() == "gatk"
+    spec = importlib.util.spec_from_file_location("make_fifo_lines", ROOT / "scripts" / "make_fifo_lines.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    if site == "giab":
+        d = testdata / "giab_chr22"
+        vcf, fasta = d / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz", d / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz"
+        bam = d / "NA12878.chr22_16584000-16587000.bam"
+    else:
+        d = testdata / "chr22_normal"
+        vcf, fasta, bam = d / "test_haplotcaller.noCNN.vcf", d / "genome.fasta", d / "test.paired_end.sorted.bam"
+    lines = list(make.lines_for(vcf, fasta, bam, lambda r: True))  # GATK's filters, as Java would send
+    bridged = [parse_data_line(line, "read_tensor", i + 1).example for i, line in enumerate(lines)]
+    standalone = standalone_examples(vcf, fasta, bam)  # ReadSource's default, what `score` uses
+    bridge_t, bridge_a = encode_examples(bridged, "read_tensor", KEYS)
+    score_t, score_a = encode_examples(standalone, "read_tensor", KEYS)
+    np.testing.assert_array_equal(score_t, bridge_t)
+    np.testing.assert_array_equal(score_a, bridge_a)
+    if site == "giab":
+        reader, reference = VcfReader(vcf), ReferenceReader(fasta)
+        strict = ReadSource(bam, str(fasta), read_filter="strict")
+        examples = [make_example(r, reader.header, reference, strict, KEYS, 128, 128, "w") for r in reader]
+        strict_t, _ = encode_examples(examples, "read_tensor", KEYS)
+        changed = sum(not np.array_equal(a, b) for a, b in zip(strict_t, score_t))
+        assert changed > len(lines) // 2, f"strict should change most GIAB tensors (duplicates), changed {changed}"

@@ -115,7 +115,7 @@ def test_reference_rejects_non_iupac_letters(tmp_path):
 
 def test_read_fields_match_the_bam(testdata):
     bam = testdata / "chr22_normal" / "test.paired_end.sorted.bam"
-    source = ReadSource(bam, read_filter="gatk")  # GATK's read set: the strict default may drop it
+    source = ReadSource(bam)  # the default is GATK's read set (strict may drop it)
     raw = pysam.AlignmentFile(str(bam))
     clipped = [r for r in raw.fetch(until_eof=True) if r.cigarstring and "H" in r.cigarstring]
     assert clipped, "fixture has hard-clipped reads"
@@ -133,15 +133,15 @@ def test_read_fields_match_the_bam(testdata):
     assert mine[0].first == (r.is_paired and r.is_read1) and mine[0].reverse == r.is_reverse
 
 
-def test_read_filters_gatk_keeps_duplicates_strict_drops_them(testdata):
+def test_read_filters_gatk_default_keeps_duplicates_strict_drops_them(testdata):
     bam = testdata / "giab_chr22" / "NA12878.chr22_16584000-16587000.bam"
     raw = pysam.AlignmentFile(str(bam))
     pos = 16585144
     overlapping = [r for r in raw.fetch("chr22", pos - 1, pos)]
     dups = sum(r.is_duplicate for r in overlapping)
     assert dups > 0, "fixture site has duplicate reads"
-    gatk = ReadSource(bam, read_filter="gatk").reads("chr22", pos, pos, 10_000, "w")
-    strict = ReadSource(bam).reads("chr22", pos, pos, 10_000, "w")  # the default
+    gatk = ReadSource(bam).reads("chr22", pos, pos, 10_000, "w")  # the default: GATK 4.2's filters
+    strict = ReadSource(bam, read_filter="strict").reads("chr22", pos, pos, 10_000, "w")
     assert len(gatk) == len(overlapping)  # well-formed, RG present: GATK keeps every overlapping read
     assert len(strict) == len(overlapping) - sum(bool(r.flag & 0x704) for r in overlapping)
 

@@ -179,18 +179,12 @@ class TypeBench:
 
     # ------------------------------------------------------------------ rows
     def rows(self) -> list[Row]:
-        from .baseline import score_lines_baseline
+        from .baselines import baseline_rows
         from .limit import GemmProbe
 
         o, n, tb = self.options, self.n, self.options.transfer_batch
         chunks = _chunks(n, tb)
-        rows: list[Row] = []
-
-        def baseline() -> None:
-            for a, b in chunks:
-                score_lines_baseline(self.keras, self.lines[a:b], self.tt, self.names, self.window, self.read_limit, self.batch)
-
-        rows.append(Row("baseline (GATK 4.2 style: per-base encode + Keras predict)", "baseline", baseline, n))
+        rows: list[Row] = baseline_rows(self, chunks)  # GATK 4.2's real code when its env exists
 
         if _wanted("encode", o):
             from ..encode import encode_examples
@@ -323,6 +317,9 @@ class TypeBench:
         self.checks["baseline_vs_bridge_distinct_scores"] = int(np.unique(np.round(bridge, 3)).size)
 
     def close(self) -> None:
+        from .baselines import close_sessions
+
+        close_sessions(self)
         self.engines.clear()
         self.quantized = None
         gc.collect()

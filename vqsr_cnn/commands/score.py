@@ -41,9 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "ReadPosRankSum)")
     p.add_argument("--window-size", type=int, help="reference window (default: the model's, 128)")
     p.add_argument("--read-limit", type=int, help="reads per 2D tensor (default: the model's, 128)")
-    p.add_argument("--read-filter", choices=["gatk", "strict"], default="strict",
-                   help="strict (default): well-formed reads that are not unmapped, secondary, duplicate or QC-fail; "
-                        "gatk: exactly the reads GATK 4.2's CNNScoreVariants uses (duplicates etc. included)")
+    p.add_argument("--read-filter", choices=["gatk", "strict"], default="gatk",
+                   help="gatk (default): exactly the reads GATK 4.2's CNNScoreVariants uses (well-formed, not from "
+                        "HaplotypeCaller's artificial-haplotype read groups; duplicates, secondary, QC-fail kept); "
+                        "strict: also drop unmapped, secondary, duplicate and QC-fail reads (scores then differ "
+                        "from GATK's)")
     p.add_argument("--metrics-json", metavar="FILE",
                    help="also write start-up / scoring seconds, counts, model files (sha256), backend and versions")
     p.add_argument("--quiet", action="store_true", help="no progress meter or info logging")

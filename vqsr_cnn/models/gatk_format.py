@@ -12,7 +12,9 @@ from typing import Any
 
 from .. import defines, tensor_maps
 from .allowlist import check_hdf5_model, trust_model_code, warn_trusted
+from .keras224 import convert_hdf5
 from .keras_compat import keras
+from .load_errors import describe_load_failure
 
 
 class ModelFileError(ValueError):
@@ -108,7 +110,7 @@ def load_keras_model(path: str | os.PathLike) -> Any:
         try:
             return keras().models.load_model(h5file, compile=False)
         except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model file
-            raise ModelFileError(f"cannot load Keras model {p}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+            raise ModelFileError(f"cannot load Keras model {p}: {describe_load_failure(p, exc)}") from None
 
 
 def load_model_pair(
@@ -194,7 +196,7 @@ def semantics_for(model: Any, tensor_type: str, annotation_set: str, annotations
 
 
 def save_model_pair(model: Any, prefix: str | os.PathLike, semantics: dict[str, Any]) -> tuple[Path, Path]:
-    """Write PREFIX.hd5 (HDF5, never a SavedModel dir) and PREFIX.json atomically."""
+    """Write PREFIX.hd5 (HDF5, never a SavedModel dir; Keras 2.2.4's format) and PREFIX.json atomically."""
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     hd5, js = prefix.with_name(prefix.name + defines.TENSOR_SUFFIX), prefix.with_name(prefix.name + ".json")
@@ -202,6 +204,7 @@ def save_model_pair(model: Any, prefix: str | os.PathLike, semantics: dict[str, 
     with tempfile.TemporaryDirectory(dir=prefix.parent) as tmp:
         tmp_hd5, tmp_js = Path(tmp) / hd5.name, Path(tmp) / js.name
         model.save(str(tmp_hd5), save_format="h5", include_optimizer=False)
+        convert_hdf5(tmp_hd5)  # loadable by GATK's Keras 2.2.4 and TF 2.9 too; weights untouched
         tmp_js.write_text(json.dumps(semantics, indent=2, sort_keys=True) + "\n")
         os.replace(tmp_hd5, hd5)
         os.replace(tmp_js, js)

@@ -12,8 +12,9 @@ so the encoder sees the same strings as through the bridge:
   any other letter is an error there and here).
 - Reads: those overlapping ``[pos, end]`` (htsjdk's overlap rule, placed unmapped reads included), kept
   by GATK's WellformedReadFilter and the artificial-haplotype read-group blacklist, then down-sampled
-  to ``read_limit`` with GATK's reservoir and random seed (:mod:`.reservoir`).  ``read_filter="strict"`` (the default)
-  additionally drops unmapped, secondary, duplicate and QC-fail reads (DESIGN.md §4; GATK 4.2 keeps them).
+  to ``read_limit`` with GATK's reservoir and random seed (:mod:`.reservoir`): ``read_filter="gatk"``, the
+  default, is exactly GATK 4.2's CNNScoreVariants read set (its getDefaultReadFilters()). ``"strict"``
+  additionally drops unmapped, secondary, duplicate and QC-fail reads (DESIGN.md §4), a departure from GATK.
 
 Errors are ``ValueError`` / ``OSError`` with one line naming the file, the record and the fix.
 """
@@ -384,7 +385,7 @@ def _index_candidates(path: str) -> list[str]:
 class ReadSource:
     """Reads overlapping a variant, filtered and down-sampled as CNNScoreVariants does."""
 
-    def __init__(self, path: str | os.PathLike, reference: str | None = None, read_filter: str = "strict",
+    def __init__(self, path: str | os.PathLike, reference: str | None = None, read_filter: str = "gatk",
                  seed: int | None = None) -> None:
         import pysam
 

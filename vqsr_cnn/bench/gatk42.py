@@ -1,0 +1,121 @@
+"""GATK 4.2's real Python stack (scripts/gatk42_env.sh): find it, and score data lines with GATK's own
+`vqsr_cnn` through the FIFO protocol, exactly as CNNScoreVariants.java drives it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .java_side import JavaSide, run_session
+
+# Keep in sync with PACKAGES in scripts/gatk42_env.sh.
+GATK42_PACKAGES = ("intel-tensorflow==1.15.2", "keras==2.2.4", "h5py<3", "numpy<1.19", "matplotlib<3.4",
+                   "scikit-learn<0.25", "scipy<1.6", "pysam", "gatkpythonpackages==0.1")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Cheap check (no TensorFlow import): GATK's packages are there and `vqsr_cnn` is GATK's, not ours.
+_QUICK = ("import os, sys, gatktool.tool, vqsr_cnn; "
+          "assert not os.path.isdir(os.path.join(os.path.dirname(vqsr_cnn.__file__), 'engine')); "
+          "assert sys.version_info[:2] == (3, 6)")
+_VERSIONS = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, tensorflow as tf; "
+             "print(sys.version.split()[0], tf.__version__, keras.__version__)")
+_found: dict[str, str | None] = {}
+
+
+def gatk42_python() -> str | None:
+    """The env's interpreter ($GATK42_PYTHON, else <repo>/.venv-gatk42/bin/python), if it holds GATK's code."""
+    candidate = os.environ.get("GATK42_PYTHON") or str(REPO_ROOT / ".venv-gatk42" / "bin" / "python")
+    if candidate not in _found:
+        _found[candidate] = candidate if _run(candidate, _QUICK) is not None else None
+    return _found[candidate]
+
+
+def describe(python: str) -> str:
+    """'GATK 4.2 stack: python 3.6.15, tensorflow 1.15.2, keras 2.2.4' (for reports)."""
+    out = _run(python, _VERSIONS)
+    if out is None or len(out.split()) != 3:
+        return f"GATK 4.2 stack at {python} (versions unreadable)"
+    py, tf, keras = out.split()
+    return f"GATK 4.2.6.1 code: python {py}, tensorflow {tf}, keras {keras}"
+
+
+def _run(python: str, code: str) -> str | None:
+    if not Path(python).exists():
+        return None
+    env = {k: v for k, v in {**os.environ, **subprocess_env()}.items() if v is not None}
+    try:
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=180, env=env,
+                             cwd=tempfile.gettempdir())
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+_KEEP_ENV = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "OMP_NUM_THREADS", "KMP_AFFINITY", "KMP_BLOCKTIME")
+
+
+def subprocess_env() -> dict[str, str | None]:
+    """Overrides for GATK's interpreter (a None removes the variable): only a plain shell's variables pass,
+    since importing TensorFlow 2 here sets some (TF2_BEHAVIOR=1 turns TF 1.15 eager and breaks Keras 2.2.4)."""
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k not in _KEEP_ENV}
+    overrides["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return overrides
+
+
+def score_with_gatk42(python: str, json_path: str, hd5_path: str, tensor_type: str, lines: Sequence[str],
+                      annotations: Sequence[str], transfer_batch: int = 256, inference_batch: int = 32,
+                      window: int = 128, read_limit: int = 128, workdir: Path | None = None) -> tuple[str, float]:
+    """(GATK's temp-file text, wall seconds of the whole session) for `lines` scored by GATK 4.2's code."""
+    with tempfile.TemporaryDirectory(prefix="gatk42-") as tmp:
+        where = workdir or Path(tmp)
+        env = subprocess_env()
+        start = time.perf_counter()
+        text = run_session(where, str(Path(json_path).resolve()), str(Path(hd5_path).resolve()), tensor_type,
+                           list(lines), ",".join(annotations), transfer_batch, inference_batch, window, read_limit,
+                           python=python, env=env)
+        return text, time.perf_counter() - start
+
+
+class Gatk42Session:
+    """A long-lived GATK 4.2 Python process with the model loaded (as one CNNScoreVariants run keeps it):
+    `score(lines)` sends them in transfer batches over the FIFOs and returns GATK's score strings."""
+
+    def __init__(self, python: str, json_path: str, hd5_path: str, tensor_type: str, annotations: Sequence[str],
+                 inference_batch: int, window: int = 128, read_limit: int = 128) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="gatk42-session-"))
+        self.java = JavaSide(self.workdir, subprocess_env(), timeout=1800, python=python)
+        self.temp = self.workdir / "scores.txt"
+        self.call = (f"{{n}}, {inference_batch}, '{tensor_type}', '{','.join(annotations)}', {window}, {read_limit}, ''")
+        self.java.start()
+        for command in (f"tempFile = open('{self.temp}', 'w+')", "import vqsr_cnn",
+                        f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, "
+                        f"'{Path(json_path).resolve()}', weights_hd5='{Path(hd5_path).resolve()}')"):
+            self._check(self.java.command(command), command)
+
+    def _check(self, ack: str, what: str) -> None:
+        if ack != "ack":
+            raise RuntimeError(f"GATK 4.2 session: {what!r} failed: {ack}\n{self.java.output()[-2000:]}")
+
+    def score(self, lines: Sequence[str], transfer_batch: int) -> list[str]:
+        self._check(self.java.command("tempFile.seek(0); tempFile.truncate()"), "truncate")
+        for i in range(0, len(lines), transfer_batch):
+            batch = lines[i:i + transfer_batch]
+            command = "vqsr_cnn.score_and_write_batch(model, tempFile, " + self.call.format(n=len(batch)) + ")"
+            self._check(self.java.score_batch(batch, command), f"batch at line {i + 1}")
+        self._check(self.java.command("tempFile.flush()"), "flush")
+        return [row.rsplit("\t", 1)[1] for row in self.temp.read_text().splitlines()]
+
+    def close(self) -> None:
+        try:
+            if self.java.proc.poll() is None:
+                self.java.finish()
+        except (AssertionError, OSError, TimeoutError):
+            pass
+        finally:
+            self.java.kill()
+            for path in self.workdir.iterdir():
+                path.unlink()
+            self.workdir.rmdir()

@@ -1,0 +1,151 @@
+"""Plays CNNScoreVariants.java's side of GATK's Python bridge, for real: `python -u -i`, stdin commands,
+an ack FIFO and a data FIFO, every blocking step bounded so a hang fails instead of freezing.
+
+Used by the tests (our bridge) and by `vqsr-cnn bench` and the parity tests to drive GATK 4.2's own
+`vqsr_cnn` in its Python 3.6 environment (`python` argument)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+
+def _bounded(fn: Callable[[], Any], timeout: float, what: str) -> Any:
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box["error"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        raise TimeoutError(f"Java side blocked for {timeout}s waiting for: {what}")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def _merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+class JavaSide:
+    def __init__(self, workdir: Path, env: dict[str, str | None], timeout: float = 240,
+                 python: str | os.PathLike | None = None) -> None:
+        """`env` overrides the caller's environment; a None value removes that variable. `python` is the
+        interpreter Java would find on PATH (default: this one)."""
+        self.timeout = timeout
+        self.ack_path, self.data_path = workdir / "ack.fifo", workdir / "data.fifo"
+        os.mkfifo(self.ack_path)
+        os.mkfifo(self.data_path)
+        self.log = open(workdir / "python.log", "w+")
+        self.proc = subprocess.Popen([str(python or sys.executable), "-u", "-i"], stdin=subprocess.PIPE, stdout=self.log,
+                                     stderr=subprocess.STDOUT, text=True, env=_merged_env(env), cwd=workdir)
+        self.ack = None
+        self.data = None
+
+    def _send(self, command: str) -> None:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def read_ack(self) -> str:
+        """'ack', or the nack message (from 'nkm' + 4-digit length + text, or a bare 'nck')."""
+        def read() -> str:
+            head = self.ack.read(3)
+            if head == "nkm":
+                return "nkm:" + self.ack.read(int(self.ack.read(4)))
+            return head
+        return _bounded(read, self.timeout, "an ack")
+
+    def command(self, command: str) -> str:
+        self._send(command)
+        self._send("tool.sendAck()")
+        return self.read_ack()
+
+    def start(self) -> None:
+        self._send("from gatktool import tool")
+        self._send(f"tool.initializeGATK('{self.ack_path}')")
+        self.ack = _bounded(lambda: open(self.ack_path), self.timeout, "python to open the ack FIFO")
+        self._send("tool.sendAck()")
+        assert self.read_ack() == "ack"
+        self._send(f"tool.initializeDataFIFO('{self.data_path}')")
+        self.data = _bounded(lambda: open(self.data_path, "w"), self.timeout, "python to open the data FIFO")
+        self._send("tool.sendAck()")
+        assert self.read_ack() == "ack"
+
+    def score_batch(self, lines: list[str], score_command: str) -> str:
+        self._send(score_command)
+        self._send("tool.sendAck()")
+
+        def write() -> None:
+            for line in lines:
+                self.data.write(line)
+            self.data.flush()
+        _bounded(write, self.timeout, "python to read the data FIFO")
+        return self.read_ack()
+
+    def finish(self) -> None:
+        assert self.command("tempFile.close()") == "ack"
+        assert self.command("tool.closeDataFIFO()") == "ack"
+        self._send("tool.terminateGATK()")
+        self._send("exit()")
+        self.proc.stdin.close()
+        _bounded(self.proc.wait, self.timeout, "python to exit")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        for f in (self.ack, self.data, self.log):
+            try:
+                if f:
+                    f.close()
+            except OSError:
+                pass
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
+
+
+def run_session(workdir: Path, json_path: str, hd5_path: str, tensor_type: str, lines: Sequence[str],
+                annotations: str, transfer_batch: int = 256, inference_batch: int = 32, window: int = 128,
+                read_limit: int = 128, python: str | os.PathLike | None = None,
+                env: dict[str, str | None] | None = None, timeout: float = 600) -> str:
+    """One whole CNNScoreVariants session (DESIGN.md §2): the temp file's text. A nack raises RuntimeError."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    java = JavaSide(workdir, env or {}, timeout=timeout, python=python)
+    temp = workdir / "scores.txt"
+    try:
+        java.start()
+        for command in (f"tempFile = open('{temp}', 'w+')", "import vqsr_cnn",
+                        f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, '{json_path}', "
+                        f"weights_hd5='{hd5_path}')"):
+            ack = java.command(command)
+            if ack != "ack":
+                raise RuntimeError(f"{command!r} failed: {ack}\n{java.output()[-2000:]}")
+        for i in range(0, len(lines), transfer_batch):
+            batch = lines[i:i + transfer_batch]
+            ack = java.score_batch(batch, f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, "
+                                          f"{inference_batch}, '{tensor_type}', '{annotations}', {window}, "
+                                          f"{read_limit}, '')")
+            if ack != "ack":
+                raise RuntimeError(f"batch at line {i + 1} failed: {ack}\n{java.output()[-2000:]}")
+        java.finish()
+        return temp.read_text()
+    finally:
+        java.kill()
