@@ -66,7 +66,7 @@ class ScoreOptions:
     annotation_keys: Sequence[str] | None = None  # default: the model's (GATK's seven)
     window_size: int | None = None  # default: the model's (128)
     read_limit: int | None = None  # default: the model's (128)
-    read_filter: str = "strict"
+    read_filter: str = "gatk"
     quiet: bool = False
     progress_seconds: float = 10.0
     queue_depth: int = 2
