@@ -21,10 +21,10 @@ if importlib.util.find_spec("openvino_tensorflow") is None:
 
 os.environ.setdefault("OPENVINO_TF_DISABLE_COST_ASSIGNMENT", "1")  # no 3-call OV-vs-TF timing per cluster
 
-from vqsr_cnn.engine.backends import OpenVINOTensorFlowBackend, TensorFlowBackend  # noqa: E402
-from vqsr_cnn.engine.config import EngineConfig  # noqa: E402
-from vqsr_cnn.engine.freeze import freeze  # noqa: E402
-from vqsr_cnn.models.gatk_format import load_model_pair  # noqa: E402
+from vqsr_cnn.engine.backends import OpenVINOTensorFlowBackend, TensorFlowBackend
+from vqsr_cnn.engine.config import EngineConfig
+from vqsr_cnn.engine.freeze import freeze
+from vqsr_cnn.models.gatk_format import load_model_pair
 
 MODELS = Path(__file__).resolve().parents[1] / "testdata" / "models"
 OVTF_DISABLED = os.environ.get("OPENVINO_TF_DISABLE") == "1"
@@ -117,7 +117,7 @@ def test_one_session_per_worker_thread(case):
         try:
             results[i] = backend.run(tensor, annotations)
             sessions[i] = backend._session()
-        except BaseException as exc:  # noqa: BLE001 - surface worker failures in the main thread
+        except BaseException as exc:  # surface worker failures in the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]

@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("nncf")
 pytest.importorskip("openvino")
 
-from score_helpers import scores_by_hand  # noqa: E402
+from score_helpers import scores_by_hand
 
-from vqsr_cnn.engine import quantize  # noqa: E402
+from vqsr_cnn.engine import quantize
 
 
 def _tiny_model():

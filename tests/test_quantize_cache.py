@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("openvino")
 
-from vqsr_cnn.engine import quantize  # noqa: E402
+from vqsr_cnn.engine import quantize
 
 SETTINGS = quantize.QuantizeSettings(float_hint="f32")
 

@@ -50,7 +50,7 @@ def _real_row(tb: Any) -> Row | None:
     tb.progress("loading GATK 4.2's own vqsr_cnn in its environment")
     try:
         session = Gatk42Session(python, tb.json_path, tb.hd5_path, tb.tt, tb.names, tb.batch, tb.window, tb.read_limit)
-    except Exception as exc:  # noqa: BLE001 - say why and fall back, never time something else silently
+    except Exception as exc:  # say why and fall back, never time something else silently
         tb.checks["gatk42"] = f"could not start GATK 4.2's code: {str(exc).splitlines()[0]}"
         log.warning("bench: %s; using the re-creation as baseline", tb.checks["gatk42"])
         return None

@@ -21,7 +21,7 @@ def _bounded(fn: Callable[[], Any], timeout: float, what: str) -> Any:
     def run() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+        except BaseException as exc:  # re-raised in the caller
             box["error"] = exc
 
     t = threading.Thread(target=run, daemon=True)

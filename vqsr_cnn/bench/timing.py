@@ -96,7 +96,7 @@ def _timed(row: Row, record: bool, progress: Callable[[str], None] | None) -> No
             start = time.perf_counter()
             row.run()
             elapsed = time.perf_counter() - start
-    except Exception as exc:  # noqa: BLE001 - one failing row must not hide the others; it is reported
+    except Exception as exc:  # one failing row must not hide the others; it is reported
         row.error = f"{type(exc).__name__}: {exc}"[:300]
         if progress:
             progress(f"{row.name}: FAILED {row.error}")

@@ -37,7 +37,7 @@ def overlapped(items: Iterable[T], produce: Callable[[T], P], depth: int = 2) ->
                         break
                     except queue.Full:
                         continue
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who re-raises it
+        except BaseException as exc:  # handed to the caller, who re-raises it
             buffer.put((False, exc))
             return
         buffer.put((True, _DONE))

@@ -210,7 +210,7 @@ def _entry_lock(entry: Path) -> Iterator[None]:
     try:
         import fcntl
 
-        fh = open(directory / f"{entry.name}.lock", "a")  # noqa: SIM115 - closed below
+        fh = open(directory / f"{entry.name}.lock", "a")  # closed below
     except (ImportError, OSError):
         yield
         return
@@ -344,7 +344,7 @@ def int8_model(frozen: FrozenModel, weights_path: str | os.PathLike,
     try:
         settings = settings.resolved(float_hint)
         lock = _entry_lock(cache_entry(weights_path, settings)) if use_cache else nullcontext()
-    except Exception as exc:  # noqa: BLE001 - any failure means: no INT8, loudly
+    except Exception as exc:  # any failure means: no INT8, loudly
         log.warning("INT8 quantisation failed (%s: %s); falling back to FP32", type(exc).__name__, str(exc)[:300])
         return None
     with lock:
@@ -355,7 +355,7 @@ def int8_model(frozen: FrozenModel, weights_path: str | os.PathLike,
                     return cached
             calibration, validation = data()
             model = quantize_model(frozen, calibration, validation, settings)
-        except Exception as exc:  # noqa: BLE001 - any failure means: no INT8, loudly
+        except Exception as exc:  # any failure means: no INT8, loudly
             log.warning("INT8 quantisation failed (%s: %s); falling back to FP32", type(exc).__name__, str(exc)[:300])
             return None
         if use_cache:

@@ -109,7 +109,7 @@ def load_keras_model(path: str | os.PathLike) -> Any:
             check_hdf5_model(h5file, str(p))
         try:
             return keras().models.load_model(h5file, compile=False)
-        except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model file
+        except Exception as exc:  # any loader failure is a bad model file
             raise ModelFileError(f"cannot load Keras model {p}: {describe_load_failure(p, exc)}") from None
 
 

@@ -25,7 +25,7 @@ def failing_layer(path: str | os.PathLike) -> str | None:
         with h5py.File(path, "r") as f:
             raw = f.attrs.get("model_config")
             config = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
-    except Exception:  # noqa: BLE001 - no readable config: nothing more precise to say
+    except Exception:  # no readable config: nothing more precise to say
         return None
     layers = (config.get("config") or {}).get("layers") if isinstance(config, dict) else None
     if not isinstance(layers, list):
@@ -36,7 +36,7 @@ def failing_layer(path: str | os.PathLike) -> str | None:
         name = layer.get("name") or spec["config"].get("name")
         try:
             built = k.layers.deserialize(spec)
-        except Exception as exc:  # noqa: BLE001 - the message is what the user needs
+        except Exception as exc:  # the message is what the user needs
             return f"layer {name!r} ({spec['class_name']}): {_first_line(exc)}"
         if not isinstance(built, k.layers.Layer):  # some Keras versions hand unknown classes back unbuilt
             return f"layer {name!r} ({spec['class_name']}): unknown layer class (custom layers are not loaded)"

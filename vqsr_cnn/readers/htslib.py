@@ -419,7 +419,7 @@ class ReadSource:
         check_same_assembly(f"reads file {self.path}", "BAM", self.lengths, reference,
                             "align the reads to this reference or rename the contigs")
 
-    def _keep(self, read, start1: int, contig_length: int) -> bool:  # noqa: ANN001 - pysam.AlignedSegment
+    def _keep(self, read, start1: int, contig_length: int) -> bool:  # pysam.AlignedSegment
         """WellformedReadFilter + ReadGroupBlackListReadFilter (+ the strict extras)."""
         if self.strict and (read.flag & 0x704):  # unmapped, secondary, QC-fail, duplicate (supplementary kept, as GATK)
             return False
@@ -470,7 +470,7 @@ class ReadSource:
         return [to_read(r) for r in kept]
 
 
-def unclipped_start(read) -> int:  # noqa: ANN001
+def unclipped_start(read) -> int:
     """htsjdk getUnclippedStart: 1-based alignment start minus leading soft and hard clips."""
     start = read.reference_start + 1
     for op, n in read.cigartuples or ():
@@ -480,7 +480,7 @@ def unclipped_start(read) -> int:  # noqa: ANN001
     return start
 
 
-def to_read(read) -> Read:  # noqa: ANN001
+def to_read(read) -> Read:
     """The eight fields GATKReadToString sends, as a Read record."""
     paired = read.is_paired
     return Read(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -19,17 +19,17 @@ from .vcf_scores import DEFAULT_READER, TYPE_NAMES, ScoreTable, read_scores, rec
 class DiffOptions:
     key: str = "CNN_2D"
     reader: str = DEFAULT_READER
-    snp_tranches: Optional[Sequence[float]] = None  # None: GATK's 99.9,99.95 with resources, else 99.9,99.0
-    indel_tranches: Optional[Sequence[float]] = None  # None: GATK's 99.0,99.4 with resources, else 99.5,99.0
+    snp_tranches: Sequence[float] | None = None  # None: GATK's 99.9,99.95 with resources, else 99.9,99.0
+    indel_tranches: Sequence[float] | None = None  # None: GATK's 99.0,99.4 with resources, else 99.5,99.0
     thresholds: Sequence[float] = ()
     resources: Sequence[str] = ()  # known-site VCFs: truth-sensitivity tranches as FilterVariantTranches
-    provenance_a: Optional[dict] = None  # `vqsr-cnn score --metrics-json` of each side
-    provenance_b: Optional[dict] = None
+    provenance_a: dict | None = None  # `vqsr-cnn score --metrics-json` of each side
+    provenance_b: dict | None = None
     label_a: str = "A"
     label_b: str = "B"
-    max_call_changes: Optional[int] = None
-    max_abs_delta: Optional[float] = None
-    max_unmatched: Optional[int] = None
+    max_call_changes: int | None = None
+    max_abs_delta: float | None = None
+    max_unmatched: int | None = None
     top: int = 10
     scatter_limit: int = 4000
 
@@ -85,7 +85,7 @@ def _clean(value: object) -> object:
     return value
 
 
-def filter_agreement(a: ScoreTable, b: ScoreTable, match: metrics.Match) -> Optional[dict]:
+def filter_agreement(a: ScoreTable, b: ScoreTable, match: metrics.Match) -> dict | None:
     """PASS / filtered on both sides of the matched pairs; None unless both files carry FILTER values."""
     if not ((a.filter != ".").any() and (b.filter != ".").any()):
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
 
 CSS = """
 :root { --fg:#1d2733; --muted:#5b6b7c; --line:#d5dde6; --ok:#1b7f3b; --bad:#b42318; --accent:#2563eb; --hi:#f59e0b; }
@@ -175,7 +175,7 @@ def bars_svg(labels: Sequence[str], counts: Sequence[float], width: int = 520, h
     return "".join(out)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], row_attrs: Optional[Sequence[str]] = None,
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], row_attrs: Sequence[str] | None = None,
           numeric: Sequence[int] = (), cls: str = "") -> str:
     """Cells are already-escaped HTML; `numeric` column indexes are right-aligned."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
@@ -195,7 +195,7 @@ def page(title: str, body: str) -> str:
             f"<script>{JS}</script></body></html>\n")
 
 
-def file_name(path: Optional[str]) -> str:
+def file_name(path: str | None) -> str:
     return (path or "").rsplit("/", 1)[-1]
 
 

@@ -14,8 +14,8 @@ Definitions (also in docs/workflow.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -91,7 +91,7 @@ def differs_3rd_significant(sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
     return out
 
 
-def pearson_r(x: np.ndarray, y: np.ndarray) -> Optional[float]:
+def pearson_r(x: np.ndarray, y: np.ndarray) -> float | None:
     """Pearson correlation, None when undefined (fewer than 2 pairs or a constant side)."""
     if x.size < 2:
         return None
@@ -125,7 +125,7 @@ def delta_histogram(abs_delta: np.ndarray) -> dict:
     return {"labels": list(DELTA_BIN_LABELS), "counts": [int(c) for c in counts]}
 
 
-def tranche_cutoff(scores: np.ndarray, tranche: float) -> Optional[float]:
+def tranche_cutoff(scores: np.ndarray, tranche: float) -> float | None:
     """Score at rank floor(n * (100 - tranche) / 100) of the ascending scores (None if there are none)."""
     if not 0.0 < tranche <= 100.0:
         raise ValueError(f"tranche {tranche} is not a percentage in (0, 100]")
@@ -159,7 +159,7 @@ def call_change_table(
     types = a.vtype[match.a_idx]
     any_change = np.zeros(sa.shape, dtype=bool)
     rows: list[dict] = []
-    plan: list[tuple[int, str, float, Optional[float]]] = []
+    plan: list[tuple[int, str, float, float | None]] = []
     for t in snp_tranches:
         plan.append((SNP, "tranche", float(t), tranche_cutoff(a.score[a.vtype == SNP], t)))
     for t in indel_tranches:

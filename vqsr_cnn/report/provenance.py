@@ -12,7 +12,7 @@ import json
 import platform
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .. import __version__
 
@@ -20,7 +20,7 @@ SCHEMA_VERSION = 2  # report.json layout; 2 added provenance, resource tranches,
 DISTRIBUTION = "vqsr-cnn-openvino"
 
 
-def sha256(path: str | Path) -> Optional[str]:
+def sha256(path: str | Path) -> str | None:
     p = Path(path)
     if not p.is_file():
         return None
@@ -35,9 +35,9 @@ def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def engine_versions() -> dict[str, Optional[str]]:
+def engine_versions() -> dict[str, str | None]:
     """Versions of the engines this process loaded (never imports one just to ask)."""
-    out: dict[str, Optional[str]] = {}
+    out: dict[str, str | None] = {}
     for name in ("openvino", "tensorflow", "openvino_tensorflow", "numpy", "pysam"):
         module = sys.modules.get(name)
         if module is not None:
@@ -70,7 +70,7 @@ def scoring_provenance(summary: Any, tensor_type: str, architecture: str, weight
     }
 
 
-def read_provenance(path: Optional[str]) -> Optional[dict]:
+def read_provenance(path: str | None) -> dict | None:
     """A metrics JSON written by `vqsr-cnn score --metrics-json`; ValueError naming the file if unreadable."""
     if not path:
         return None

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional
 
 from .html import bars_svg, esc, fmt, page, table
 
@@ -42,7 +42,7 @@ def scoring_seconds(path: str) -> float:
     return float((read_provenance(path) or {}).get("scoring_seconds", float("nan")))
 
 
-def _rate(variants: int, seconds: float) -> Optional[float]:
+def _rate(variants: int, seconds: float) -> float | None:
     """Variants per minute to 6 significant digits (a fixed 2 decimals would lose precision on slow, tiny runs)."""
     return float(f"{variants / seconds * 60:.6g}") if seconds > 0 else None
 
@@ -133,7 +133,7 @@ def write_summary(layout: list[dict], reference: str, scatter: str, out_json: st
     return summary
 
 
-def _link(target: Optional[str], base: Path, text: str) -> str:
+def _link(target: str | None, base: Path, text: str) -> str:
     if not target:
         return ""
     rel = os.path.relpath(Path(target).resolve(), base.resolve())

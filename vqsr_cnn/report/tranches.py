@@ -14,8 +14,8 @@ tranche t when (score_A > cutoff_A(t)) != (score_B > cutoff_B(t)).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -80,10 +80,10 @@ def in_resources(table: ScoreTable, sites: dict[str, ContigSites]) -> np.ndarray
     return hit
 
 
-def gatk_cutoffs(resource_scores: np.ndarray, tranches: Sequence[float]) -> list[Optional[float]]:
+def gatk_cutoffs(resource_scores: np.ndarray, tranches: Sequence[float]) -> list[float | None]:
     """Cut-off per tranche: descending scores at index floor(t / 100 x (n - 1)); None without resource records."""
     s = np.sort(resource_scores[np.isfinite(resource_scores)])[::-1]
-    out: list[Optional[float]] = []
+    out: list[float | None] = []
     for t in tranches:
         if not 0.0 <= t < 100.0:
             raise ValueError(f"resource tranche {t} must be in [0, 100) (FilterVariantTranches' range)")

@@ -128,7 +128,7 @@ class AtomicVcfWriter:
 
             self._fh = pysam.BGZFile(self.temp, "wb")
         else:
-            self._fh = open(self.temp, "wb")  # noqa: SIM115 - closed in commit/abort
+            self._fh = open(self.temp, "wb")  # closed in commit/abort
         self._open = True
 
     def write(self, text: str) -> None:

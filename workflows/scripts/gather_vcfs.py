@@ -15,24 +15,25 @@ import heapq
 import logging
 import sys
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from itertools import groupby
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Optional
 
 import pysam
 
 
-def records(path: str, shard: int, rank: Dict[str, int]) -> Iterator[Tuple[int, int, int, str]]:
+def records(path: str, shard: int, rank: dict[str, int]) -> Iterator[tuple[int, int, int, str]]:
     with pysam.VariantFile(path) as vf:
         for rec in vf:
             yield rank.setdefault(rec.contig, len(rank)), rec.pos, shard, str(rec)
 
 
-def _header_and_rank(first_shard: str) -> Tuple[str, Dict[str, int]]:
+def _header_and_rank(first_shard: str) -> tuple[str, dict[str, int]]:
     with pysam.VariantFile(first_shard) as first:
         return str(first.header), {name: i for i, name in enumerate(first.header.contigs)}
 
 
-def concat(shards: List[str], regions: Sequence[Sequence], rank: Dict[str, int], out) -> int:
+def concat(shards: list[str], regions: Sequence[Sequence], rank: dict[str, int], out) -> int:
     """Records of shard i with POS in regions[i] = (contig, start, end), shard after shard; `rank` is the header's
     contig order, which the output must follow."""
     written, last = 0, None
@@ -51,12 +52,12 @@ def concat(shards: List[str], regions: Sequence[Sequence], rank: Dict[str, int],
     return written
 
 
-def merge(shards: List[str], rank: Dict[str, int], out) -> int:
+def merge(shards: list[str], rank: dict[str, int], out) -> int:
     streams = [records(p, i, rank) for i, p in enumerate(shards)]
     written = 0
     for _, group in groupby(heapq.merge(*streams, key=lambda r: (r[0], r[1])), key=lambda r: (r[0], r[1])):
-        per_shard: Dict[int, Counter] = {}
-        order: List[str] = []
+        per_shard: dict[int, Counter] = {}
+        order: list[str] = []
         for _, _, shard, line in group:
             per_shard.setdefault(shard, Counter())[line] += 1
             if line not in order:
@@ -68,7 +69,7 @@ def merge(shards: List[str], rank: Dict[str, int], out) -> int:
     return written
 
 
-def gather(shards: List[str], out_vcf: str, regions: Optional[Sequence[Sequence]] = None) -> int:
+def gather(shards: list[str], out_vcf: str, regions: Optional[Sequence[Sequence]] = None) -> int:
     if not shards:
         raise ValueError("no shards to gather")
     if regions is not None and len(regions) != len(shards):

@@ -16,7 +16,6 @@ import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def _names_block(data: bytes, offset: int) -> list[str]:
     return [n.decode() for n in names if n]
 
 
-def index_contigs(vcf: str) -> Optional[list[str]]:
+def index_contigs(vcf: str) -> list[str] | None:
     """Contigs with records, in file order, read from VCF.tbi or VCF.csi (never the VCF); None without an
     index.  TBI: magic, n_ref, then the names block.  CSI: magic, min_shift, depth, l_aux, then the same
     names block in the aux data (htslib writes it for VCF)."""
