@@ -18,16 +18,8 @@ cd "$REPO"
 
 log() { printf '[gatk42_env %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-find_python36() {
-    if [[ -n "${PY36:-}" ]]; then echo "$PY36"; return; fi
-    local root="${PYENV_ROOT:-$HOME/.pyenv}"
-    if command -v pyenv >/dev/null 2>&1; then root="$(pyenv root)"; fi
-    for p in "$root"/versions/3.6.15/bin/python "$root"/versions/3.6.*/bin/python3.6; do
-        if [[ -x "$p" ]]; then echo "$p"; return; fi
-    done
-    if command -v python3.6 >/dev/null 2>&1; then command -v python3.6; return; fi
-    return 1
-}
+# shellcheck source=scripts/find_python.sh
+source "$REPO/scripts/find_python.sh"
 
 # The exact stack; keep in sync with GATK42_PACKAGES in vqsr_cnn/bench/gatk42.py (reported by the bench).
 PACKAGES=("intel-tensorflow==1.15.2" "keras==2.2.4" "h5py<3" "numpy<1.19" "matplotlib<3.4"
@@ -60,7 +52,7 @@ if [[ -x "$VENV/bin/python" ]] && check_env 2>/dev/null; then
     exit 0
 fi
 
-PY36="$(find_python36)" || { log "no CPython 3.6 found: install one (pyenv install 3.6.15) or set PY36"; exit 1; }
+PY36="$(find_python 3.6 3.6.15 "${PY36:-}")" || { log "no CPython 3.6 found: install one (pyenv install 3.6.15) or set PY36"; exit 1; }
 log "using $PY36 ($("$PY36" -c 'import sys; print(sys.version.split()[0])'))"
 rm -rf "$VENV"
 "$PY36" -m venv "$VENV"

@@ -14,22 +14,10 @@ cd "$REPO"
 
 log() { printf '[legacy_env %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-find_python39() {
-    if [[ -n "${PY39:-}" ]]; then echo "$PY39"; return; fi
-    if command -v pyenv >/dev/null 2>&1; then
-        local root; root="$(pyenv root)"
-        if [[ -x "$root/versions/3.9.18/bin/python" ]]; then echo "$root/versions/3.9.18/bin/python"; return; fi
-        local found
-        if found="$(pyenv which python3.9 2>/dev/null)"; then echo "$found"; return; fi
-        for p in "$root"/versions/3.9.*/bin/python3.9; do
-            if [[ -x "$p" ]]; then echo "$p"; return; fi
-        done
-    fi
-    if command -v python3.9 >/dev/null 2>&1; then command -v python3.9; return; fi
-    return 1
-}
+# shellcheck source=scripts/find_python.sh
+source "$REPO/scripts/find_python.sh"
 
-PY39="$(find_python39)" || { log "no CPython 3.9 found: install one (pyenv install 3.9.18) or set PY39"; exit 1; }
+PY39="$(find_python 3.9 3.9.18 "${PY39:-}")" || { log "no CPython 3.9 found: install one (pyenv install 3.9.18) or set PY39"; exit 1; }
 log "using $PY39 ($("$PY39" -c 'import sys; print(sys.version.split()[0])'))"
 
 if [[ "${LEGACY_REBUILD:-0}" == 1 ]]; then rm -rf "$VENV"; fi
