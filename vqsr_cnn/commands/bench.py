@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from ..bench.data import default_cache_dir, default_data_dir
-    from ..bench.run import BenchOptions, run_bench
+    from ..bench.options import BenchOptions
+    from ..bench.run import run_bench
 
     if args.repeats < 1:
         raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
