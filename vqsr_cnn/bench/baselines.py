@@ -31,7 +31,7 @@ log = logging.getLogger("vqsr_cnn")
 REAL_LABEL = "baseline: GATK 4.2.6.1's own code, TF 1.15 MKL, FIFO"
 RECREATION_LABEL = "re-created GATK 4.2 (per-base encode + Keras predict)"
 FALLBACK_LABEL = "baseline FALLBACK: re-created GATK 4.2 (no GATK 4.2 env)"
-INTEL_LABEL = "peer: Intel patch path (GATK encoder, frozen graph, OVTF, padded)"
+INTEL_LABEL = "peer: Intel OVTF patch (GATK encoder, frozen graph, padded)"
 
 
 def baseline_rows(tb: Any, chunks: list[tuple[int, int]]) -> list[Row]:
