@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import defines
+from ..errors import InputError
 from . import data as bench_data
 from .accuracy import compare
 from .depth import depth_report, depth_rows, format_depth
@@ -40,8 +41,8 @@ class BenchOptions:
     threads: int = 2
     batch_size: int | None = None
     transfer_batch: int = TRANSFER_BATCH
-    data_dir: Path = field(default_factory=bench_data.default_data_dir)
-    cache_dir: Path = field(default_factory=bench_data.default_cache_dir)
+    data_dir: Path = field(default_factory=lambda: bench_data.default_data_dir({}))  # the command fills these from
+    cache_dir: Path = field(default_factory=lambda: bench_data.default_cache_dir({}))  # the user's environment
     architecture: str | None = None
     weights: str | None = None
     rows: Sequence[str] = ()  # keep only rows whose name contains one of these (baseline and limits always run)
@@ -51,13 +52,15 @@ class BenchOptions:
     speed: bool = True
     max_score_delta: float = 0.1
     calibration_size: int = 300
+    trust_model_code: bool = False
+    int8_cache_dir: str = ""  # '' = quantise without caching
 
 
 def check_variant_count(n: int, batch: int) -> None:
     """Refuse runs too small to time: fewer than MIN_VARIANTS or than one full batch."""
     need = max(MIN_VARIANTS, batch)
     if n < need:
-        raise ValueError(f"bench needs at least {need} variants (at least {MIN_VARIANTS} and one full batch of {batch}) "
+        raise InputError(f"bench needs at least {need} variants (at least {MIN_VARIANTS} and one full batch of {batch}) "
                          f"for meaningful timings, got {n}: pass --variants {need} or more")
 
 
@@ -66,11 +69,11 @@ def check_model_matches_data(model_shape: Sequence[int], n_annotations: int, ten
     """Refuse a model whose inputs do not match the bench data (it would fail or time nonsense)."""
     data_shape = tuple(int(d) for d in tensors.shape[1:])
     if tuple(model_shape) != data_shape:
-        raise ValueError(f"model {model_path} takes tensors of shape {tuple(model_shape)} but the bench data in {data_path} "
+        raise InputError(f"model {model_path} takes tensors of shape {tuple(model_shape)} but the bench data in {data_path} "
                          f"are {data_shape}: pass a model of the matching tensor type/window/read limit "
                          f"(--tensor-type, --architecture/--weights)")
     if n_annotations != annotations.shape[1]:
-        raise ValueError(f"model {model_path} takes {n_annotations} annotations but the bench data have "
+        raise InputError(f"model {model_path} takes {n_annotations} annotations but the bench data have "
                          f"{annotations.shape[1]}: pass a model using the best_practices annotation set")
 
 
@@ -106,12 +109,13 @@ class TypeBench:
         self.n = options.variants or DEFAULT_VARIANTS[tensor_type]
         check_variant_count(self.n, self.batch)
         self.json_path, self.hd5_path = _model_paths(tensor_type, options)
-        self.args, self.keras = load_model_pair(self.json_path, self.hd5_path, tensor_type)
-        if self.args.tensor_name != tensor_type:
-            raise ValueError(f"model {self.hd5_path} is a {self.args.tensor_name} model but the bench is running "
-                             f"{tensor_type}: pass --tensor-type {self.args.tensor_name}")
-        self.names = list(self.args.annotations)
-        self.window, self.read_limit = int(self.args.window_size), int(self.args.read_limit)
+        self.spec, self.keras = load_model_pair(self.json_path, self.hd5_path, tensor_type,
+                                                  options.trust_model_code)
+        if self.spec.tensor_type != tensor_type:
+            raise InputError(f"model {self.hd5_path} is a {self.spec.tensor_type} model but the bench is running "
+                             f"{tensor_type}: pass --tensor-type {self.spec.tensor_type}")
+        self.names = list(self.spec.annotations)
+        self.window, self.read_limit = self.spec.window_size, self.spec.read_limit
         progress(f"{LABEL[tensor_type]}: loading real tensors")
         self.root = bench_data.extract_tensors(options.data_dir, tensor_type, options.cache_dir)
         files = bench_data.tensor_files(self.root, "train") + bench_data.tensor_files(self.root, "valid")
@@ -149,7 +153,7 @@ class TypeBench:
         if key not in self.engines:
             config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch, dense=dense,
                                   intra_threads=self.options.threads, inter_threads=self.options.threads)
-            self.engines[key] = Engine(self.keras, self.args, config, quantized_model=quantized)
+            self.engines[key] = Engine(self.keras, self.spec, config, quantized_model=quantized)
         return self.engines[key]
 
     def int8(self) -> Any:
@@ -158,7 +162,7 @@ class TypeBench:
             from ..engine.quantize import QuantizeSettings, int8_model
 
             settings = QuantizeSettings(max_score_delta=self.options.max_score_delta,
-                                        subset_size=self.options.calibration_size)
+                                        subset_size=self.options.calibration_size, cache_dir=self.options.int8_cache_dir)
             self.progress(f"{LABEL[self.tt]}: INT8 model (quantising with accuracy control if not cached)")
             frozen = self.engine("openvino", "fp32").frozen
             self.quantized = int8_model(frozen, self.hd5_path, self.calibration_data, settings)
@@ -289,7 +293,7 @@ class TypeBench:
                                engine=engine.config, quiet=True, progress_seconds=1e9)
 
         def score() -> None:
-            summary = score_vcf(options, engine=engine, model_args=self.args)
+            summary = score_vcf(options, engine=engine)
             if summary.scored != self.n:
                 raise RuntimeError(f"score wrote {summary.scored} scores for {self.n} records")
 

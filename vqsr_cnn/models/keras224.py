@@ -159,7 +159,7 @@ def model_config_224(config: dict[str, Any]) -> dict[str, Any]:
     body = config.get("config") or {}
     layers = []
     for layer in body.get("layers", []):
-        name = layer.get("name") or (layer.get("config") or {}).get("name")
+        name = str(layer.get("name") or (layer.get("config") or {}).get("name") or "")
         layers.append({
             "name": name,
             "class_name": layer["class_name"],
