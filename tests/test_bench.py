@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vqsr_cnn.bench.flops import layer_macs, model_flops
-from vqsr_cnn.bench.run import MIN_VARIANTS, check_model_matches_data, check_variant_count
+from vqsr_cnn.bench.options import MIN_VARIANTS, check_model_matches_data, check_variant_count
 from vqsr_cnn.cli import main
 from vqsr_cnn.engine import int8_cache, quantize
 

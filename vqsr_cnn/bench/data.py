@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py
 import numpy as np
+import pysam
 
 from .. import defines
 from ..records import Example, Read, Variant
@@ -106,8 +108,6 @@ def tensor_files(root: Path, split: str) -> list[Path]:
 
 def load_tensors(files: Sequence[Path], tensor_type: str, limit: int | None = None, seed: int = 0) -> LabelledTensors:
     """Read up to `limit` examples (a seeded sample mixing all four labels) as float32."""
-    import h5py
-
     files = list(files)
     if limit is not None and limit < len(files):
         files = sorted(random.Random(seed).sample(files, limit))
@@ -144,8 +144,6 @@ def prepare_sources(data_dir: Path, tensor_type: str, cache: Path) -> tuple[Path
             with opener(fasta_path, "rb") as src, open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst)
             os.replace(tmp, plain)
-            import pysam
-
             pysam.faidx(str(plain))
         fasta_path = plain
     return vcf_path, fasta_path, bam_path
@@ -209,8 +207,6 @@ def reads_at(bam, contig: str, pos: int, read_limit: int, seed: int = 0) -> list
 def load_examples(vcf: Path, fasta_path: Path, bam_path: Path | None, annotation_names: Sequence[str],
                   window: int = defines.DEFAULT_WINDOW_SIZE, read_limit: int = defines.DEFAULT_READ_LIMIT) -> list[Example]:
     """One Example per VCF record (symbolic / '*' alleles skipped), reads attached when a BAM is given."""
-    import pysam
-
     names = set(annotation_names)
     examples = []
     with pysam.VariantFile(str(vcf)) as vf, pysam.FastaFile(str(fasta_path)) as fasta:

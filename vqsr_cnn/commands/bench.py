@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from ..bench.data import default_cache_dir, default_data_dir
-    from ..bench.run import BenchOptions, run_bench
+    from ..bench.options import BenchOptions
+    from ..bench.run import run_bench
     from ..engine.config import user_cache_dir
 
     if args.repeats < 1:
