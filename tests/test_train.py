@@ -109,7 +109,7 @@ def test_train_1d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
 
     args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, str(prefix.with_suffix(".json")),
                                                             weights_hd5=str(prefix.with_suffix(".hd5")))
-    assert args.tensor_type == "reference"
+    assert args.tensor_name == "reference"
     valid = load_split(small / "reference", "valid", "reference")
     lines = [_data_line_1d(p, t, a) for p, t, a in zip(valid.paths, valid.tensors, valid.annotations)]
     echoes, scores = score_lines(model, lines, "reference", "best_practices", 128, 128)
@@ -199,7 +199,7 @@ def test_train_2d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
     assert _train(small / "read_tensor", "read_tensor", prefix) == 0
     args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, str(prefix.with_suffix(".json")),
                                                             weights_hd5=str(prefix.with_suffix(".hd5")))
-    assert args.tensor_type == "read_tensor"
+    assert args.tensor_name == "read_tensor"
     rng = np.random.default_rng(1)
     ref = "".join(rng.choice(list("ACGT"), 128))
     lines = []
