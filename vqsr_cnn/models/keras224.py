@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+
 KERAS_VERSION = "2.2.4"
 BACKEND = "tensorflow"
 WRITER_ATTR = "vqsr_cnn_converted_from_keras"
@@ -69,7 +71,7 @@ _KNOWN_INITIALIZERS = frozenset({"Zeros", "Ones", "Constant", "RandomNormal", "R
                                  "VarianceScaling", "Orthogonal", "Identity"})
 
 
-class Keras224Error(ValueError):
+class Keras224Error(InputError):
     """The model uses something Keras 2.2.4 cannot express; names the layer."""
 
 

@@ -134,7 +134,7 @@ def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_REA
         return _read_scores(path, key, "pyvcf3")
 
 
-class HtslibRefused(ValueError):
+class HtslibRefused(InputError):
     """htslib could not open or parse a VCF (pyvcf3 may still read it)."""
 
     def __init__(self, message: str, reason: str) -> None:

@@ -15,11 +15,12 @@ import numpy as np
 
 from .. import defines, tensor_maps
 from ..defines import TensorType
+from ..errors import InputError
 
 LABELS = defines.SNP_INDEL_LABELS
 
 
-class TrainingDataError(ValueError):
+class TrainingDataError(InputError):
     """The training data directory or one of its example files is unusable; the message names it."""
 
 
