@@ -37,12 +37,12 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
 
 def compare(reference: np.ndarray, other: np.ndarray, types: Sequence[str], truth: np.ndarray) -> dict:
     """Drift, crossings per threshold (and over any threshold) and AUC change of `other` vs `reference`."""
-    types = np.asarray(types)
+    type_of = np.asarray(types)
     delta = np.abs(np.asarray(other, dtype=np.float64) - np.asarray(reference, dtype=np.float64))
     crossed_any = np.zeros(len(delta), dtype=bool)
-    thresholds = []
+    thresholds: list[dict[str, Any]] = []
     for vtype, levels in THRESHOLDS.items():
-        mask = types == vtype
+        mask = type_of == vtype
         if not mask.any():
             continue
         for keep in levels:
@@ -54,7 +54,7 @@ def compare(reference: np.ndarray, other: np.ndarray, types: Sequence[str], trut
     auc_ref, auc_other = roc_auc(reference, truth), roc_auc(other, truth)
     per_type_auc = {}
     for vtype in THRESHOLDS:
-        mask = types == vtype
+        mask = type_of == vtype
         if mask.any():
             per_type_auc[vtype] = {"fp32": roc_auc(reference[mask], truth[mask]), "reduced": roc_auc(other[mask], truth[mask])}
     return {

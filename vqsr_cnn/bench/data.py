@@ -10,7 +10,7 @@ import os
 import random
 import shutil
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +36,9 @@ LABEL_TYPES = {"SNP": "SNP", "NOT_SNP": "SNP", "INDEL": "INDEL", "NOT_INDEL": "I
 TRUE_LABELS = ("SNP", "INDEL")
 
 
-def default_data_dir() -> Path:
+def default_data_dir(environ: Mapping[str, str]) -> Path:
     """$VQSR_CNN_SHARED_DATA, else ../shared/data beside the repository or the working directory."""
-    env = os.environ.get("VQSR_CNN_SHARED_DATA")
+    env = environ.get("VQSR_CNN_SHARED_DATA")
     if env:
         return Path(env)
     for base in (Path(__file__).resolve().parents[3], Path.cwd().parent, Path.cwd()):
@@ -48,8 +48,8 @@ def default_data_dir() -> Path:
     return Path("../shared/data")
 
 
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("VQSR_CNN_BENCH_CACHE", Path(os.environ.get("TMPDIR", "/tmp")) / "vqsr_cnn_bench"))
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("VQSR_CNN_BENCH_CACHE", Path(environ.get("TMPDIR", "/tmp")) / "vqsr_cnn_bench"))
 
 
 def _require(path: Path, what: str) -> Path:

@@ -4,6 +4,7 @@ variants, GEMM limits) as a timed `Row` over the same inputs of a `TypeBench`.""
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ def tuning_rows(tb: Any) -> list[Row]:
         for pinning in (False, True):
             runner = OVRunner(model, tb.batch, hint, "fp32", tb.options.threads, pinning=pinning)
             rows.append(Row(f"tuning: openvino FP32 {runner.label}", "engine",
-                            lambda r=runner: r(tb.tensors, tb.annotations), tb.n, precision="fp32"))
+                            partial(runner, tb.tensors, tb.annotations), tb.n, precision="fp32"))
     return rows
 
 
@@ -127,7 +128,7 @@ def score_row(tb: Any, engine: Any) -> Row:
                            engine=engine.config, quiet=True, progress_seconds=1e9)
 
     def score() -> None:
-        summary = score_vcf(options, engine=engine, model_args=tb.args)
+        summary = score_vcf(options, engine=engine)
         if summary.scored != tb.n:
             raise RuntimeError(f"score wrote {summary.scored} scores for {tb.n} records")
 

@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from ..defines import TensorType
 from ..encode import encode_examples
 from ..engine import Engine, EngineConfig
 from ..engine.quantize import QuantizeSettings, int8_model
+from ..errors import InputError
 from ..gatk import score_lines
 from ..models.gatk_format import load_model_pair
 from ..readers.fifo import format_data_line
@@ -35,7 +37,7 @@ from .options import (
 class TypeBench:
     """Inputs, engines and checks of one tensor type (the rows are built from it in `rows.py`)."""
 
-    def __init__(self, tensor_type: str, options: BenchOptions, progress: Callable[[str], None]) -> None:
+    def __init__(self, tensor_type: TensorType, options: BenchOptions, progress: Callable[[str], None]) -> None:
         self.tt = tensor_type
         self.options = options
         self.progress = progress
@@ -43,12 +45,12 @@ class TypeBench:
         self.n = options.variants or DEFAULT_VARIANTS[tensor_type]
         check_variant_count(self.n, self.batch)
         self.json_path, self.hd5_path = model_paths(tensor_type, options)
-        self.args, self.keras = load_model_pair(self.json_path, self.hd5_path, tensor_type)
-        if self.args.tensor_name != tensor_type:
-            raise ValueError(f"model {self.hd5_path} is a {self.args.tensor_name} model but the bench is running "
-                             f"{tensor_type}: pass --tensor-type {self.args.tensor_name}")
-        self.names = list(self.args.annotations)
-        self.window, self.read_limit = int(self.args.window_size), int(self.args.read_limit)
+        self.spec, self.keras = load_model_pair(self.json_path, self.hd5_path, tensor_type, options.trust_model_code)
+        if self.spec.tensor_type != tensor_type:
+            raise InputError(f"model {self.hd5_path} is a {self.spec.tensor_type} model but the bench is running "
+                             f"{tensor_type}: pass --tensor-type {self.spec.tensor_type}")
+        self.names = list(self.spec.annotations)
+        self.window, self.read_limit = self.spec.window_size, self.spec.read_limit
         progress(f"{LABEL[tensor_type]}: loading real tensors")
         self.root = bench_data.extract_tensors(options.data_dir, tensor_type, options.cache_dir)
         files = bench_data.tensor_files(self.root, "train") + bench_data.tensor_files(self.root, "valid")
@@ -81,14 +83,14 @@ class TypeBench:
         if key not in self.engines:
             config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch, dense=dense,
                                   intra_threads=self.options.threads, inter_threads=self.options.threads)
-            self.engines[key] = Engine(self.keras, self.args, config, quantized_model=quantized)
+            self.engines[key] = Engine(self.keras, self.spec, config, quantized_model=quantized)
         return self.engines[key]
 
     def int8(self) -> Any:
         """The accuracy-controlled INT8 model (cached by weights hash); None (with a note) on fallback."""
         if self.quantized is None and not self.int8_note:
             settings = QuantizeSettings(max_score_delta=self.options.max_score_delta,
-                                        subset_size=self.options.calibration_size)
+                                        subset_size=self.options.calibration_size, cache_dir=self.options.int8_cache_dir)
             self.progress(f"{LABEL[self.tt]}: INT8 model (quantising with accuracy control if not cached)")
             frozen = self.engine("openvino", "fp32").frozen
             self.quantized = int8_model(frozen, self.hd5_path, self.calibration_data, settings)
