@@ -16,6 +16,7 @@ from vqsr_cnn import defines
 from vqsr_cnn.bench import baselines, intel_env
 from vqsr_cnn.bench.java_side import run_session
 from vqsr_cnn.bench.options import DEFAULT_BATCH
+from vqsr_cnn.defines import TensorType
 from vqsr_cnn.engine import Engine, EngineConfig
 from vqsr_cnn.models.bundled import default_model_paths
 from vqsr_cnn.models.gatk_format import load_model_pair
@@ -43,17 +44,17 @@ class _TypeBench:
     """The parts of bench.type_bench.TypeBench the row uses, on the bundled model and the given data lines
     (the real TypeBench needs ../shared/data)."""
 
-    def __init__(self, tensor_type: str, lines: list[str]) -> None:
+    def __init__(self, tensor_type: TensorType, lines: list[str]) -> None:
         json_path, hd5 = default_model_paths(tensor_type)
         self.json_path, self.hd5_path = str(json_path), str(hd5)
-        self.args, keras = load_model_pair(self.json_path, self.hd5_path, tensor_type)
+        self.spec, keras = load_model_pair(self.json_path, self.hd5_path, tensor_type)
         self.tt, self.names, self.lines, self.n = tensor_type, KEYS, lines, len(lines)
-        self.window, self.read_limit = int(self.args.window_size), int(self.args.read_limit)
+        self.window, self.read_limit = self.spec.window_size, self.spec.read_limit
         self.batch = DEFAULT_BATCH[tensor_type]
         self.options = SimpleNamespace(transfer_batch=256)
         self.checks: dict = {}
         self.progress = lambda msg: None
-        self._engine = Engine(keras, self.args, EngineConfig(backend="openvino"))
+        self._engine = Engine(keras, self.spec, EngineConfig(backend="openvino"))
 
     def engine(self, backend: str, precision: str) -> Engine:
         assert (backend, precision) == ("openvino", "fp32")
@@ -62,9 +63,9 @@ class _TypeBench:
 
 @pytest.mark.slow
 @pytest.mark.skipif(LEGACY is None, reason="legacy environment absent: run scripts/legacy_env.sh")
-@pytest.mark.parametrize("tensor_type", ["read_tensor", "reference"])
+@pytest.mark.parametrize("tensor_type", [TensorType.READ_TENSOR, TensorType.REFERENCE])
 def test_intel_patch_row_runs_and_agrees_with_our_scores(tensor_type, tmp_path: Path, capsys):
-    lines = lines_2d() if tensor_type == "read_tensor" else lines_1d()
+    lines = lines_2d() if tensor_type is TensorType.READ_TENSOR else lines_1d()
     tb = _TypeBench(tensor_type, lines)
     rows = baselines.intel_patch_rows(tb)
     try:

@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ..defines import TensorType
 from ..engine.backends import OpenVINOTensorFlowBackend
 from ..engine.config import EngineConfig
 from ..engine.freeze import freeze
@@ -99,8 +100,8 @@ def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_j
                                      tensor_type: str | None = None) -> tuple[Namespace, PaddedFrozenGraph]:
     """GATK's entry point, same arguments: (model arguments, the frozen-graph model)."""
     gatk_inference()  # fail here, at session start, if GATK's code is missing
-    args, keras_model = load_model_pair(semantics_json, weights_hd5, tensor_type)
-    return args, PaddedFrozenGraph(keras_model, intra_ops, inter_ops)
+    spec, keras_model = load_model_pair(semantics_json, weights_hd5, TensorType.parse(tensor_type) if tensor_type else None)
+    return spec.to_namespace(), PaddedFrozenGraph(keras_model, intra_ops, inter_ops)
 
 
 def score_and_write_batch(model: PaddedFrozenGraph, file_out: TextIO, batch_size: int, python_batch_size: int,

@@ -59,12 +59,13 @@ class JavaSide:
         self.log = open(workdir / "python.log", "w+")
         self.proc = subprocess.Popen([str(python or sys.executable), "-u", "-i"], stdin=subprocess.PIPE, stdout=self.log,
                                      stderr=subprocess.STDOUT, text=True, env=_merged_env(env), cwd=workdir)
-        self.ack = None
-        self.data = None
+        self.ack: Any = None  # text FIFOs, opened by start()
+        self.data: Any = None
+        self.stdin: Any = self.proc.stdin
 
     def _send(self, command: str) -> None:
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
+        self.stdin.write(command + "\n")
+        self.stdin.flush()
 
     def read_ack(self) -> str:
         """'ack', or the nack message (from 'nkm' + 4-digit length + text, or a bare 'nck')."""
@@ -91,7 +92,7 @@ class JavaSide:
         self._send("tool.sendAck()")
         assert self.read_ack() == "ack"
 
-    def score_batch(self, lines: list[str], score_command: str) -> str:
+    def score_batch(self, lines: Sequence[str], score_command: str) -> str:
         self._send(score_command)
         self._send("tool.sendAck()")
 
@@ -107,7 +108,7 @@ class JavaSide:
         assert self.command("tool.closeDataFIFO()") == "ack"
         self._send("tool.terminateGATK()")
         self._send("exit()")
-        self.proc.stdin.close()
+        self.stdin.close()
         _bounded(self.proc.wait, self.timeout, "python to exit")
 
     def kill(self) -> None:
@@ -188,7 +189,7 @@ class ScoringSession:
         for i in range(0, len(lines), transfer_batch):
             batch = lines[i:i + transfer_batch]
             command = "vqsr_cnn.score_and_write_batch(model, tempFile, " + self.call.format(n=len(batch)) + ")"
-            self._check(self.java.score_batch(list(batch), command), f"batch at line {i + 1}")
+            self._check(self.java.score_batch(batch, command), f"batch at line {i + 1}")
         self._check(self.java.command("tempFile.flush()"), "flush")
         return [row.rsplit("\t", 1)[1] for row in self.temp.read_text().splitlines()]
 
