@@ -34,15 +34,21 @@ def lines_2d() -> list[str]:
     make = _make_fifo_lines()
     giab, normal = TESTDATA / "giab_chr22", TESTDATA / "chr22_normal"
     fasta, bam = giab / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz", giab / "NA12878.chr22_16584000-16587000.bam"
-    lines = [with_sample_dp(line, bam) for line in
-             make.lines_for(giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz", fasta, bam, lambda r: True)]
+    lines = [
+        with_sample_dp(line, bam)
+        for line in make.lines_for(giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz", fasta, bam, lambda r: True)
+    ]
     lines += list(make.lines_for(giab / "NA12878_GIAB.chr22_16584000-16587000.vcf.gz", fasta, bam, lambda r: True))
-    lines += list(make.lines_for(normal / "test_haplotcaller.noCNN.vcf", normal / "genome.fasta",
-                                 normal / "test.paired_end.sorted.bam", lambda r: True))
+    lines += list(
+        make.lines_for(
+            normal / "test_haplotcaller.noCNN.vcf", normal / "genome.fasta", normal / "test.paired_end.sorted.bam", lambda r: True
+        )
+    )
     return lines
 
 
 def lines_1d() -> list[str]:
     d = TESTDATA / "hg004_chr21"
-    return list(_make_fifo_lines().lines_for(d / "NA24143.vcf.gz", d / "hg38_chr21_22000000_23000000.fasta", None,
-                                             lambda r: True))
+    return list(
+        _make_fifo_lines().lines_for(d / "NA24143.vcf.gz", d / "hg38_chr21_22000000_23000000.fasta", None, lambda r: True)
+    )

@@ -78,16 +78,17 @@ def test_intel_patch_row_runs_and_agrees_with_our_scores(tensor_type, tmp_path: 
         baselines.close_sessions(tb)
     assert tb.intel_session is None
     json_path, hd5 = default_model_paths(tensor_type)
-    ours_text = run_session(tmp_path / "ours", str(json_path), str(hd5), tensor_type, lines, ",".join(KEYS),
-                            timeout=900)
+    ours_text = run_session(tmp_path / "ours", str(json_path), str(hd5), tensor_type, lines, ",".join(KEYS), timeout=900)
     ours = np.array([float(row.rsplit("\t", 1)[1]) for row in ours_text.splitlines()])
     assert len(ours) == len(theirs) == len(lines)
     delta = np.abs(theirs - ours)
     differ = int((np.round(theirs, 3) != np.round(ours, 3)).sum())
     with capsys.disabled():
-        print(f"\n  {tensor_type}: {len(lines)} data lines, Intel-patch path vs ours (bundled model): {differ} differ "
-              f"in the 3rd decimal, max |delta| {delta.max():.3f}, {len(np.unique(theirs))} distinct scores; "
-              f"{tb.checks['intel_patch']}")
+        print(
+            f"\n  {tensor_type}: {len(lines)} data lines, Intel-patch path vs ours (bundled model): {differ} differ "
+            f"in the 3rd decimal, max |delta| {delta.max():.3f}, {len(np.unique(theirs))} distinct scores; "
+            f"{tb.checks['intel_patch']}"
+        )
     assert len(np.unique(theirs)) > len(lines) // 4, "scores are saturated: the comparison would prove nothing"
     assert tb.checks["intel_patch_vs_bridge_max_abs_dscore"] <= EPSILON
     bad = np.flatnonzero(delta > EPSILON)

@@ -17,13 +17,17 @@ from .java_side import ScoringSession
 LEGACY_PYTHON_ENV = "VQSR_CNN_LEGACY_PYTHON"
 MODULE = "vqsr_cnn.bench.intel_patch"
 # Cheap check (no TensorFlow import, ~0.1 s): the stack is there, `vqsr_cnn` is ours, GATK's code is kept.
-_QUICK = ("import importlib.util as u, os, sys; "
-          "assert sys.version_info[:2] == (3, 9); "
-          "assert all(u.find_spec(m) for m in ('tensorflow', 'openvino_tensorflow', 'gatktool')); "
-          "assert os.path.isdir(os.path.join(os.path.dirname(u.find_spec('vqsr_cnn').origin), 'engine')); "
-          f"assert os.path.isfile(os.path.join(sys.prefix, {GATK_CODE_DIR!r}, 'vqsr_cnn', 'vqsr_cnn', 'inference.py'))")
-_VERSIONS = ("import importlib.metadata as m, sys; "
-             "print(sys.version.split()[0], m.version('tensorflow'), m.version('openvino-tensorflow'))")
+_QUICK = (
+    "import importlib.util as u, os, sys; "
+    "assert sys.version_info[:2] == (3, 9); "
+    "assert all(u.find_spec(m) for m in ('tensorflow', 'openvino_tensorflow', 'gatktool')); "
+    "assert os.path.isdir(os.path.join(os.path.dirname(u.find_spec('vqsr_cnn').origin), 'engine')); "
+    f"assert os.path.isfile(os.path.join(sys.prefix, {GATK_CODE_DIR!r}, 'vqsr_cnn', 'vqsr_cnn', 'inference.py'))"
+)
+_VERSIONS = (
+    "import importlib.metadata as m, sys; "
+    "print(sys.version.split()[0], m.version('tensorflow'), m.version('openvino-tensorflow'))"
+)
 _found: dict[str, str | None] = {}
 
 
@@ -41,8 +45,7 @@ def describe(python: str) -> str:
     if out is None or len(out.split()) != 3:
         return f"legacy env at {python} (versions unreadable)"
     py, tf, ovtf = out.split()
-    return (f"Intel patch path: python {py}, tensorflow {tf}, openvino-tensorflow {ovtf}, "
-            f"GATK {GATK_VERSION} encoder")
+    return f"Intel patch path: python {py}, tensorflow {tf}, openvino-tensorflow {ovtf}, GATK {GATK_VERSION} encoder"
 
 
 def _run(python: str, code: str) -> str | None:
@@ -50,8 +53,9 @@ def _run(python: str, code: str) -> str | None:
         return None
     env = {k: v for k, v in {**os.environ, **legacy_env()}.items() if v is not None}
     try:
-        out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120, env=env,
-                             cwd=tempfile.gettempdir())
+        out = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=tempfile.gettempdir()
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout if out.returncode == 0 else None
@@ -68,10 +72,29 @@ class IntelPatchSession(ScoringSession):
 
     what = "Intel-patch session"
 
-    def __init__(self, python: str, json_path: str, hd5_path: str, tensor_type: str, annotations: Sequence[str],
-                 inference_batch: int, window: int = 128, read_limit: int = 128) -> None:
-        super().__init__(python, legacy_env(), json_path, hd5_path, tensor_type, annotations, inference_batch,
-                         window, read_limit, module=MODULE)
+    def __init__(
+        self,
+        python: str,
+        json_path: str,
+        hd5_path: str,
+        tensor_type: str,
+        annotations: Sequence[str],
+        inference_batch: int,
+        window: int = 128,
+        read_limit: int = 128,
+    ) -> None:
+        super().__init__(
+            python,
+            legacy_env(),
+            json_path,
+            hd5_path,
+            tensor_type,
+            annotations,
+            inference_batch,
+            window,
+            read_limit,
+            module=MODULE,
+        )
 
     def state(self) -> str:
         """'openvino_tensorflow enabled on CPU, fp32' as the session reports it (after a first batch)."""

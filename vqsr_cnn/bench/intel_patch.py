@@ -73,8 +73,12 @@ class PaddedFrozenGraph:
 
     def backend(self, batch_size: int) -> OpenVINOTensorFlowBackend:
         if batch_size not in self.backends:
-            config = EngineConfig(backend="openvino-tensorflow", micro_batch=batch_size,
-                                  intra_threads=self.threads[0], inter_threads=self.threads[1])
+            config = EngineConfig(
+                backend="openvino-tensorflow",
+                micro_batch=batch_size,
+                intra_threads=self.threads[0],
+                inter_threads=self.threads[1],
+            )
             self.backends[batch_size] = OpenVINOTensorFlowBackend(self.frozen, config)
         return self.backends[batch_size]
 
@@ -82,7 +86,6 @@ class PaddedFrozenGraph:
         tensors = next(a for a in inputs if np.ndim(a) > 2)
         annotations = next(a for a in inputs if np.ndim(a) == 2)
         return self.backend(int(batch_size)).run(np.asarray(tensors, np.float32), np.asarray(annotations, np.float32))
-
 
 
 def describe(model: PaddedFrozenGraph) -> str:
@@ -95,18 +98,27 @@ def describe(model: PaddedFrozenGraph) -> str:
     return f"openvino_tensorflow {state} on {ovtf.get_backend()}, {precision}"
 
 
-def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_json: str,
-                                     weights_hd5: str | None = None,
-                                     tensor_type: str | None = None) -> tuple[Namespace, PaddedFrozenGraph]:
+def start_session_get_args_and_model(
+    intra_ops: int, inter_ops: int, semantics_json: str, weights_hd5: str | None = None, tensor_type: str | None = None
+) -> tuple[Namespace, PaddedFrozenGraph]:
     """GATK's entry point, same arguments: (model arguments, the frozen-graph model)."""
     gatk_inference()  # fail here, at session start, if GATK's code is missing
     spec, keras_model = load_model_pair(semantics_json, weights_hd5, TensorType.parse(tensor_type) if tensor_type else None)
     return spec.to_namespace(), PaddedFrozenGraph(keras_model, intra_ops, inter_ops)
 
 
-def score_and_write_batch(model: PaddedFrozenGraph, file_out: TextIO, batch_size: int, python_batch_size: int,
-                          tensor_type: str, annotation_set: str, window_size: int, read_limit: int,
-                          tensor_dir: str = "") -> None:
+def score_and_write_batch(
+    model: PaddedFrozenGraph,
+    file_out: TextIO,
+    batch_size: int,
+    python_batch_size: int,
+    tensor_type: str,
+    annotation_set: str,
+    window_size: int,
+    read_limit: int,
+    tensor_dir: str = "",
+) -> None:
     """GATK 4.2.6.1's own `score_and_write_batch` (reads `batch_size` lines from the data FIFO), on our model."""
-    gatk_inference().score_and_write_batch(model, file_out, batch_size, python_batch_size, tensor_type,
-                                           annotation_set, window_size, read_limit, tensor_dir)
+    gatk_inference().score_and_write_batch(
+        model, file_out, batch_size, python_batch_size, tensor_type, annotation_set, window_size, read_limit, tensor_dir
+    )
