@@ -12,12 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from ..encode import encode_examples
 from ..engine import depth
-from .timing import Row
-
-
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(i, min(n, i + size)) for i in range(0, n, size)]
+from .timing import Row, transfer_chunks
 
 
 def dense_engine(tb: Any) -> Any:
@@ -27,8 +24,6 @@ def dense_engine(tb: Any) -> Any:
 
 def giab_tensors(tb: Any) -> tuple[np.ndarray, np.ndarray]:
     """The GIAB 30x examples encoded by our encoder (what the bridge and `vqsr-cnn score` feed the engine)."""
-    from ..encode import encode_examples
-
     if "giab" not in tb.depth_inputs:
         tb.depth_inputs["giab"] = encode_examples(tb.examples, tb.tt, tb.names, tb.window, tb.read_limit)
     return tb.depth_inputs["giab"]
@@ -43,7 +38,7 @@ def depth_rows(tb: Any) -> list[Row]:
         return []
     dense = dense_engine(tb)
     inputs = {"NA12878 chr1 tensors": (tb.tensors, tb.annotations), "GIAB 30x encoded": giab_tensors(tb)}
-    chunks = _chunks(tb.n, tb.options.transfer_batch)
+    chunks = transfer_chunks(tb.n, tb.options.transfer_batch)
     rows = []
     for label, (tensors, annots) in inputs.items():
         for name, engine in (("dense", dense), ("depth-aware", aware)):
