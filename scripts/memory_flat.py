@@ -31,6 +31,7 @@ from vqsr_cnn.bench.vcfs import shifted_vcf  # noqa: E402
 VCF = "hg004_chr21_hc_calls/NA24143.vcf.gz"
 FASTA = "hg004_chr21_hc_calls/hg38_chr21_22000000_23000000.fasta"
 
+
 def _status_mib(pid: int) -> tuple[float, float] | None:
     """(VmRSS, VmHWM) in MiB of a live process, None once it has gone."""
     try:
@@ -87,8 +88,20 @@ def main(argv: list[str] | None = None) -> int:
     for n in (args.small, args.large):
         vcf = work / f"shifted_{n}.vcf"
         written = shifted_vcf(data / VCF, data / FASTA, vcf, n)
-        cmd = [*cli, "score", "-V", str(vcf), "-R", str(data / FASTA), "-O", str(work / f"scored_{n}.vcf.gz"),
-               "--tensor-type", "reference", "--threads", str(args.threads)]
+        cmd = [
+            *cli,
+            "score",
+            "-V",
+            str(vcf),
+            "-R",
+            str(data / FASTA),
+            "-O",
+            str(work / f"scored_{n}.vcf.gz"),
+            "--tensor-type",
+            "reference",
+            "--threads",
+            str(args.threads),
+        ]
         print(f"{written:>8} variants: scoring (progress in {work / f'score_{n}.log'})", flush=True)
         rss, seconds = peak_rss_of(cmd, work / f"score_{n}.log", work / f"rss_{n}.tsv", args.sample_seconds)
         results[n] = {"variants": written, "peak_rss_mb": round(rss, 1), "seconds": round(seconds, 1)}
@@ -96,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     small, large = results[args.small]["peak_rss_mb"], results[args.large]["peak_rss_mb"]
     change = 100.0 * (large - small) / small
     ok = abs(change) < args.limit_pct
-    print(f"peak RSS change {args.small} -> {args.large} variants: {change:+.1f}% "
-          f"({'PASS' if ok else 'FAIL'}: limit {args.limit_pct:g}%)")
+    print(
+        f"peak RSS change {args.small} -> {args.large} variants: {change:+.1f}% "
+        f"({'PASS' if ok else 'FAIL'}: limit {args.limit_pct:g}%)"
+    )
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "change_pct": change, "pass": ok}, indent=2) + "\n")
     return 0 if ok else 1

@@ -33,21 +33,38 @@ SCORED = Path("results/hg004_chr21/openvino/hg004_chr21.openvino.vcf.gz")
 METRICS = Path("results/hg004_chr21/openvino/hg004_chr21.openvino.metrics.json")
 OUTPUTS = (SCORED, Path(f"{SCORED}.tbi"), METRICS)
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not (HG004 / "NA24143.vcf.gz").exists(), reason="testdata/hg004_chr21 missing")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (HG004 / "NA24143.vcf.gz").exists(), reason="testdata/hg004_chr21 missing"),
+]
 
 
 def _setup(work: Path) -> list[str]:
     """Sample sheet + config in WORK; the snakemake command line that runs them."""
     work.mkdir(parents=True, exist_ok=True)
-    (work / "samples.tsv").write_text("sample\tvcf\tbam\treference\ttensor_type\n"
-                                      f"hg004_chr21\t{HG004 / 'NA24143.vcf.gz'}\t\t"
-                                      f"{HG004 / 'hg38_chr21_22000000_23000000.fasta'}\treference\n")
-    (work / "config.yaml").write_text(f"samples: {work / 'samples.tsv'}\n"
-                                      "backends:\n  - {name: openvino, backend: openvino, precision: fp32}\n"
-                                      "reference_backend: openvino\n")
-    return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(work), "--cores", "2",
-            "--configfile", str(work / "config.yaml")]
+    (work / "samples.tsv").write_text(
+        "sample\tvcf\tbam\treference\ttensor_type\n"
+        f"hg004_chr21\t{HG004 / 'NA24143.vcf.gz'}\t\t"
+        f"{HG004 / 'hg38_chr21_22000000_23000000.fasta'}\treference\n"
+    )
+    (work / "config.yaml").write_text(
+        f"samples: {work / 'samples.tsv'}\n"
+        "backends:\n  - {name: openvino, backend: openvino, precision: fp32}\n"
+        "reference_backend: openvino\n"
+    )
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(SNAKEFILE),
+        "--directory",
+        str(work),
+        "--cores",
+        "2",
+        "--configfile",
+        str(work / "config.yaml"),
+    ]
 
 
 def _run(cmd: list[str], work: Path, *args: str) -> subprocess.CompletedProcess:
