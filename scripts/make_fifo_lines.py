@@ -2,7 +2,7 @@
 """Regenerate testdata/fifo/lines_{1d,2d}.txt: real GATK-format data lines built from real reads.
 
 Each line is what CNNScoreVariants.java would write to the data FIFO for that record, produced by the
-standalone reader (vqsr_cnn.readers.htslib) and the Java line formatter (readers.fifo.format_data_line).
+standalone reader (vqsr_cnn.readers: vcf, fasta, bam, examples) and the Java line formatter (readers.fifo.format_data_line).
 Sources are the slices in testdata/ (see testdata/README_score.md), so this runs without /work/shared:
 
 - 1D (~20 lines): all 5 records of chr22_normal plus 15 hg004_chr21 records chosen to cover SNPs,
@@ -25,8 +25,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from vqsr_cnn import defines
+from vqsr_cnn.readers.bam import ReadSource
+from vqsr_cnn.readers.examples import make_example
+from vqsr_cnn.readers.fasta import ReferenceReader
 from vqsr_cnn.readers.fifo import format_data_line
-from vqsr_cnn.readers.htslib import ReadSource, ReferenceReader, VcfReader, VcfRecord, make_example, variant_type
+from vqsr_cnn.readers.vcf import VcfReader, VcfRecord, variant_type
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = ROOT / "testdata"

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--limit-pct", type=float, default=10.0)
     args = p.parse_args(argv)
-    data = args.data or default_data_dir()
+    data = args.data or default_data_dir(os.environ)
     work = args.work or Path(tempfile.mkdtemp(prefix="vqsr_cnn_memory_"))
     work.mkdir(parents=True, exist_ok=True)
     exe = str(Path(sys.executable).with_name("vqsr-cnn"))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from vqsr_cnn.bench.flops import layer_macs, model_flops
-from vqsr_cnn.bench.run import MIN_VARIANTS, check_model_matches_data, check_variant_count
+from vqsr_cnn.bench.options import MIN_VARIANTS, check_model_matches_data, check_variant_count
 from vqsr_cnn.cli import main
-from vqsr_cnn.engine import quantize
+from vqsr_cnn.engine import int8_cache, quantize
 
 
 def test_refuses_too_few_variants() -> None:
@@ -73,7 +73,6 @@ def test_flops_of_gatk_small_2d_architecture() -> None:
 def test_int8_falls_back_to_fp32_with_a_warning(tmp_path, monkeypatch, caplog) -> None:
     weights = tmp_path / "model.hd5"
     weights.write_bytes(b"not really weights")
-    monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
     calls = []
 
     def data():
@@ -85,7 +84,8 @@ def test_int8_falls_back_to_fp32_with_a_warning(tmp_path, monkeypatch, caplog) -
 
     monkeypatch.setattr(quantize, "quantize_model", broken)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        model = quantize.int8_model(frozen=None, weights_path=weights, data=data)
+        model = quantize.int8_model(frozen=None, weights_path=weights, data=data,
+                                    settings=quantize.QuantizeSettings(cache_dir=str(tmp_path / "cache")))
     assert model is None and calls == [1]
     assert "INT8 quantisation failed (RuntimeError: NNCF exploded); falling back to FP32" in caplog.text
     assert quantize.engine_precision("int8", model) == "fp32"
@@ -97,34 +97,33 @@ def test_quantization_error_is_logged_and_int8_model_returns_none_for_fp32(tmp_p
     """A raising quantize_model (mocked: no real accuracy check runs here) becomes a warning and no INT8 model."""
     weights = tmp_path / "model.hd5"
     weights.write_bytes(b"w")
-    monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
 
     def too_far(*args, **kwargs):
         raise quantize.QuantizationError("INT8 p99 |dscore| 0.900 exceeds 0.1 after accuracy control")
 
     monkeypatch.setattr(quantize, "quantize_model", too_far)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        assert quantize.int8_model(None, weights, lambda: (None, None)) is None
+        assert quantize.int8_model(None, weights, lambda: (None, None),
+                                   quantize.QuantizeSettings(cache_dir=str(tmp_path / "cache"))) is None
     assert "exceeds 0.1" in caplog.text and "falling back to FP32" in caplog.text
     assert quantize.engine_precision("int8", None) == "fp32"
     assert not list(tmp_path.rglob("*.xml")), "nothing is cached when quantisation raised"
 
 
-def test_int8_cache_key_follows_the_weights(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
+def test_int8_cache_key_follows_the_weights(tmp_path) -> None:
+    settings = quantize.QuantizeSettings(cache_dir=str(tmp_path / "cache"))
     weights = tmp_path / "m.hd5"
     weights.write_bytes(b"one")
-    first = quantize.cache_entry(weights, quantize.QuantizeSettings())
+    first = int8_cache.cache_entry(weights, settings)
     weights.write_bytes(b"two")
-    second = quantize.cache_entry(weights, quantize.QuantizeSettings())
+    second = int8_cache.cache_entry(weights, settings)
     assert first.parent == tmp_path / "cache", "only the user cache dir, never beside the weights"
     assert first.name != second.name and first.name.startswith("m.int8-")
 
 
 def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(caplog) -> None:
-    from argparse import Namespace
-
     from vqsr_cnn.engine import Engine, EngineConfig
+    from vqsr_cnn.models.gatk_format import spec_from_model
 
     k = _keras()
     k.utils.set_random_seed(5)
@@ -135,10 +134,10 @@ def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(capl
     rng = np.random.default_rng(0)
     tensors, annotations = rng.random((5, 16, 4), dtype=np.float32), rng.random((5, 7), dtype=np.float32)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        engine = Engine(model, Namespace(), EngineConfig(backend="openvino", precision="int8"))
+        engine = Engine(model, spec_from_model(model), EngineConfig(backend="openvino", precision="int8"))
     assert engine.backend.precision == "fp32"
     assert "running fp32" in caplog.text
-    fp32 = Engine(model, Namespace(), EngineConfig(backend="openvino", precision="fp32"))
+    fp32 = Engine(model, spec_from_model(model), EngineConfig(backend="openvino", precision="fp32"))
     np.testing.assert_allclose(engine.predict_arrays(tensors, annotations), fp32.predict_arrays(tensors, annotations),
                                rtol=1e-6, atol=1e-7)
 

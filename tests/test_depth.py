@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -210,11 +211,10 @@ def test_depth_aware_equals_dense_on_every_real_testdata_tensor(engines_2d, test
 @needs_openvino
 def test_depth_aware_equals_dense_on_shared_na12878_tensors(engines_2d, shared_data, tmp_path_factory) -> None:
     """Every tensor of the NA12878 chr1 valid split (and train with VQSR_CNN_DEPTH_ALL=1)."""
-    import os
 
     from vqsr_cnn.bench import data as bench_data
 
-    root = bench_data.extract_tensors(shared_data, "read_tensor", bench_data.default_cache_dir())
+    root = bench_data.extract_tensors(shared_data, "read_tensor", bench_data.default_cache_dir(os.environ))
     splits = ("valid", "train") if os.environ.get("VQSR_CNN_DEPTH_ALL") == "1" else ("valid",)
     aware, dense = engines_2d
     worst = 0.0
@@ -288,11 +288,11 @@ def test_stream_error_is_raised_not_hung(engines_2d, testdata, monkeypatch) -> N
 
 @needs_openvino
 def test_fallback_for_a_non_exact_architecture_logs_why(caplog) -> None:
-    from argparse import Namespace
+    from vqsr_cnn.models.gatk_format import spec_from_model
 
     model = _same_padding_model()
     with caplog.at_level(logging.INFO, logger="vqsr_cnn"):
-        engine = Engine(model, Namespace(annotations=[]), EngineConfig(backend="openvino"))
+        engine = Engine(model, spec_from_model(model), EngineConfig(backend="openvino"))
     assert engine.depth is None
     lines = [r.getMessage() for r in caplog.records if "depth-aware" in r.getMessage()]
     assert len(lines) == 1 and "model runs dense: layer reads_same (Conv2D) pads its read axis" in lines[0]

@@ -130,12 +130,11 @@ def _unknown_layer_file(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("trusted", [False, True], ids=["allow-list", "trusted"])
 def test_unreadable_model_is_one_clear_error_naming_file_and_layer(tmp_path, monkeypatch, trusted):
     """By default the allow-list refuses the unknown class; trusted, Keras fails on it: both name file and layer."""
-    from vqsr_cnn.models.allowlist import TRUST_ENV, UnsafeModelError
+    from vqsr_cnn.models.allowlist import UnsafeModelError
 
-    monkeypatch.setenv(TRUST_ENV, "1" if trusted else "0")
     bad = _unknown_layer_file(tmp_path)
     with pytest.raises(ModelFileError if trusted else UnsafeModelError) as info:
-        load_keras_model(bad)
+        load_keras_model(bad, trust_code=trusted)
     message = str(info.value)
     assert "\n" not in message and str(bad) in message, message
     expected = "layer 'conv1d_2' (FancyConv1D)" if trusted else "layer 'conv1d_2' (#2) of class 'FancyConv1D'"
@@ -198,7 +197,7 @@ def test_model_written_by_gatk42_stack_loads_in_our_package(tmp_path):
             assert json.loads(f.attrs["model_config"])["class_name"] == "Model"
             assert f.attrs["keras_version"] in ("2.2.4", b"2.2.4")
         args, model = load_model_pair(str(tmp_path / "absent.json"), job["out"], job["tensor_name"])
-        assert args.tensor_name == job["tensor_name"]
+        assert args.tensor_type == job["tensor_name"]
         data = np.load(job["inputs"])
         ours = model.predict([data["tensor"], data["annotations"]], verbose=0)
         np.testing.assert_allclose(ours, np.load(job["predictions"]), atol=1e-5)

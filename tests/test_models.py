@@ -12,9 +12,11 @@ from vqsr_cnn.models.gatk_format import ModelFileError, load_model_pair
 
 
 def test_json_and_hd5_pair_loads_with_gatk_args(model_2d_paths):
-    args, model = load_model_pair(*model_2d_paths)
-    assert (args.tensor_name, args.window_size, args.read_limit) == ("read_tensor", 128, 128)
-    assert args.annotations == ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
+    spec, model = load_model_pair(*model_2d_paths)
+    assert (spec.tensor_type, spec.window_size, spec.read_limit) == ("read_tensor", 128, 128)
+    assert list(spec.annotations) == ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
+    gatk_args = spec.to_namespace()  # what GATK's start_session_get_args_and_model returned
+    assert (gatk_args.tensor_name, gatk_args.annotations) == ("read_tensor", list(spec.annotations))
 
 
 def assert_same_weights(model, expected) -> None:
@@ -26,7 +28,7 @@ def assert_same_weights(model, expected) -> None:
 
 def test_json_names_its_hd5_when_no_weights_given(model_1d_paths, model_2d_paths):
     args, model = load_model_pair(model_1d_paths[0], None)
-    assert args.tensor_name == "reference"
+    assert args.tensor_type == "reference"
     _, explicit = load_model_pair(*model_1d_paths)
     assert_same_weights(model, explicit)  # the weights of the .hd5 the JSON names, not a fresh initialisation
     _, other = load_model_pair(*model_2d_paths)
@@ -36,7 +38,7 @@ def test_json_names_its_hd5_when_no_weights_given(model_1d_paths, model_2d_paths
 
 def test_missing_json_falls_back_to_hd5_alone(tmp_path, model_2d_paths):
     args, model = load_model_pair(str(tmp_path / "absent.json"), model_2d_paths[1], "read_tensor")
-    assert args.tensor_name == "read_tensor" and args.annotation_set == "best_practices" and args.read_limit == 128
+    assert args.tensor_type == "read_tensor" and args.annotation_set == "best_practices" and args.read_limit == 128
     _, explicit = load_model_pair(*model_2d_paths)
     assert_same_weights(model, explicit)
 

@@ -41,14 +41,13 @@ def test_tiny_accuracy_controlled_quantisation_is_cached(tmp_path, monkeypatch) 
 
     from vqsr_cnn.engine.freeze import freeze
 
-    monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
     model = _tiny_model()
     weights = tmp_path / "tiny.hd5"
     model.save(str(weights), save_format="h5")
     frozen = freeze(model)
     cal_t, cal_a, _ = _data(64, 1)
     val_t, val_a, val_types = _data(64, 2)
-    settings = quantize.QuantizeSettings(max_score_delta=0.4, subset_size=64)
+    settings = quantize.QuantizeSettings(max_score_delta=0.4, subset_size=64, cache_dir=str(tmp_path / "cache"))
     calls = []
 
     def data():
@@ -82,13 +81,12 @@ def test_unreachable_accuracy_limit_falls_back_to_fp32(tmp_path, monkeypatch, ca
 
     from vqsr_cnn.engine.freeze import freeze
 
-    monkeypatch.setenv(quantize.CACHE_ENV, str(tmp_path / "cache"))
     model = _tiny_model()
     weights = tmp_path / "tiny.hd5"
     model.save(str(weights), save_format="h5")
     cal_t, cal_a, _ = _data(32, 1)
     val_t, val_a, val_types = _data(32, 2)
-    settings = quantize.QuantizeSettings(max_score_delta=1e-6, subset_size=32)
+    settings = quantize.QuantizeSettings(max_score_delta=1e-6, subset_size=32, cache_dir=str(tmp_path / "cache"))
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
         q = quantize.int8_model(freeze(model), weights, lambda: ((cal_t, cal_a), (val_t, val_a, val_types)), settings)
     assert q is None

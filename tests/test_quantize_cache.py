@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ import pytest
 
 pytest.importorskip("openvino")
 
-from vqsr_cnn.engine import quantize
+from vqsr_cnn.engine import int8_cache, quantize
+from vqsr_cnn.engine.config import ENV_CACHE_DIR
 
 SETTINGS = quantize.QuantizeSettings(float_hint="f32")
 
@@ -42,7 +44,6 @@ def run(model) -> list[float]:
 @pytest.fixture()
 def setup(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    monkeypatch.setenv(quantize.CACHE_ENV, str(cache))
     weights = tmp_path / "model.hd5"
     weights.write_bytes(b"weights v1")
     calls: list[int] = []
@@ -52,26 +53,26 @@ def setup(tmp_path, monkeypatch):
         return tiny_ir()
 
     monkeypatch.setattr(quantize, "quantize_model", fake_quantize)
-    return weights, cache, calls
+    return weights, cache, calls, replace(SETTINGS, cache_dir=str(cache))
 
 
 def test_second_run_loads_the_verified_entry(setup):
-    weights, cache, calls = setup
-    first = quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
-    again = quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
+    weights, cache, calls, settings = setup
+    first = quantize.int8_model(None, weights, lambda: (None, None), settings)
+    again = quantize.int8_model(None, weights, lambda: (None, None), settings)
     assert calls == [1] and run(again) == run(first) == [1, 2, 3, 4, 5, 6]
     (entry,) = [p for p in cache.iterdir() if p.is_dir()]
     assert sorted(os.listdir(entry)) == ["manifest.json", "model.bin", "model.xml"]
     manifest = json.loads((entry / "manifest.json").read_text())
-    assert manifest["weights_sha256"] == quantize.weights_digest(weights, 64)
+    assert manifest["weights_sha256"] == int8_cache.weights_digest(weights, 64)
     assert oct(cache.stat().st_mode & 0o777) == "0o700"
 
 
 @pytest.mark.parametrize("damage", ["edited bin", "edited xml", "no manifest", "other weights' manifest"])
 def test_damaged_or_foreign_entry_is_ignored_and_replaced(setup, caplog, damage):
-    weights, cache, calls = setup
-    quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
-    entry = quantize.cache_entry(weights, SETTINGS)
+    weights, cache, calls, settings = setup
+    quantize.int8_model(None, weights, lambda: (None, None), settings)
+    entry = int8_cache.cache_entry(weights, settings)
     if damage == "edited bin":
         data = bytearray((entry / "model.bin").read_bytes())
         data[0] ^= 0xFF
@@ -85,47 +86,48 @@ def test_damaged_or_foreign_entry_is_ignored_and_replaced(setup, caplog, damage)
         manifest["weights_sha256"] = "0" * 64
         (entry / "manifest.json").write_text(json.dumps(manifest))
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        model = quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
+        model = quantize.int8_model(None, weights, lambda: (None, None), settings)
     assert calls == [1, 1], "the damaged entry must not be used: quantise again"
     assert "ignoring INT8 cache entry" in caplog.text
     assert run(model) == [1, 2, 3, 4, 5, 6]
-    assert quantize.load_cached(weights, SETTINGS) is not None, "replaced by a good entry"
+    assert int8_cache.load_cached(weights, settings) is not None, "replaced by a good entry"
 
 
 def test_ir_files_beside_the_weights_are_never_read(setup):
     """A model download that ships '<weights>.int8-<sha>-<settings>.xml' (the old cache name) is not trusted."""
     import openvino as ov
 
-    weights, cache, calls = setup
-    planted = weights.parent / f"{quantize.cache_entry(weights, SETTINGS).name}.xml"
+    weights, cache, calls, settings = setup
+    planted = weights.parent / f"{int8_cache.cache_entry(weights, settings).name}.xml"
     ov.save_model(tiny_ir(offset=100.0), str(planted), compress_to_fp16=False)
-    model = quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
+    model = quantize.int8_model(None, weights, lambda: (None, None), settings)
     assert calls == [1] and run(model) == [1, 2, 3, 4, 5, 6]
 
 
 def test_cache_dir_writable_by_others_is_not_used(setup, caplog):
-    weights, cache, calls = setup
+    weights, cache, calls, settings = setup
     cache.mkdir()
     cache.chmod(0o777)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        first = quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
-        quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
+        first = quantize.int8_model(None, weights, lambda: (None, None), settings)
+        quantize.int8_model(None, weights, lambda: (None, None), settings)
     assert first is not None and calls == [1, 1]
     assert "writable by no one else" in caplog.text
     assert os.listdir(cache) == []
 
 
 def test_new_weights_get_a_new_entry(setup):
-    weights, cache, calls = setup
-    quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
+    weights, cache, calls, settings = setup
+    quantize.int8_model(None, weights, lambda: (None, None), settings)
     weights.write_bytes(b"weights v2")
-    quantize.int8_model(None, weights, lambda: (None, None), SETTINGS)
+    quantize.int8_model(None, weights, lambda: (None, None), settings)
     assert calls == [1, 1] and len([p for p in cache.iterdir() if p.is_dir()]) == 2
 
 
 WORKER = textwrap.dedent("""
     import sys, time, numpy as np
     sys.path.insert(0, {tests!r})
+    from dataclasses import replace
     from test_quantize_cache import SETTINGS, run, tiny_ir
     from vqsr_cnn.engine import quantize
 
@@ -136,7 +138,7 @@ WORKER = textwrap.dedent("""
         return tiny_ir()
 
     quantize.quantize_model = slow_quantize
-    model = quantize.int8_model(None, {weights!r}, lambda: (None, None), SETTINGS)
+    model = quantize.int8_model(None, {weights!r}, lambda: (None, None), replace(SETTINGS, cache_dir={cache!r}))
     print(run(model))
 """)
 
@@ -144,11 +146,10 @@ WORKER = textwrap.dedent("""
 @pytest.mark.slow
 def test_eight_processes_on_a_new_model_quantise_once_and_each_gets_a_whole_model(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    monkeypatch.setenv(quantize.CACHE_ENV, str(cache))
     weights = tmp_path / "model.hd5"
     weights.write_bytes(b"shared weights")
     calls = tmp_path / "calls.txt"
-    script = WORKER.format(tests=str(Path(__file__).parent), calls=str(calls), weights=str(weights))
+    script = WORKER.format(tests=str(Path(__file__).parent), calls=str(calls), weights=str(weights), cache=str(cache))
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(8)]
     results = [p.communicate(timeout=600) for p in procs]
@@ -157,7 +158,7 @@ def test_eight_processes_on_a_new_model_quantise_once_and_each_gets_a_whole_mode
     assert calls.read_text().count("1") == 1, "one process quantised; the other seven waited and loaded its entry"
     entries = sorted(p.name for p in cache.iterdir() if p.is_dir())
     assert len(entries) == 1 and not entries[0].startswith("."), entries
-    assert quantize.load_cached(weights, SETTINGS) is not None
+    assert int8_cache.load_cached(weights, replace(SETTINGS, cache_dir=str(cache))) is not None
 
 
 @pytest.mark.slow
@@ -178,7 +179,7 @@ def test_eight_score_int8_runs_at_once_on_a_new_model(tmp_path, testdata, model_
     weights.write_bytes(Path(model_1d_paths[1]).read_bytes())
     (tmp_path / "new_model.json").write_text(Path(model_1d_paths[0]).read_text())
     cache = tmp_path / "cache"
-    env = {**os.environ, quantize.CACHE_ENV: str(cache), "OPENVINO_TF_DISABLE": ""}
+    env = {**os.environ, ENV_CACHE_DIR: str(cache), "OPENVINO_TF_DISABLE": ""}
     exe = Path(sys.executable).with_name("vqsr-cnn")
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "vqsr_cnn.cli"]
     procs = [subprocess.Popen([*cli, "score", "-V", str(vcf), "-R", str(src / "hg38_chr21_22000000_23000000.fasta"),

@@ -155,10 +155,10 @@ def engine_1d(model_1d_paths):
 
 
 def stream_error(engine, normal: dict[str, Path], vcf: Path, **kw) -> str:
-    args, eng = engine
+    eng = engine
     options = ScoreOptions(str(vcf), str(normal["fasta"]), str(normal["out"] / "o.vcf.gz"), quiet=True, **kw)
     with pytest.raises((ValueError, OSError)) as info:
-        score_vcf(options, eng, args)
+        score_vcf(options, eng)
     assert_no_output(normal["out"])
     return str(info.value)
 
@@ -190,7 +190,8 @@ def test_truncated_plain_gzip_midstream(engine_1d, normal, tmp_path):
 
 @pytest.mark.slow
 def test_dot_and_list_annotations_are_scored_like_missing_and_first(engine_1d, normal, tmp_path, monkeypatch):
-    args, eng = engine_1d
+    eng = engine_1d
+    spec = eng.spec
     base = "chr22\t1982\t.\tA\tG\t1\t.\t{}\tGT\t0/1\n"
     # Values on the seeded model's training scale (mean 0, sd 1): raw DP=322;MQ=60 saturate it, and every
     # record would score the floor log(1e-7) = -16.118 whatever its annotations.
@@ -209,7 +210,7 @@ def test_dot_and_list_annotations_are_scored_like_missing_and_first(engine_1d, n
         return predict(tensors, annotations)
 
     monkeypatch.setattr(eng, "predict_arrays", spy)
-    score_vcf(ScoreOptions(str(vcf), str(normal["fasta"]), str(out), quiet=True), eng, args)
+    score_vcf(ScoreOptions(str(vcf), str(normal["fasta"]), str(out), quiet=True), eng)
     scored = [line.split("CNN_1D=")[1].split(";")[0] for line in out.read_text().splitlines() if "CNN_1D=" in line]
     scores, control_scores = scored[:4], scored[4:]
     assert len(scores) == 4 and len(set(scores)) == 1  # '.', a list's first value and an empty value match
@@ -217,20 +218,20 @@ def test_dot_and_list_annotations_are_scored_like_missing_and_first(engine_1d, n
     assert len(control_scores) == 3 and all(c != scores[0] for c in control_scores), (scores, control_scores)
     # and at the model's input: one annotation row for the first four records, another for each control
     rows = np.concatenate(seen)
-    assert rows.shape == (7, len(args.annotations))
+    assert rows.shape == (7, len(spec.annotations))
     assert all(np.array_equal(rows[0], r) for r in rows[1:4])
     assert all(not np.array_equal(rows[0], r) for r in rows[4:])
 
 
 @pytest.mark.slow
 def test_multi_sample_warning(engine_1d, normal, tmp_path, caplog):
-    args, eng = engine_1d
+    eng = engine_1d
     vcf = tmp_path / "two.vcf"
     vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\n"
                    "chr22\t1982\t.\tA\tG\t1\t.\tDP=3\tGT\t0/1\t0/0\n")
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
         summary = score_vcf(ScoreOptions(str(vcf), str(normal["fasta"]), str(normal["out"] / "m.vcf"), quiet=True),
-                            eng, args)
+                            eng)
     assert summary.scored == 1
     assert "single sample tool but the input VCF has more than 1 sample" in caplog.text
 

@@ -17,8 +17,11 @@ import pytest
 from vqsr_cnn import defines
 from vqsr_cnn.gatk import score_lines
 from vqsr_cnn.pipeline import ScoreOptions, load_engine, score_vcf
+from vqsr_cnn.readers.bam import ReadSource
+from vqsr_cnn.readers.examples import make_example
+from vqsr_cnn.readers.fasta import ReferenceReader
 from vqsr_cnn.readers.fifo import format_data_line
-from vqsr_cnn.readers.htslib import ReadSource, ReferenceReader, VcfReader, make_example
+from vqsr_cnn.readers.vcf import VcfReader
 
 SCORE = re.compile(r"CNN_[12]D=(-?[0-9]+\.[0-9]{3})(;|\t)")
 
@@ -80,7 +83,8 @@ def assert_scores_match_bridge(path: Path, engine, variant: str, reference: str,
     keeps three decimals). `varied`: also require different scores for different records (the seeded test
     models saturate on cohort annotations, e.g. summed DP, and then score every record alike).
     """
-    args, eng = engine
+    eng = engine
+    spec = eng.spec
     key = defines.INFO_KEY[tensor_type]
     texts, scores = written_scores(path, key)
     vcf, fasta = VcfReader(variant), ReferenceReader(reference)
@@ -93,15 +97,15 @@ def assert_scores_match_bridge(path: Path, engine, variant: str, reference: str,
             if text in wanted and text not in by_text:
                 by_text[text] = record
         assert set(by_text) == wanted, "every written record comes from the input"
-        examples = [make_example(by_text[t], vcf.header, fasta, source, args.annotations, args.window_size,
-                                 args.read_limit, vcf.where(by_text[t].line_number)) for t in texts]
+        examples = [make_example(by_text[t], vcf.header, fasta, source, spec.annotations, spec.window_size,
+                                 spec.read_limit, vcf.where(by_text[t].line_number)) for t in texts]
     finally:
         fasta.close()
         if source is not None:
             source.close()
     lines = [format_data_line(e) for e in examples]
-    echoes, bridge = score_lines(eng, lines, tensor_type, ",".join(args.annotations), args.window_size,
-                                 args.read_limit)
+    echoes, bridge = score_lines(eng, lines, tensor_type, ",".join(spec.annotations), spec.window_size,
+                                 spec.read_limit)
     assert [e.split("\t")[:2] for e in echoes] == [t.split("\t")[:2] for t in texts]
     assert len(bridge) == len(scores) > 0
     np.testing.assert_allclose(scores, bridge, atol=1e-3, rtol=0)
@@ -130,8 +134,8 @@ def engine_2d(model_2d_paths):
 
 
 def run(engine, **kw):
-    args, eng = engine
-    return score_vcf(ScoreOptions(quiet=True, **kw), eng, args)
+    eng = engine
+    return score_vcf(ScoreOptions(quiet=True, **kw), eng)
 
 
 def normal(testdata: Path) -> dict:
@@ -300,7 +304,7 @@ def test_same_vcf_bytes_for_every_inference_batch_size(testdata, tmp_path, reque
         engine, cases = request.getfixturevalue("bundled_2d"), [
             {"variant": str(g / "NA12878_GIAB.chr22_16584000-16587000.vcf.gz"), **shared},
             {"variant": str(g / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz"), **shared}]
-    micro = engine[1].micro_batch
+    micro = engine.micro_batch
     for i, inputs in enumerate(cases):
         texts = {}
         for batch in (1, 37, 256, 1024):

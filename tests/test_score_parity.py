@@ -16,8 +16,11 @@ from conftest import ROOT
 
 from vqsr_cnn import defines
 from vqsr_cnn.encode import encode_examples
+from vqsr_cnn.readers.bam import ReadSource
+from vqsr_cnn.readers.examples import make_example
+from vqsr_cnn.readers.fasta import ReferenceReader
 from vqsr_cnn.readers.fifo import format_data_line, parse_data_line
-from vqsr_cnn.readers.htslib import ReadSource, ReferenceReader, VcfReader, make_example
+from vqsr_cnn.readers.vcf import VcfReader
 
 KEYS = defines.ANNOTATIONS_SETS["best_practices"]
 

@@ -8,19 +8,12 @@ import numpy as np
 import pysam
 import pytest
 
-from vqsr_cnn.readers.htslib import (
-    ReadSource,
-    ReferenceReader,
-    VcfReader,
-    is_symbolic_or_sv,
-    java_type_string,
-    make_example,
-    parse_info,
-    unclipped_start,
-    variant_type,
-)
+from vqsr_cnn.readers.bam import ReadSource, unclipped_start
+from vqsr_cnn.readers.examples import make_example
+from vqsr_cnn.readers.fasta import ReferenceReader
 from vqsr_cnn.readers.intervals import parse_intervals
 from vqsr_cnn.readers.reservoir import JavaRandom, reservoir_sample
+from vqsr_cnn.readers.vcf import VcfReader, is_symbolic_or_sv, java_type_string, parse_info, variant_type
 from vqsr_cnn.writers.vcf import add_info_header, insert_info
 
 KEYS = ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]

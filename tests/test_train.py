@@ -173,7 +173,7 @@ def test_bfloat16_training_saves_a_float32_gatk_model(small, tmp_path):
     dtypes = {str(layer["config"].get("dtype")) for layer in config["config"]["layers"]}
     assert dtypes == {"float32"}  # GATK's Keras loads it as a plain float32 model
     args, model = load_model_pair(str(prefix.with_suffix(".json")), str(prefix.with_suffix(".hd5")))
-    assert args.tensor_name == "reference" and model.outputs[0].dtype == "float32"
+    assert args.tensor_type == "reference" and model.outputs[0].dtype == "float32"
 
 
 TWO_D_LINE = ("chr1\t{pos}\tA\t[{alt}]\t{ref}\tMQ=60.0;DP=31;SOR=0.7;FS=1.2;QD=15.5;MQRankSum=0.1;ReadPosRankSum=-0.3;\t{vtype}\t"

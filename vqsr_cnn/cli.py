@@ -10,6 +10,7 @@ import sys
 import threading
 
 from . import __version__, logs
+from .errors import InputError
 from .models.allowlist import TRUST_ENV
 
 # Each module defines `register(subparsers)` adding a parser whose default `func(args) -> int` runs it.
@@ -30,8 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    trust_before = os.environ.get(TRUST_ENV)
     if getattr(args, "trust_model_code", False):
-        os.environ[TRUST_ENV] = "1"  # read by the model loader, here and in any worker it starts
+        os.environ[TRUST_ENV] = "1"  # the commands read it at their edge, and so do workers they start
     logs.configure(verbose=args.verbose, quiet=getattr(args, "quiet", False))
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # unwinds: partial outputs go
@@ -40,13 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vqsr-cnn: interrupted", file=sys.stderr)
         return 130
-    except (OSError, ValueError, RuntimeError) as exc:
-        # One actionable line, no traceback: the message names the file/record and the fix.
+    except (InputError, OSError) as exc:
+        # Bad input, or a file the system refused (missing, unreadable, disk full): one actionable line naming the
+        # file/record and the fix.  Anything else is a bug and keeps its traceback.
         print(f"vqsr-cnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+        if trust_before is None:  # main() may run in-process (tests, embedding): leave the environment as found
+            os.environ.pop(TRUST_ENV, None)
+        else:
+            os.environ[TRUST_ENV] = trust_before
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -8,10 +8,44 @@ score identically here; nothing else in the package may hard-code them.
 from __future__ import annotations
 
 import re
+from enum import Enum
 
-# Tensor types (GATK calls them tensor maps).
-TENSOR_MAPS_1D = ["reference"]
-TENSOR_MAPS_2D = ["read_tensor"]
+from .errors import InputError
+
+
+class TensorType(str, Enum):
+    """GATK's two tensor maps.  A str, so it equals, hashes and prints as GATK's own name."""
+
+    REFERENCE = "reference"  # 1D: the reference window only
+    READ_TENSOR = "read_tensor"  # 2D: reads x window x channels
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def is_2d(self) -> bool:
+        return self is TensorType.READ_TENSOR
+
+    @property
+    def label(self) -> str:
+        return "2D" if self.is_2d else "1D"
+
+    @classmethod
+    def parse(cls, value: object, where: str = "tensor type") -> TensorType:
+        """The one place a tensor type from outside (flag, JSON, Java) is checked."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InputError(f"unknown tensor type {value!r}: expected 'reference' (1D) or 'read_tensor' (2D)",
+                             where) from None
+
+
+# Tensor types as GATK's module lists them (tensor maps).
+TENSOR_MAPS_1D = [TensorType.REFERENCE.value]
+TENSOR_MAPS_2D = [TensorType.READ_TENSOR.value]
 TENSOR_SUFFIX = ".hd5"
 
 DNA_SYMBOLS = {"A": 0, "C": 1, "G": 2, "T": 3}

@@ -15,8 +15,10 @@ from typing import TextIO
 import numpy as np
 
 from . import defines, logs
+from .defines import TensorType
 from .encode import encode_examples, resolve_annotation_names
 from .engine import Engine, EngineConfig
+from .models.allowlist import trust_requested
 from .models.gatk_format import load_model_pair
 from .readers.fifo import parse_data_line
 from .scoring import EncodedBatch, score_batches
@@ -34,12 +36,12 @@ def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_j
     `model` is an :class:`Engine`: it has a Keras-style ``predict`` for callers that use it directly.
     """
     logs.configure()
-    if tensor_type is not None and tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
-        raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
-    args, keras_model = load_model_pair(semantics_json, weights_hd5 or hd5, tensor_type)
-    # The bridge is an edge: the engine's settings come from the environment (GATK passes no flags for them).
+    if tensor_type is not None:
+        tensor_type = TensorType.parse(tensor_type)
+    # The bridge is an edge: the settings come from the environment (GATK passes no flags for them).
+    spec, keras_model = load_model_pair(semantics_json, weights_hd5 or hd5, tensor_type, trust_requested(os.environ))
     config = EngineConfig.from_env(os.environ, intra_threads=int(intra_ops or 0), inter_threads=int(inter_ops or 0))
-    return args, Engine(keras_model, args, config)
+    return spec.to_namespace(), Engine(keras_model, spec, config)
 
 
 def _read_lines(batch_size: int) -> list[str]:
@@ -54,7 +56,7 @@ def _read_lines(batch_size: int) -> list[str]:
     return lines
 
 
-def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_set: str, window_size: int,
+def score_lines(model: Engine, lines: list[str], tensor_type: TensorType, annotation_set: str, window_size: int,
                 read_limit: int, tensor_dir: str = "", gather: int = defines.MIN_INFERENCE_BATCH_2D
                 ) -> tuple[list[str], np.ndarray]:
     """Parse, encode and score data lines, `gather` at a time; returns (echo prefixes, scores).
@@ -62,8 +64,6 @@ def score_lines(model: Engine, lines: list[str], tensor_type: str, annotation_se
     `gather` (GATK's inference batch size) only sets how many lines are encoded before they go to the engine,
     which scores them at its fixed micro-batch: the scores do not depend on it.  Used by the bridge and bench.
     """
-    if tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
-        raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
     names = resolve_annotation_names(annotation_set)
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
     step = max(1, int(gather))
@@ -92,6 +92,7 @@ def score_and_write_batch(model: Engine, file_out: TextIO, batch_size: int, pyth
                           tensor_dir: str = "") -> None:
     """Read `batch_size` data lines from GATK's FIFO and write one score line per variant, in order."""
     lines = _read_lines(int(batch_size))  # read the whole batch first, so Java never blocks on a full FIFO
-    echoes, scores = score_lines(model, lines, tensor_type, annotation_set, int(window_size), int(read_limit),
+    echoes, scores = score_lines(model, lines, TensorType.parse(tensor_type), annotation_set, int(window_size),
+                                 int(read_limit),
                                  tensor_dir, gather=int(python_batch_size))
     write_batch(file_out, echoes, scores)

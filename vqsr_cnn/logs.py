@@ -3,6 +3,9 @@
 Importing TensorFlow on a CPU-only machine prints CUDA probing lines (`cudart_stub.cc ... Could not find cuda
 drivers`, `failed call to cuInit`) and absl's pre-initialisation notice. They say nothing about scoring, so
 they are dropped unless the user asks for them (`--verbose`, or their own TF_CPP_MIN_LOG_LEVEL).
+
+The native runtimes are imported here too: TensorFlow and openvino-tensorflow read some settings only from
+the process environment, at import, so this is the one module below the edges that sets environment variables.
 """
 
 from __future__ import annotations
@@ -55,3 +58,12 @@ def import_tensorflow() -> Any:
         os.close(saved)
         os.close(devnull)
     return tensorflow
+
+
+def import_openvino_tensorflow() -> Any:
+    """`import openvino_tensorflow` with per-cluster cost assignment off (unless the user set it): otherwise each
+    new cluster times OpenVINO against TF for 3 calls and keeps the winner, so the backend would vary by run."""
+    os.environ.setdefault("OPENVINO_TF_DISABLE_COST_ASSIGNMENT", "1")
+    import openvino_tensorflow
+
+    return openvino_tensorflow

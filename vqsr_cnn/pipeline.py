@@ -21,21 +21,18 @@ from typing import Any
 import numpy as np
 
 from . import defines
+from .defines import TensorType
 from .encode import encode_examples
-from .encode.batch import describe
 from .engine import Engine, EngineConfig
+from .errors import InputError
 from .models.bundled import default_model_paths
 from .models.gatk_format import load_model_pair
 from .progress import ProgressMeter
-from .readers.htslib import (
-    ReadSource,
-    ReferenceReader,
-    VcfReader,
-    check_contigs,
-    is_symbolic_or_sv,
-    make_example,
-)
+from .readers.bam import ReadSource
+from .readers.examples import check_contigs, make_example
+from .readers.fasta import ReferenceReader
 from .readers.intervals import Intervals, parse_intervals
+from .readers.vcf import VcfReader, is_symbolic_or_sv
 from .records import Example
 from .scores import format_score
 from .scoring import EncodedBatch, score_batches
@@ -43,7 +40,6 @@ from .writers.vcf import AtomicVcfWriter, add_info_header, insert_info
 
 log = logging.getLogger("vqsr_cnn")
 
-TENSOR_TYPES = tuple(defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D)
 # Records gathered per engine call when none is given (GATK's defaults); the engine's compute shape is its own
 # fixed micro-batch, so this changes memory and latency, never a score.
 DEFAULT_BATCH = {"reference": defines.MIN_INFERENCE_BATCH_1D, "read_tensor": defines.MIN_INFERENCE_BATCH_2D}
@@ -59,7 +55,7 @@ class ScoreOptions:
     reference: str
     output: str
     reads: str | None = None
-    tensor_type: str = "reference"
+    tensor_type: TensorType = TensorType.REFERENCE  # a str is parsed once, here
     architecture: str | None = None
     weights: str | None = None
     intervals: Sequence[str] = ()
@@ -70,9 +66,13 @@ class ScoreOptions:
     window_size: int | None = None  # default: the model's (128)
     read_limit: int | None = None  # default: the model's (128)
     read_filter: str = "gatk"
+    trust_model_code: bool = False  # load models outside the layer allow-list (the user's explicit opt-in)
     quiet: bool = False
     progress_seconds: float = 10.0
     queue_depth: int = 2
+
+    def __post_init__(self) -> None:
+        self.tensor_type = TensorType.parse(self.tensor_type, "--tensor-type")
 
 
 @dataclass
@@ -96,7 +96,7 @@ class ScoreSummary:
         return 60.0 * self.scored / self.seconds if self.seconds > 0 else 0.0
 
 
-def resolve_model_paths(tensor_type: str, architecture: str | None, weights: str | None) -> tuple[str, str]:
+def resolve_model_paths(tensor_type: TensorType, architecture: str | None, weights: str | None) -> tuple[str, str]:
     """GATK's rules: none -> bundled default; one given -> the other by swapping .json/.hd5."""
     if architecture is None and weights is None:
         json_path, hd5_path = default_model_paths(tensor_type)
@@ -108,21 +108,22 @@ def resolve_model_paths(tensor_type: str, architecture: str | None, weights: str
     return str(architecture), str(weights)
 
 
-def load_engine(options: ScoreOptions, calibration: Any = None) -> tuple[Any, Engine]:
-    """(model args, Engine) for the options' model, backend, precision, batch and threads."""
+def load_engine(options: ScoreOptions, calibration: Any = None) -> Engine:
+    """The Engine for the options' model, backend, precision, batch and threads (its `spec` says what it takes)."""
     json_path, hd5_path = resolve_model_paths(options.tensor_type, options.architecture, options.weights)
-    args, keras_model = load_model_pair(json_path, hd5_path, options.tensor_type)
-    if args.tensor_name != options.tensor_type:
-        raise ValueError(f"--tensor-type {options.tensor_type} but model {hd5_path} is a {args.tensor_name} model; "
-                         f"pass --tensor-type {args.tensor_name} or a {options.tensor_type} model")
+    spec, keras_model = load_model_pair(json_path, hd5_path, options.tensor_type, options.trust_model_code)
+    if spec.tensor_type != options.tensor_type:
+        raise InputError(f"--tensor-type {options.tensor_type} but model {hd5_path} is a {spec.tensor_type} model; "
+                         f"pass --tensor-type {spec.tensor_type} or a {options.tensor_type} model")
     config, quantized = options.engine, None
     if config.precision == "int8" and calibration is not None:
         from .engine.freeze import freeze
-        from .engine.quantize import engine_precision, int8_model
+        from .engine.quantize import QuantizeSettings, engine_precision, int8_model
 
-        quantized = int8_model(freeze(keras_model), hd5_path, calibration, float_hint=config.int8_float)
+        quantized = int8_model(freeze(keras_model), hd5_path, calibration, QuantizeSettings(cache_dir=config.cache_dir),
+                               float_hint=config.int8_float)
         config = replace(config, precision=engine_precision("int8", quantized))
-    return args, Engine(keras_model, args, config, quantized_model=quantized)
+    return Engine(keras_model, spec, config, quantized_model=quantized)
 
 
 
@@ -130,19 +131,17 @@ class _Inputs:
     """Opened and cross-checked inputs (fail before the model is loaded: that takes seconds)."""
 
     def __init__(self, options: ScoreOptions) -> None:
-        if options.tensor_type not in TENSOR_TYPES:
-            raise ValueError(f"unknown --tensor-type {options.tensor_type!r}: choose reference (1D) or read_tensor (2D)")
-        if options.tensor_type in defines.TENSOR_MAPS_2D and not options.reads:
-            raise ValueError("2D models (--tensor-type read_tensor) require a SAM/BAM/CRAM file: pass -I/--input")
+        if options.tensor_type.is_2d and not options.reads:
+            raise InputError("2D models (--tensor-type read_tensor) require a SAM/BAM/CRAM file: pass -I/--input")
         if os.path.abspath(options.output) == os.path.abspath(options.variant):
-            raise ValueError(f"output {options.output} would overwrite the input VCF; choose another name")
+            raise InputError(f"output {options.output} would overwrite the input VCF; choose another name")
         out_dir = os.path.dirname(os.path.abspath(options.output))
         if not os.path.isdir(out_dir):
             raise FileNotFoundError(f"output directory {out_dir} does not exist; create it first (output {options.output})")
         self.vcf = VcfReader(options.variant)
         header = self.vcf.header
         if header.is_gvcf:
-            raise ValueError(f"{options.variant} is a GVCF (##GVCFBlock header); CNNScoreVariants scores genotyped "
+            raise InputError(f"{options.variant} is a GVCF (##GVCFBlock header); CNNScoreVariants scores genotyped "
                              "calls: run GATK GenotypeGVCFs first and score its output")
         if len(header.samples) > 1:
             log.warning("CNNScoreVariants is a single sample tool but the input VCF has more than 1 sample (%d)",
@@ -151,7 +150,7 @@ class _Inputs:
         check_contigs(header, options.variant, self.reference)
         self.reads: ReadSource | None = None
         if options.reads:
-            if options.tensor_type in defines.TENSOR_MAPS_2D:
+            if options.tensor_type.is_2d:
                 self.reads = ReadSource(options.reads, options.reference, options.read_filter)
                 self.reads.check_reference(self.reference)
             else:
@@ -165,8 +164,8 @@ class _Inputs:
 
 
 def _examples(inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int,
-              summary: ScoreSummary) -> Iterator[tuple[str, Example, str]]:
-    """(record text, Example, where) for every record GATK would score, in file order."""
+              summary: ScoreSummary) -> Iterator[tuple[str, Example]]:
+    """(record text, Example) for every record GATK would score, in file order."""
     vcf = inputs.vcf
     for record in vcf:
         summary.records += 1
@@ -182,30 +181,21 @@ def _examples(inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], windo
             summary.without_reads += 1
             if summary.without_reads <= NO_READS_WARNINGS:
                 log.warning("No reads at contig:%s site:%d", record.contig, record.pos)
-        yield record.text, example, where
+        yield record.text, example
 
 
-def _encode(chunk: list[tuple[str, Example, str]], tensor_type: str, keys: Sequence[str], window: int,
+def _encode(chunk: list[tuple[str, Example]], tensor_type: TensorType, keys: Sequence[str], window: int,
             read_limit: int) -> EncodedBatch[list[str]]:
-    examples = [e for _, e, _ in chunk]
-    try:
-        tensors, annotations = encode_examples(examples, tensor_type, keys, window, read_limit)
-    except ValueError:
-        for _, example, where in chunk:  # name the record that failed (rare path)
-            try:
-                encode_examples([example], tensor_type, keys, window, read_limit)
-            except ValueError as exc:
-                text = str(exc)
-                prefix = describe(example)
-                raise ValueError(f"{where}: {text[len(prefix):] if text.startswith(prefix) else text}") from None
-        raise
+    """Errors name the VCF file and line: each Example carries the reader's `where`."""
+    examples = [e for _, e in chunk]
+    tensors, annotations = encode_examples(examples, tensor_type, keys, window, read_limit)
     last = examples[-1].variant
-    return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [t for t, _, _ in chunk],
+    return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [t for t, _ in chunk],
                         f"{last.contig}:{last.pos}")
 
 
-def _chunked(items: Iterator[tuple[str, Example, str]], size: int) -> Iterator[list[tuple[str, Example, str]]]:
-    chunk: list[tuple[str, Example, str]] = []
+def _chunked(items: Iterator[tuple[str, Example]], size: int) -> Iterator[list[tuple[str, Example]]]:
+    chunk: list[tuple[str, Example]] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
@@ -226,7 +216,8 @@ def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_l
         finally:
             inputs.close()
         if len(chunk) < 20:
-            raise RuntimeError(f"only {len(chunk)} records to calibrate INT8 on")
+            raise InputError(f"only {len(chunk)} records to calibrate INT8 on (need 20): score in fp32, or pass a "
+                             "larger VCF", options.variant)
         batch = _encode(chunk, options.tensor_type, keys, window, read_limit)
         half = len(chunk) // 2
         return ((batch.tensors[:half], batch.annotations[:half]),
@@ -235,29 +226,30 @@ def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_l
     return data
 
 
-def score_vcf(options: ScoreOptions, engine: Engine | None = None, model_args: Any = None) -> ScoreSummary:
+def score_vcf(options: ScoreOptions, engine: Engine | None = None) -> ScoreSummary:
     """Score every record of options.variant into options.output; returns counts and timing.
 
-    Pass an already built `engine` (with its `model_args`) to reuse one compiled model across calls.
+    Pass an already built `engine` to reuse one compiled model across calls.
     """
     started = time.monotonic()
     inputs = _Inputs(options)
     try:
         if engine is None:
             keys_for_int8 = list(options.annotation_keys or defines.ANNOTATIONS_SETS[defines.DEFAULT_ANNOTATION_SET])
-            model_args, engine = load_engine(options, _calibration(
+            engine = load_engine(options, _calibration(
                 options, keys_for_int8, options.window_size or defines.DEFAULT_WINDOW_SIZE,
                 options.read_limit or defines.DEFAULT_READ_LIMIT))
-        keys = list(options.annotation_keys) if options.annotation_keys else list(model_args.annotations)
-        if len(keys) != len(model_args.annotations):
-            raise ValueError(f"--info-annotation-keys gives {len(keys)} keys ({','.join(keys)}) but the model takes "
-                             f"{len(model_args.annotations)} ({','.join(model_args.annotations)})")
-        window = options.window_size or model_args.window_size
-        read_limit = options.read_limit or model_args.read_limit
-        if window != model_args.window_size or (options.tensor_type in defines.TENSOR_MAPS_2D
-                                                and read_limit != model_args.read_limit):
-            raise ValueError(f"--window-size {window} / --read-limit {read_limit} do not match the model "
-                             f"(window {model_args.window_size}, read limit {model_args.read_limit})")
+        spec = engine.spec
+        keys = list(options.annotation_keys) if options.annotation_keys else list(spec.annotations)
+        if len(keys) != len(spec.annotations):
+            raise InputError(f"--info-annotation-keys gives {len(keys)} keys ({','.join(keys)}) but the model takes "
+                             f"{len(spec.annotations)} ({','.join(spec.annotations)})")
+        window = options.window_size or spec.window_size
+        read_limit = options.read_limit or spec.read_limit
+        if window != spec.window_size or (options.tensor_type.is_2d
+                                                and read_limit != spec.read_limit):
+            raise InputError(f"--window-size {window} / --read-limit {read_limit} do not match the model "
+                             f"(window {spec.window_size}, read limit {spec.read_limit})")
         summary = ScoreSummary(options.output, backend=engine.backend.name, precision=engine.backend.precision,
                                info_key=defines.INFO_KEY[options.tensor_type])
         summary.extra["setup_seconds"] = time.monotonic() - started
@@ -277,7 +269,7 @@ def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[
     key = defines.INFO_KEY[options.tensor_type]
     progress = ProgressMeter(enabled=not options.quiet, seconds_between_updates=options.progress_seconds)
 
-    def encode(chunk: list[tuple[str, Example, str]]) -> EncodedBatch[list[str]]:
+    def encode(chunk: list[tuple[str, Example]]) -> EncodedBatch[list[str]]:
         return _encode(chunk, options.tensor_type, keys, window, read_limit)
 
     # Reading and encoding run on a worker thread, at most queue_depth batches ahead of inference.
@@ -305,6 +297,6 @@ def _log_summary(summary: ScoreSummary, options: ScoreOptions) -> None:
     log.info("scored %d of %d records with %s%s -> %s (%.1f s after %.1f s setup, %.0f variants/min)",
              summary.scored, summary.records, summary.info_key, f"; not written: {', '.join(skipped)}" if skipped else "",
              summary.output, summary.seconds, summary.extra.get("setup_seconds", 0.0), summary.variants_per_minute)
-    if options.reads and options.tensor_type in defines.TENSOR_MAPS_2D:
+    if options.reads and options.tensor_type.is_2d:
         log.info("reads: %d overlapping, %d encoded (read limit, filters); %d records had no reads (scored on an "
                  "empty read tensor, as GATK does)", summary.reads_seen, summary.reads_kept, summary.without_reads)

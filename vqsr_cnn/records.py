@@ -39,3 +39,4 @@ class Example(NamedTuple):
     reference: str  # `window` bases starting at pos - window//2, '\x00' past contig ends
     annotations: dict[str, str]  # raw INFO values by key
     reads: list[Read] | None = None
+    where: str = ""  # how errors name it: "file line N (chr:pos)" or "data line N (...)"; default contig:pos ref>alt

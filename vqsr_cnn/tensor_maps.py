@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import defines
+from .defines import TensorType
 
 
 def get_tensor_channel_map_1d_dna() -> dict[str, int]:
@@ -33,11 +34,9 @@ def get_read_tensor_channel_map() -> dict[str, int]:
 
 
 def get_tensor_channel_map_from_tensor_type(tensor_type: str) -> dict[str, int]:
-    if tensor_type == "read_tensor":
+    if TensorType.parse(tensor_type).is_2d:
         return get_read_tensor_channel_map()
-    if tensor_type == "reference":
-        return get_tensor_channel_map_1d_dna()
-    raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' (1D) or 'read_tensor' (2D)")
+    return get_tensor_channel_map_1d_dna()
 
 
 def get_tensor_channel_map_from_args(args: Any) -> dict[str, int] | None:
@@ -49,7 +48,7 @@ def get_tensor_channel_map_from_args(args: Any) -> dict[str, int] | None:
 
 def tensor_shape_from_tensor_type(tensor_type: str, window_size: int, read_limit: int) -> tuple[int, ...]:
     channels = len(get_tensor_channel_map_from_tensor_type(tensor_type))
-    if tensor_type == "reference":
+    if not TensorType.parse(tensor_type).is_2d:
         return (window_size, channels)
     return (read_limit, window_size, channels)
 

@@ -1,8 +1,11 @@
 """The side-by-side benchmark behind `vqsr-cnn bench` (never imported by the scoring path).
 
-`data` (real inputs from shared/data), `baseline` (a GATK-4.2-style per-base encoder + Keras predict),
-`flops` (FLOPs counted from the model), `limit` (measured GEMM throughput), `timing` (interleaved
-medians, peak RSS), `tuning` (OpenVINO hint/stream/pinning variants), `bridge` (the bridge path with
-encoding overlapped), `vcfs` (synthetic VCFs of real records), `accuracy` (FP32 vs reduced precision),
-`run` (rows, tables, the command's logic).
+`run` (the command's logic: per tensor type, build, cross-check, time, report), `options` (what a run is asked
+for, defaults, refusals), `type_bench` (one tensor type's inputs, engines and cross-checks), `rows` (every timed
+row), `report` (rates, ratios, tables, machine), `timing` (interleaved medians, peak RSS), `data` (real inputs
+from shared/data), `baseline` (a GATK-4.2-style per-base encoder + Keras predict), `baselines` (the baseline
+rows: GATK 4.2's real code or that re-creation), `gatk42` / `java_side` (GATK 4.2's own code over the FIFO
+protocol), `flops` (FLOPs counted from the model), `limit` (measured GEMM throughput), `tuning` (OpenVINO
+hint/stream/pinning variants), `depth` (depth-aware engine rows), `vcfs` (synthetic VCFs of real records),
+`accuracy` (FP32 vs reduced precision).
 """

@@ -9,8 +9,12 @@ two precisions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+from ..scores import scores_for_types
+from . import data as bench_data
 
 THRESHOLDS = {"SNP": (0.999, 0.99, 0.90), "INDEL": (0.995, 0.99, 0.90)}  # share of calls kept
 
@@ -33,12 +37,12 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
 
 def compare(reference: np.ndarray, other: np.ndarray, types: Sequence[str], truth: np.ndarray) -> dict:
     """Drift, crossings per threshold (and over any threshold) and AUC change of `other` vs `reference`."""
-    types = np.asarray(types)
+    type_of = np.asarray(types)
     delta = np.abs(np.asarray(other, dtype=np.float64) - np.asarray(reference, dtype=np.float64))
     crossed_any = np.zeros(len(delta), dtype=bool)
-    thresholds = []
+    thresholds: list[dict[str, Any]] = []
     for vtype, levels in THRESHOLDS.items():
-        mask = types == vtype
+        mask = type_of == vtype
         if not mask.any():
             continue
         for keep in levels:
@@ -50,7 +54,7 @@ def compare(reference: np.ndarray, other: np.ndarray, types: Sequence[str], trut
     auc_ref, auc_other = roc_auc(reference, truth), roc_auc(other, truth)
     per_type_auc = {}
     for vtype in THRESHOLDS:
-        mask = types == vtype
+        mask = type_of == vtype
         if mask.any():
             per_type_auc[vtype] = {"fp32": roc_auc(reference[mask], truth[mask]), "reduced": roc_auc(other[mask], truth[mask])}
     return {
@@ -67,3 +71,24 @@ def compare(reference: np.ndarray, other: np.ndarray, types: Sequence[str], trut
         "auc_change": float(auc_other - auc_ref),
         "auc_by_type": per_type_auc,
     }
+
+
+def run_accuracy(tb: Any) -> dict[str, Any]:
+    """Score a TypeBench's labelled valid tensors in FP32 (OpenVINO) and each reduced precision; compare."""
+    valid = bench_data.load_tensors(bench_data.tensor_files(tb.root, "valid"), tb.tt)
+    types, truth = valid.variant_types, valid.truth
+
+    def scores(engine: Any) -> np.ndarray:
+        return scores_for_types(engine.predict_arrays(valid.tensors, valid.annotations), types)
+
+    fp32 = scores(tb.engine("openvino", "fp32"))
+    result: dict[str, Any] = {"tensors": len(valid), "split": "valid", "model": tb.hd5_path,
+                              "labels": {k: valid.labels.count(k) for k in sorted(set(valid.labels))}}
+    result["tensorflow_fp32"] = compare(fp32, scores(tb.engine("tensorflow", "fp32")), types, truth)
+    result["bf16"] = compare(fp32, scores(tb.engine("openvino", "bf16")), types, truth)
+    quantized = tb.int8() if tb.options.int8 else None
+    if quantized is not None:
+        result["int8"] = compare(fp32, scores(tb.engine("openvino", "int8", quantized)), types, truth)
+    else:
+        result["int8"] = {"skipped": tb.int8_note or "disabled (--no-int8)"}
+    return result

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import defines
+from ..scores import scores_for_types
 
 _CIGAR = re.compile(r"(\d+)([MIDNSHP=XB])")
 _SKIP = None  # a column left of the read's start
@@ -199,8 +200,6 @@ def encode_lines(lines: Sequence[str], tensor_type: str, names: Sequence[str], w
 def score_lines_baseline(keras_model: Any, lines: Sequence[str], tensor_type: str, names: Sequence[str],
                          window: int, read_limit: int, inference_batch: int) -> np.ndarray:
     """GATK 4.2's per-transfer-batch flow: encode each variant, then un-frozen `model.predict`."""
-    from ..scores import scores_for_types
-
     tensors, annotations, types = encode_lines(lines, tensor_type, names, window, read_limit)
     inputs = _keras_inputs(keras_model, tensors, annotations)
     probs = keras_model.predict(inputs, batch_size=inference_batch, verbose=0)

@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..gatk import score_lines
+from .baseline import score_lines_baseline
+from .gatk42 import Gatk42Session, describe, gatk42_python
 from .timing import Row
 
 log = logging.getLogger("vqsr_cnn")
@@ -28,8 +31,6 @@ FALLBACK_LABEL = "baseline FALLBACK: re-created GATK 4.2 (no GATK 4.2 env)"
 def baseline_rows(tb: Any, chunks: list[tuple[int, int]]) -> list[Row]:
     """[real GATK 4.2 baseline (if its env exists), re-creation]; the first row of kind 'baseline' is what
     every ratio is taken against."""
-    from .baseline import score_lines_baseline
-
     def recreation() -> None:
         for a, b in chunks:
             score_lines_baseline(tb.keras, tb.lines[a:b], tb.tt, tb.names, tb.window, tb.read_limit, tb.batch)
@@ -41,8 +42,6 @@ def baseline_rows(tb: Any, chunks: list[tuple[int, int]]) -> list[Row]:
 
 
 def _real_row(tb: Any) -> Row | None:
-    from .gatk42 import Gatk42Session, describe, gatk42_python
-
     python = gatk42_python()
     if python is None:
         tb.checks["gatk42"] = "environment absent (scripts/gatk42_env.sh): baseline is the re-creation"
@@ -69,8 +68,6 @@ def _real_row(tb: Any) -> Row | None:
 
 def _cross_check(tb: Any, session: Any, k: int = 64) -> None:
     """GATK's scores vs our bridge's on the first k lines (also warms GATK's TF session up)."""
-    from ..gatk import score_lines
-
     lines = tb.lines[:k]
     gatk = np.array([float(s) for s in session.score(lines, tb.options.transfer_batch)])
     _, ours = score_lines(tb.engine("openvino", "fp32"), lines, tb.tt, ",".join(tb.names), tb.window, tb.read_limit)

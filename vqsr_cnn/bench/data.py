@@ -10,11 +10,13 @@ import os
 import random
 import shutil
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py
 import numpy as np
+import pysam
 
 from .. import defines
 from ..records import Example, Read, Variant
@@ -34,9 +36,9 @@ LABEL_TYPES = {"SNP": "SNP", "NOT_SNP": "SNP", "INDEL": "INDEL", "NOT_INDEL": "I
 TRUE_LABELS = ("SNP", "INDEL")
 
 
-def default_data_dir() -> Path:
+def default_data_dir(environ: Mapping[str, str]) -> Path:
     """$VQSR_CNN_SHARED_DATA, else ../shared/data beside the repository or the working directory."""
-    env = os.environ.get("VQSR_CNN_SHARED_DATA")
+    env = environ.get("VQSR_CNN_SHARED_DATA")
     if env:
         return Path(env)
     for base in (Path(__file__).resolve().parents[3], Path.cwd().parent, Path.cwd()):
@@ -46,8 +48,8 @@ def default_data_dir() -> Path:
     return Path("../shared/data")
 
 
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("VQSR_CNN_BENCH_CACHE", Path(os.environ.get("TMPDIR", "/tmp")) / "vqsr_cnn_bench"))
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("VQSR_CNN_BENCH_CACHE", Path(environ.get("TMPDIR", "/tmp")) / "vqsr_cnn_bench"))
 
 
 def _require(path: Path, what: str) -> Path:
@@ -106,8 +108,6 @@ def tensor_files(root: Path, split: str) -> list[Path]:
 
 def load_tensors(files: Sequence[Path], tensor_type: str, limit: int | None = None, seed: int = 0) -> LabelledTensors:
     """Read up to `limit` examples (a seeded sample mixing all four labels) as float32."""
-    import h5py
-
     files = list(files)
     if limit is not None and limit < len(files):
         files = sorted(random.Random(seed).sample(files, limit))
@@ -144,8 +144,6 @@ def prepare_sources(data_dir: Path, tensor_type: str, cache: Path) -> tuple[Path
             with opener(fasta_path, "rb") as src, open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst)
             os.replace(tmp, plain)
-            import pysam
-
             pysam.faidx(str(plain))
         fasta_path = plain
     return vcf_path, fasta_path, bam_path
@@ -209,8 +207,6 @@ def reads_at(bam, contig: str, pos: int, read_limit: int, seed: int = 0) -> list
 def load_examples(vcf: Path, fasta_path: Path, bam_path: Path | None, annotation_names: Sequence[str],
                   window: int = defines.DEFAULT_WINDOW_SIZE, read_limit: int = defines.DEFAULT_READ_LIMIT) -> list[Example]:
     """One Example per VCF record (symbolic / '*' alleles skipped), reads attached when a BAM is given."""
-    import pysam
-
     names = set(annotation_names)
     examples = []
     with pysam.VariantFile(str(vcf)) as vf, pysam.FastaFile(str(fasta_path)) as fasta:

@@ -13,12 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from ..encode import encode_examples
 from ..engine import depth
-from .timing import Row
-
-
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(i, min(n, i + size)) for i in range(0, n, size)]
+from .timing import Row, transfer_chunks
 
 
 def dense_engine(tb: Any) -> Any:
@@ -28,8 +25,6 @@ def dense_engine(tb: Any) -> Any:
 
 def giab_tensors(tb: Any) -> tuple[np.ndarray, np.ndarray]:
     """The GIAB 30x examples encoded by our encoder (what the bridge and `vqsr-cnn score` feed the engine)."""
-    from ..encode import encode_examples
-
     if "giab" not in tb.depth_inputs:
         tb.depth_inputs["giab"] = encode_examples(tb.examples, tb.tt, tb.names, tb.window, tb.read_limit)
     return tb.depth_inputs["giab"]
@@ -46,7 +41,7 @@ def depth_rows(tb: Any) -> list[Row]:
         return []
     dense = dense_engine(tb)
     inputs = {"NA12878 chr1 tensors": (tb.tensors, tb.annotations), "GIAB 30x encoded": giab_tensors(tb)}
-    chunks = _chunks(tb.n, tb.options.transfer_batch)
+    chunks = transfer_chunks(tb.n, tb.options.transfer_batch)
     rows = []
     for label, (tensors, annots) in inputs.items():
         for name, engine in (("dense", dense), ("depth-aware", aware)):
@@ -81,9 +76,9 @@ def executed_share(engine: Any, tensors: np.ndarray, annots: np.ndarray, transfe
     as the bridge gets them: transfer batches, each encoded `gather` lines at a time, each bucket gathered
     over the transfer batch (or, `gathered` False, flushed after every gather)."""
     engine.depth.reset_counts()
-    for start, stop in _chunks(tensors.shape[0], transfer):
+    for start, stop in transfer_chunks(tensors.shape[0], transfer):
         batches = [(tensors[start + a:start + b], annots[start + a:start + b], a)
-                   for a, b in _chunks(stop - start, gather)]
+                   for a, b in transfer_chunks(stop - start, gather)]
         for _ in engine.predict_stream(batches, hold=stop - start if gathered else 0):
             pass
     return engine.depth.executed()["flops_per_variant"] / flops

@@ -14,6 +14,8 @@ import numpy as np
 
 def openvino_matmul(size: int, precision: str, threads: int) -> tuple[Any, np.ndarray]:
     """A compiled (size x size) @ (size x size) MatMul with a constant right-hand side, and its input."""
+    # OpenVINO is imported only when a limit row is built: ~1 s and a large native library the other
+    # bench modules (and the tests that import them) do not need.
     import openvino as ov
     import openvino.opset13 as ops
 

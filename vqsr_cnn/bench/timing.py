@@ -74,6 +74,11 @@ class Row:
         return float(np.median(self.times)) if self.times else float("nan")
 
 
+def transfer_chunks(n: int, size: int) -> list[tuple[int, int]]:
+    """[start, end) of each transfer batch of `size` over `n` variants (the last one short)."""
+    return [(i, min(n, i + size)) for i in range(0, n, size)]
+
+
 def run_interleaved(rows: Sequence[Row], repeats: int, warmup: bool = True,
                     progress: Callable[[str], None] | None = None) -> None:
     """One warm-up call per row, then `repeats` rounds over all rows in turn."""

@@ -13,7 +13,7 @@ class OVRunner:
 
     def __init__(self, ov_model: Any, batch: int, hint: str, precision: str, threads: int,
                  pinning: bool | None = None, streams: int | None = None) -> None:
-        import openvino as ov
+        import openvino as ov  # lazy: only --tuning builds these rows (OpenVINO costs ~1 s to import)
 
         config: dict[str, Any] = {"PERFORMANCE_HINT": hint,
                                   "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"}

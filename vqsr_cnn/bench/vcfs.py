@@ -6,6 +6,8 @@ import gzip
 import random
 from pathlib import Path
 
+import pysam
+
 
 def _open_text(path: str | Path):
     return gzip.open(path, "rt") if str(path).endswith(".gz") else open(path)
@@ -61,8 +63,6 @@ def _alts_for(new_ref: str, ref: str, alts: list[str], rng: random.Random) -> li
 def shifted_vcf(src: str | Path, fasta: str | Path, out: str | Path, n: int, seed: int = 0) -> int:
     """n records: copy k of each real record moves by k * stride along its contig (REF/ALT re-derived
     from the FASTA at the new position); sorted by position. Used for memory-vs-length measurements."""
-    import pysam
-
     header, records = read_vcf(src)
     rng = random.Random(seed)
     with pysam.FastaFile(str(fasta)) as fa:

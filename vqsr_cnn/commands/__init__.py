@@ -3,6 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from ..defines import TensorType
+from ..errors import InputError
+
+
+def add_tensor_type(parser: argparse.ArgumentParser, *, both: bool = False, **kwargs: Any) -> None:
+    """--tensor-type, parsed once here into a TensorType (or "both" where the command takes it)."""
+    names = [t.value for t in TensorType] + (["both"] if both else [])
+
+    def parse(text: str) -> TensorType | str:
+        if both and text == "both":
+            return text
+        try:
+            return TensorType.parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+
+    parser.add_argument("--tensor-type", type=parse, metavar="{" + ",".join(names) + "}", **kwargs)
 
 
 def add_trust_model_code(parser: argparse.ArgumentParser) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from . import add_trust_model_code
+from ..defines import TensorType
+from ..errors import InputError
+from ..models.allowlist import trust_requested
+from . import add_tensor_type, add_trust_model_code
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench", help="benchmark baseline vs encoder vs engines vs end to end, against the machine's GEMM limit",
         description="Times every row on the same real inputs (shared/data), interleaved, and prints variants/s, the "
                     "ratio to a GATK-4.2-style baseline, %% of the measured GEMM limit and peak RSS.")
-    p.add_argument("--tensor-type", choices=["read_tensor", "reference", "both"], default="both",
+    add_tensor_type(p, both=True, default="both",
                    help="2D (read_tensor), 1D (reference) or both (default)")
     p.add_argument("--variants", type=int, help="variants per row (default 200 for 2D, 2000 for 1D; minimum 64)")
     p.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds; the median is reported (default 5)")
@@ -45,21 +49,24 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from ..bench.data import default_cache_dir, default_data_dir
-    from ..bench.run import BenchOptions, run_bench
+    from ..bench.options import BenchOptions
+    from ..bench.run import run_bench
+    from ..engine.config import user_cache_dir
 
     if args.repeats < 1:
-        raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
+        raise InputError(f"--repeats must be at least 1, got {args.repeats}")
     if args.threads < 1:
-        raise ValueError(f"--threads must be at least 1, got {args.threads}")
-    types = ("read_tensor", "reference") if args.tensor_type == "both" else (args.tensor_type,)
+        raise InputError(f"--threads must be at least 1, got {args.threads}")
+    types = tuple(TensorType) if args.tensor_type == "both" else (args.tensor_type,)
     if (args.architecture or args.weights) and len(types) > 1:
-        raise ValueError("--architecture/--weights name one model: pass --tensor-type read_tensor or reference too")
+        raise InputError("--architecture/--weights name one model: pass --tensor-type read_tensor or reference too")
     options = BenchOptions(
         tensor_types=types, variants=args.variants, repeats=args.repeats, threads=args.threads,
-        batch_size=args.batch_size, transfer_batch=args.transfer_batch, data_dir=args.data or default_data_dir(),
-        cache_dir=args.cache or default_cache_dir(), architecture=args.architecture, weights=args.weights,
+        batch_size=args.batch_size, transfer_batch=args.transfer_batch, data_dir=args.data or default_data_dir(os.environ),
+        cache_dir=args.cache or default_cache_dir(os.environ), architecture=args.architecture, weights=args.weights,
         rows=tuple(args.rows), tuning=args.tuning, int8=args.int8, accuracy=args.accuracy or args.accuracy_only,
-        speed=not args.accuracy_only, max_score_delta=args.max_score_delta)
+        speed=not args.accuracy_only, max_score_delta=args.max_score_delta,
+        trust_model_code=trust_requested(os.environ), int8_cache_dir=user_cache_dir(os.environ))
     if not options.data_dir.is_dir():
         raise FileNotFoundError(f"bench data directory {options.data_dir} not found: pass --data PATH/TO/shared/data")
     log = logging.getLogger("vqsr_cnn")

@@ -11,6 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
+from ..errors import InputError
+
 log = logging.getLogger("vqsr_cnn")
 
 
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     for path in args.resource:
         if not Path(path).is_file():
-            raise ValueError(f"--resource {path}: no such VCF file")
+            raise InputError(f"--resource {path}: no such VCF file")
     opts = DiffOptions(key=args.key, reader=args.reader, snp_tranches=args.snp_tranches,
                        indel_tranches=args.indel_tranches, thresholds=args.threshold, resources=args.resource,
                        provenance_a=read_provenance(args.provenance_a), provenance_b=read_provenance(args.provenance_b),

@@ -6,16 +6,18 @@ Handy to inspect what runs (e.g. in Netron) or to serve the model elsewhere; sco
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from . import add_trust_model_code
+from ..defines import TensorType
+from . import add_tensor_type, add_trust_model_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("freeze", help="export the frozen graph (GraphDef .pb) and OpenVINO IR of a GATK model")
     p.add_argument("--architecture", help="GATK architecture JSON (default: the bundled model of --tensor-type)")
     p.add_argument("--weights", help="Keras-2 .hd5 weights (default: the one the JSON names)")
-    p.add_argument("--tensor-type", choices=["reference", "read_tensor"], default="read_tensor")
+    add_tensor_type(p, default=TensorType.READ_TENSOR)
     p.add_argument("-O", "--output-dir", required=True, help="directory for frozen.pb, model.xml and model.bin")
     add_trust_model_code(p)
     p.set_defaults(func=run)
@@ -23,12 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..engine.freeze import freeze
+    from ..models.allowlist import trust_requested
     from ..models.bundled import default_model_paths
     from ..models.gatk_format import load_model_pair
 
     json_path, hd5_path = (args.architecture, args.weights) if args.architecture or args.weights else (
         tuple(map(str, default_model_paths(args.tensor_type))))
-    _, model = load_model_pair(json_path, hd5_path, args.tensor_type)
+    _, model = load_model_pair(json_path, hd5_path, args.tensor_type, trust_requested(os.environ))
     frozen = freeze(model)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,10 @@ import argparse
 import os
 import time
 
-from . import add_trust_model_code
+from ..defines import TensorType
+from ..errors import InputError
+from ..models.allowlist import trust_requested
+from . import add_tensor_type, add_trust_model_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-R", "--reference", required=True, help="indexed FASTA (.fai; bgzip also needs .gzi)")
     p.add_argument("-I", "--input", dest="reads", help="indexed BAM/CRAM with the reads (2D models)")
     p.add_argument("-O", "--output", required=True, help="output VCF; .gz gives BGZF + tabix index")
-    p.add_argument("--tensor-type", choices=["reference", "read_tensor"], default="reference",
+    add_tensor_type(p, default=TensorType.REFERENCE,
                    help="reference = 1D model (CNN_1D), read_tensor = 2D model (CNN_2D); default reference")
     p.add_argument("--architecture", help="GATK architecture JSON (default: the bundled model)")
     p.add_argument("--weights", help="Keras-2 .hd5 model (default: the JSON with .json -> .hd5)")
@@ -60,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
     for name in ("batch_size", "window_size", "read_limit"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
+            raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.threads < 0:
-        raise ValueError(f"--threads must be 0 or more, got {args.threads}")
+        raise InputError(f"--threads must be 0 or more, got {args.threads}")
     started = time.monotonic()
     keys = [k for item in args.info_annotation_keys or [] for k in item.split(",") if k]
     summary = score_vcf(ScoreOptions(
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         engine=EngineConfig.from_env(os.environ, backend=args.backend, precision=args.precision,
                                      intra_threads=args.threads, dense=args.dense),
         filter_symbolic_and_sv=args.filter_symbolic_and_sv, annotation_keys=keys or None,
-        window_size=args.window_size, read_limit=args.read_limit, read_filter=args.read_filter, quiet=args.quiet))
+        window_size=args.window_size, read_limit=args.read_limit, read_filter=args.read_filter, quiet=args.quiet,
+        trust_model_code=trust_requested(os.environ)))
     if args.metrics_json:
         from ..pipeline import resolve_model_paths
         from ..report.provenance import scoring_provenance, write_json_atomic

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 from .. import defines
+from ..errors import InputError
+from . import add_tensor_type
 
 log = logging.getLogger("vqsr_cnn.train")
 
@@ -18,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train GATK's default 1D (reference) or 2D (read_tensor) architecture on examples laid out as "
                     "DIR/train|valid/SNP|NOT_SNP|INDEL|NOT_INDEL/*.hd5, early-stopped on the valid split, and write "
                     "OUT_PREFIX.json + OUT_PREFIX.hd5 in GATK's format.")
-    p.add_argument("--tensor-type", required=True, choices=defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D)
+    add_tensor_type(p, required=True)
     p.add_argument("--data", required=True, help="directory holding train/ and valid/ example folders")
     p.add_argument("--out-prefix", required=True, help="write OUT_PREFIX.json and OUT_PREFIX.hd5 (atomically)")
     p.add_argument("--epochs", type=int, default=30, help="maximum epochs (default 30)")
@@ -52,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
     out_prefix = Path(args.out_prefix)
     if out_prefix.name in ("", ".", "..") or out_prefix.is_dir():
-        raise ValueError(f"--out-prefix {args.out_prefix} must be a file prefix such as models/cnn_1d, not a directory")
+        raise InputError(f"--out-prefix {args.out_prefix} must be a file prefix such as models/cnn_1d, not a directory")
     if args.checkpoint and Path(args.checkpoint) == out_prefix:
-        raise ValueError("--checkpoint must differ from --out-prefix (the final model is written there only at the end)")
+        raise InputError("--checkpoint must differ from --out-prefix (the final model is written there only at the end)")
     if args.epochs < 1 or args.batch_size < 1:
-        raise ValueError("--epochs and --batch-size must be at least 1")
+        raise InputError("--epochs and --batch-size must be at least 1")
     annotations = list(defines.ANNOTATIONS_SETS.get(args.annotation_set, []))
     if not annotations:
-        raise ValueError(f"--annotation-set {args.annotation_set!r} is not a known non-empty annotation set "
+        raise InputError(f"--annotation-set {args.annotation_set!r} is not a known non-empty annotation set "
                          f"({', '.join(k for k, v in defines.ANNOTATIONS_SETS.items() if v)})")
 
     t0 = time.monotonic()

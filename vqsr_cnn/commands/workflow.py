@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..errors import InputError
+
 ENV_WORKFLOW_DIR = "VQSR_CNN_WORKFLOW_DIR"
 
 
@@ -25,7 +27,7 @@ def workflow_dir() -> Path:
     for c in candidates:
         if (c / "Snakefile").is_file():
             return c.resolve()
-    raise RuntimeError(f"no Snakefile found in {', '.join(map(str, candidates))}: reinstall vqsr-cnn or set "
+    raise InputError(f"no Snakefile found in {', '.join(map(str, candidates))}: reinstall vqsr-cnn or set "
                        f"{ENV_WORKFLOW_DIR} to the workflows/ folder of a checkout")
 
 
@@ -53,7 +55,7 @@ def init_config(target: Path, wf: Path) -> list[Path]:
     for name in ("config.yaml", "samples.tsv"):
         dest = target / name
         if dest.exists():
-            raise RuntimeError(f"{dest} exists; not overwriting it (choose another --init folder)")
+            raise InputError(f"{dest} exists; not overwriting it (choose another --init folder)")
         shutil.copyfile(wf / "config" / name, dest)
         written.append(dest)
     cfg = target / "config.yaml"
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"edit them, then: vqsr-cnn workflow --configfile {Path(args.init) / 'config.yaml'} --cores 4")
         return 0
     if args.configfile and not Path(args.configfile).is_file():
-        raise ValueError(f"--configfile {args.configfile}: no such file")
+        raise InputError(f"--configfile {args.configfile}: no such file")
     cmd = snakemake_command(args, wf)
     print("running: " + " ".join(cmd), file=sys.stderr)
     return subprocess.call(cmd)

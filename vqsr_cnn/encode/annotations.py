@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .. import defines
+from ..errors import InputError
 
 
 def parse_annotation_string(text: str) -> dict[str, str]:
@@ -40,7 +41,7 @@ def annotation_value(raw: str | None, key: str, where: str = "") -> float:
     try:
         value = float(first)
     except ValueError:
-        raise ValueError(f"{where}annotation {key}={raw!r} is not a number") from None
+        raise InputError(f"annotation {key}={raw!r} is not a number", where) from None
     return 0.0 if math.isnan(value) else value
 
 

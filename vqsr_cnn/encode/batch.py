@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import defines
+from ..defines import TensorType
+from ..errors import InputError
 from ..records import Example
 from . import symbols
 from .annotations import encode_annotations
@@ -14,9 +16,12 @@ from .reads import N_CHANNELS, encode_read_tensor
 from .reference import encode_reference, reference_codes
 
 
-def describe(example: Example) -> str:
+def example_where(example: Example) -> str:
+    """Where an error in this example is: the reader's label, else contig:pos ref>alt."""
+    if example.where:
+        return example.where
     v = example.variant
-    return f"{v.contig}:{v.pos} {v.ref}>{','.join(v.alts)}: "
+    return f"{v.contig}:{v.pos} {v.ref}>{','.join(v.alts)}"
 
 
 def check_reference_windows(examples: Sequence[Example], window: int) -> None:
@@ -29,8 +34,8 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> None:
     wrong = [i for i, n in enumerate(lengths) if n != window]
     if wrong:
         i = wrong[0]
-        raise ValueError(f"{describe(examples[i])}reference window has {lengths[i]} characters, expected exactly "
-                         f"{window} (the model's window size; GATK pads it with '\\x00' past the contig end)")
+        raise InputError(f"reference window has {lengths[i]} characters, expected exactly {window} (the model's "
+                         "window size; GATK pads it with '\\x00' past the contig end)", example_where(examples[i]))
     if not examples:
         return
     codes = symbols.to_codes("".join(e.reference for e in examples)).reshape(len(examples), window)
@@ -38,13 +43,13 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> None:
     resumed = pad[:, :-1] & ~pad[:, 1:]
     if resumed.any():
         i = int(np.flatnonzero(resumed.any(axis=1))[0])
-        raise ValueError(f"{describe(examples[i])}reference window has bases after its '\\x00' padding; Java pads "
-                         "only past the contig end")
+        raise InputError("reference window has bases after its '\\x00' padding; Java pads only past the contig end",
+                         example_where(examples[i]))
 
 
 def encode_examples(
     examples: Sequence[Example],
-    tensor_type: str,
+    tensor_type: TensorType,
     annotation_names: Sequence[str],
     window: int = defines.DEFAULT_WINDOW_SIZE,
     read_limit: int = defines.DEFAULT_READ_LIMIT,
@@ -52,17 +57,16 @@ def encode_examples(
     """Return (tensor batch, annotation batch) for 'reference' or 'read_tensor' models."""
     n = len(examples)
     annotations = np.zeros((n, len(annotation_names)), dtype=np.float32)
-    if tensor_type in defines.TENSOR_MAPS_1D:
-        tensors = np.zeros((n, window, len(defines.DNA_SYMBOLS)), dtype=np.float32)
-    elif tensor_type in defines.TENSOR_MAPS_2D:
+    reads = tensor_type == TensorType.READ_TENSOR
+    if reads:
         tensors = np.zeros((n, read_limit, window, N_CHANNELS), dtype=np.float32)
     else:
-        raise ValueError(f"Unknown tensor type {tensor_type!r}: expected 'reference' or 'read_tensor'")
+        tensors = np.zeros((n, window, len(defines.DNA_SYMBOLS)), dtype=np.float32)
     check_reference_windows(examples, window)
     for i, example in enumerate(examples):
-        where = describe(example)
+        where = example_where(example)
         annotations[i] = encode_annotations(example.annotations, annotation_names, where)
-        if tensor_type in defines.TENSOR_MAPS_1D:
+        if not reads:
             tensors[i] = encode_reference(example.reference, window, where)
         else:
             reference_codes(example.reference, window, where)  # validated as GATK does, not encoded twice

@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import defines
+from ..errors import InputError
 from ..records import Read, Variant
 from . import symbols
 
@@ -26,7 +27,7 @@ def cigar_ops(cigar: str) -> tuple[tuple[str, int], ...]:
     if not cigar or cigar == "*":
         return ()
     if defines.CIGAR_REGEX.sub("", cigar):
-        raise ValueError(f"malformed CIGAR {cigar!r}")
+        raise InputError(f"malformed CIGAR {cigar!r}")
     return tuple((op, int(n)) for n, op in defines.CIGAR_REGEX.findall(cigar))
 
 
@@ -156,7 +157,7 @@ def encode_read_tensor(
         seq = symbols.to_codes(read.seq)
         qual = read.qual if read.qual.size else np.full(seq.size, symbols.MISSING_QUALITY, dtype=np.uint8)
         if qual.size < seq.size:
-            raise ValueError(f"{where}read {j + 1} has {seq.size} bases but {qual.size} qualities")
+            raise InputError(f"read {j + 1} has {seq.size} bases but {qual.size} qualities", where)
         safe = np.maximum(idx, 0)
         marks = np.where(idx == _GAP, symbols.GAP_CODE, symbols.SKIP_CODE)
         codes[j, : idx.size] = np.where(idx >= 0, seq[safe] if seq.size else 0, marks)
@@ -174,7 +175,7 @@ def _fill_reads(tensor: np.ndarray, codes: np.ndarray, quals: np.ndarray, reads:
     kinds = symbols.KIND[codes]
     bad = (kinds == symbols.INVALID) | (kinds == symbols.END)
     if bad.any():
-        raise ValueError(f"{where}unknown symbol(s) {symbols.describe_invalid(codes[bad])} in a read sequence")
+        raise InputError(f"unknown symbol(s) {symbols.describe_invalid(codes[bad])} in a read sequence", where)
     rows = tensor[:n]
     base = kinds == symbols.BASE
     r, c = np.nonzero(base)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from . import symbols
 
 
@@ -20,9 +21,9 @@ def reference_codes(window: str, size: int, where: str = "") -> np.ndarray:
         codes, kinds = codes[: end[0]], kinds[: end[0]]
     bad = (kinds != symbols.BASE) & (kinds != symbols.AMBIGUOUS)
     if bad.any():
-        raise ValueError(f"{where}unknown reference base(s) {symbols.describe_invalid(codes[bad])} in the reference window")
+        raise InputError(f"unknown reference base(s) {symbols.describe_invalid(codes[bad])} in the reference window", where)
     if codes.size > size:
-        raise ValueError(f"{where}reference window has {codes.size} bases, more than the window size {size}")
+        raise InputError(f"reference window has {codes.size} bases, more than the window size {size}", where)
     return codes
 
 

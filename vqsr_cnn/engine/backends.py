@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..logs import import_tensorflow
+from ..errors import InputError
+from ..logs import import_openvino_tensorflow, import_tensorflow
 from .batching import micro_batches
 from .config import BACKENDS, EngineConfig
 from .freeze import FrozenModel
@@ -29,7 +30,10 @@ class Backend(Protocol):
     device: str
     precision: str  # what the compiled model really executes, not what was asked for
     micro_batch: int
-    compiles: int  # compiled shapes: 1 for the life of the backend
+
+    @property
+    def compiles(self) -> int:
+        """Compiled shapes: 1 for the life of the backend."""
 
     def run(self, tensor: np.ndarray, annotations: np.ndarray) -> np.ndarray:
         """Probabilities (rows, classes) for any number of rows, computed micro-batch by micro-batch."""
@@ -172,10 +176,8 @@ class OpenVINOTensorFlowBackend:
     device = "CPU"
 
     def __init__(self, frozen: FrozenModel, config: EngineConfig) -> None:
-        # Without this, each new cluster times OpenVINO against TF for 3 calls and keeps the winner.
-        os.environ.setdefault("OPENVINO_TF_DISABLE_COST_ASSIGNMENT", "1")
         try:
-            import openvino_tensorflow as ovtf
+            ovtf = import_openvino_tensorflow()
         except ImportError as exc:
             raise RuntimeError(
                 "backend 'openvino-tensorflow' needs the openvino-tensorflow package (CPython 3.8/3.9 with "
@@ -257,4 +259,4 @@ def make_backend(frozen: FrozenModel, config: EngineConfig, quantized_model: Any
         return OpenVINOBackend(frozen, config, quantized_model)
     if config.backend == "openvino-tensorflow":
         return OpenVINOTensorFlowBackend(frozen, config)
-    raise ValueError(f"unknown backend {config.backend!r}: choose one of {', '.join(BACKENDS)}")
+    raise InputError(f"unknown backend {config.backend!r}: choose one of {', '.join(BACKENDS)}")

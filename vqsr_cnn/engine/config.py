@@ -7,8 +7,11 @@ EngineConfig with :meth:`EngineConfig.from_env`, log it once, and pass it down.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+
+from ..errors import InputError
 
 BACKENDS = ("openvino", "tensorflow", "openvino-tensorflow")
 PRECISIONS = ("fp32", "bf16", "int8")
@@ -35,11 +38,20 @@ ENV_MICRO_BATCH = "VQSR_CNN_MICRO_BATCH"
 ENV_OV_HINT = "VQSR_CNN_OV_HINT"
 ENV_INT8_FLOAT = "VQSR_CNN_INT8_FLOAT"
 ENV_DENSE = "VQSR_CNN_DENSE"  # 1 = the 2D depth-aware engine off: every read row computed (for comparison)
+ENV_CACHE_DIR = "VQSR_CNN_CACHE_DIR"  # where INT8 models are cached (default $XDG_CACHE_HOME/vqsr_cnn)
+
+
+def user_cache_dir(environ: Mapping[str, str]) -> str:
+    """$VQSR_CNN_CACHE_DIR, else $XDG_CACHE_HOME/vqsr_cnn, else ~/.cache/vqsr_cnn."""
+    if environ.get(ENV_CACHE_DIR):
+        return environ[ENV_CACHE_DIR]
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "vqsr_cnn")
 
 
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
     if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}: choose one of {', '.join(c for c in choices if c)}")
+        raise InputError(f"unknown {what} {value!r}: choose one of {', '.join(c for c in choices if c)}")
     return value
 
 
@@ -62,6 +74,7 @@ class EngineConfig:
     ov_hint: str = "THROUGHPUT"  # OpenVINO: one single-threaded stream per core, or one request on all cores
     int8_float: str = ""  # precision of an INT8 model's float layers; '' = bf16 where the CPU has it, else f32
     dense: bool = False  # 2D on OpenVINO FP32: True turns the depth-aware engine off (engine/depth_runner.py)
+    cache_dir: str = ""  # INT8 model cache (engine/quantize.py); '' = do not cache
 
     def __post_init__(self) -> None:
         if self.backend:
@@ -71,7 +84,7 @@ class EngineConfig:
         _choice(self.int8_float, INT8_FLOAT, "INT8 float precision")
         for name in ("micro_batch", "intra_threads", "inter_threads"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name.replace('_', ' ')} must be 0 or more, got {getattr(self, name)}")
+                raise InputError(f"{name.replace('_', ' ')} must be 0 or more, got {getattr(self, name)}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], backend: str | None = None, precision: str | None = None,
@@ -86,12 +99,12 @@ class EngineConfig:
         try:
             micro = int(micro)
         except ValueError:
-            raise ValueError(f"{ENV_MICRO_BATCH}={micro!r} is not a whole number") from None
+            raise InputError(f"{ENV_MICRO_BATCH}={micro!r} is not a whole number") from None
         return cls(backend=chosen, precision=(precision or environ.get(ENV_PRECISION, "") or "fp32").lower(),
                    micro_batch=micro, intra_threads=int(intra_threads or 0), inter_threads=int(inter_threads or 0),
                    ov_hint=environ.get(ENV_OV_HINT, "THROUGHPUT").upper(),
                    int8_float=environ.get(ENV_INT8_FLOAT, "").lower(),
-                   dense=bool(dense) or environ.get(ENV_DENSE, "") == "1")
+                   dense=bool(dense) or environ.get(ENV_DENSE, "") == "1", cache_dir=user_cache_dir(environ))
 
     def resolved(self, tensor_type: str) -> EngineConfig:
         """This config with the backend and the micro-batch filled in for a model of `tensor_type`."""

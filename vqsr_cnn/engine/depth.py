@@ -1,5 +1,8 @@
 """Depth-aware 2D models: compute the read rows that differ, and the uniform tail row once.
 
+(Over 300 lines on purpose: the row algebra below and the layer rules that implement it are one proof and
+are read together; the runtime that compiles and dispatches the cut models is in :mod:`.depth_runner`.)
+
 A GATK read tensor (reads x positions x channels) has one row per read; every row after the last read holds
 only the reference channels, so those rows are all identical. Along the read axis (axis 1, channels_last)
 the 2D architectures use valid convolutions and pools, and a valid window over identical rows gives
@@ -117,7 +120,7 @@ def _shape(layer_output: Any) -> tuple[Any, ...]:
     return tuple(layer_output.shape)
 
 
-def _inbound(layer_cfg: dict[str, Any]) -> list[tuple[tuple[str, int], ...] | Any]:
+def _inbound(layer_cfg: dict[str, Any]) -> list[Any]:
     return layer_cfg.get("inbound_nodes") or []
 
 

@@ -120,6 +120,7 @@ class DepthAwareOpenVINO:
             self._cut_model = self._ov.convert_model(self._cut_frozen.graph_def, input=[
                 (self._cut_frozen.input_names[0], [self.micro_batch, -1, *self.plan.tensor_shape[1:]]),
                 (self._cut_frozen.input_names[1], [self.micro_batch, self.plan.n_annotations])])
+        assert self._cut_frozen is not None
         model = self._cut_model.clone()
         model.reshape({self._cut_frozen.input_names[0]: [self.micro_batch, rows, *self.plan.tensor_shape[1:]]})
         return self._core.compile_model(model, self.device, self.config)

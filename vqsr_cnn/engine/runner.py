@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from argparse import Namespace
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -12,6 +11,7 @@ import numpy as np
 from .. import defines
 from ..logs import import_tensorflow
 from ..models.annotation_scale import AnnotationRangeCheck
+from ..models.spec import ModelSpec
 from .backends import make_backend
 from .config import EngineConfig
 from .depth_runner import depth_engine
@@ -47,13 +47,13 @@ class Engine:
     rows a caller gathers per call (GATK's batch sizes, `--inference-batch-size`) changes nothing but latency.
     """
 
-    def __init__(self, model: Any, args: Namespace, config: EngineConfig | None = None,
+    def __init__(self, model: Any, spec: ModelSpec, config: EngineConfig | None = None,
                  quantized_model: Any = None) -> None:
+        self.spec = spec
         self.frozen: FrozenModel = freeze(model)
-        tensor_type = "read_tensor" if len(self.frozen.tensor_shape) == 3 else "reference"
-        self.config = (config or EngineConfig()).resolved(tensor_type)
+        self.config = (config or EngineConfig()).resolved(spec.tensor_type)
         configure_tensorflow_threads(self.config.intra_threads, self.config.inter_threads)
-        self.check_annotations = AnnotationRangeCheck(model, getattr(args, "annotations", []))
+        self.check_annotations = AnnotationRangeCheck(model, spec.annotations)
         self.backend = make_backend(self.frozen, self.config, quantized_model)
         self.depth = depth_engine(model, self.frozen, self.backend, self.config)  # None: every row runs dense
         log.info("vqsr_cnn engine: backend=%s device=%s precision=%s (requested %s) micro-batch=%d rows "

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from ..errors import InputError
 
 log = logging.getLogger("vqsr_cnn")
 
@@ -28,13 +29,13 @@ TRUST_ENV = "VQSR_CNN_TRUST_MODEL_CODE"
 TRUST_HINT = f"pass --trust-model-code or set {TRUST_ENV}=1 only if you trust where this file came from"
 
 
-class UnsafeModelError(ValueError):
+class UnsafeModelError(InputError):
     """The model file holds something outside the allow-list (it could run code when loaded)."""
 
 
-def trust_model_code() -> bool:
-    """The user's opt-in to load any Keras model, code included."""
-    return os.environ.get(TRUST_ENV, "").strip().lower() in ("1", "true", "yes")
+def trust_requested(environ: Mapping[str, str]) -> bool:
+    """The user's opt-in to load any Keras model, code included (read at the edges from their environment)."""
+    return environ.get(TRUST_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 # ---- what GATK's builders produce ----------------------------------------------------------------------

@@ -6,18 +6,21 @@ import io
 import json
 import os
 import tempfile
-from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
 from .. import defines, tensor_maps
-from .allowlist import check_hdf5_model, trust_model_code, warn_trusted
+from ..defines import TensorType
+from ..digests import sha256_bytes
+from ..errors import InputError
+from .allowlist import check_hdf5_model, warn_trusted
 from .keras224 import convert_hdf5
 from .keras_compat import keras
 from .load_errors import describe_load_failure
+from .spec import ModelSpec
 
 
-class ModelFileError(ValueError):
+class ModelFileError(InputError):
     """A model file is missing, unreadable or disagrees with the code's tensor maps."""
 
 
@@ -40,9 +43,11 @@ def validate_semantics(semantics: dict[str, Any], path: str | os.PathLike = "arc
     if version is not None and str(version) != defines.MODEL_VERSION:
         raise ModelFileError(f"{path}: model_version {version!r} is not supported (expected {defines.MODEL_VERSION})")
     name = semantics.get("input_tensor_map_name")
+    if name is not None and name not in set(TensorType):
+        raise ModelFileError(f"unknown input_tensor_map_name {name!r} (expected 'reference' or 'read_tensor')", str(path))
     if "input_tensor_map" in semantics:
-        if name not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
-            raise ModelFileError(f"{path}: unknown input_tensor_map_name {name!r} (expected 'reference' or 'read_tensor')")
+        if name is None:
+            raise ModelFileError("input_tensor_map is given without input_tensor_map_name", str(path))
         expected = tensor_maps.get_tensor_channel_map_from_tensor_type(name)
         if semantics["input_tensor_map"] != expected:
             raise ModelFileError(f"{path}: input_tensor_map {semantics['input_tensor_map']} disagrees with the "
@@ -54,20 +59,27 @@ def validate_semantics(semantics: dict[str, Any], path: str | os.PathLike = "arc
         raise ModelFileError(f"{path}: channels_first models are not supported (channels_last is false)")
 
 
-def args_from_semantics(semantics: dict[str, Any], tensor_type: str | None = None) -> Namespace:
-    """The args namespace GATK's API returned, filled from the JSON (defaults where absent)."""
+def _tensor_type(value: object, where: str) -> TensorType:
+    try:
+        return TensorType(value)
+    except ValueError:
+        raise ModelFileError(f"unknown tensor type {value!r} (expected 'reference' or 'read_tensor')", where) from None
+
+
+def spec_from_semantics(semantics: dict[str, Any], tensor_type: str | None = None, **files: Any) -> ModelSpec:
+    """The model's settings from its JSON (GATK's defaults where absent); `files`: json_path, hd5_path, hd5_sha256."""
     annotation_set = semantics.get("input_annotation_set", defines.DEFAULT_ANNOTATION_SET)
-    return Namespace(
-        tensor_name=semantics.get("input_tensor_map_name", tensor_type),
+    return ModelSpec(
+        tensor_type=_tensor_type(semantics.get("input_tensor_map_name", tensor_type), files.get("json_path") or "model"),
         window_size=int(semantics.get("window_size", defines.DEFAULT_WINDOW_SIZE)),
         read_limit=int(semantics.get("read_limit", defines.DEFAULT_READ_LIMIT)),
         annotation_set=annotation_set,
-        annotations=list(semantics.get("input_annotations", defines.ANNOTATIONS_SETS.get(annotation_set, []))),
-        input_symbols=semantics.get("input_symbols", dict(defines.INPUTS_INDEL)),
-        labels=semantics.get("output_labels", dict(defines.SNP_INDEL_LABELS)),
-        channels_last=bool(semantics.get("channels_last", True)),
-        model_version=semantics.get("model_version", defines.MODEL_VERSION),
-        id=semantics.get("id"),
+        annotations=tuple(semantics.get("input_annotations", defines.ANNOTATIONS_SETS.get(annotation_set, []))),
+        input_symbols=dict(semantics.get("input_symbols", defines.INPUTS_INDEL)),
+        labels=dict(semantics.get("output_labels", defines.SNP_INDEL_LABELS)),
+        model_version=str(semantics.get("model_version", defines.MODEL_VERSION)),
+        model_id=semantics.get("id"),
+        **files,
     )
 
 
@@ -81,8 +93,13 @@ def resolve_weights(semantics_json: str | None, weights_hd5: str | None) -> str:
     raise ModelFileError("no weights given: pass weights_hd5 or an architecture JSON naming its .hd5")
 
 
-def load_keras_model(path: str | os.PathLike) -> Any:
-    """Load a whole Keras-2 HD5 model for inference (custom metrics are not needed: compile=False).
+def load_keras_model(path: str | os.PathLike, trust_code: bool = False) -> Any:
+    """Load a whole Keras-2 HD5 model for inference (custom metrics are not needed: compile=False)."""
+    return _load_keras_model(path, trust_code)[0]
+
+
+def _load_keras_model(path: str | os.PathLike, trust_code: bool) -> tuple[Any, str]:
+    """(model, sha256 of the bytes loaded).
 
     The file is read once into memory; its `model_config` is checked against the allow-list
     (:mod:`.allowlist`) and only those same bytes are handed to Keras, so nothing in the file is
@@ -103,43 +120,46 @@ def load_keras_model(path: str | os.PathLike) -> Any:
     except OSError as exc:
         raise ModelFileError(f"cannot read HDF5 model {p}: {exc}".splitlines()[0]) from None
     with h5file:
-        if trust_model_code():
+        if trust_code:
             warn_trusted(str(p))
         else:
             check_hdf5_model(h5file, str(p))
         try:
-            return keras().models.load_model(h5file, compile=False)
+            return keras().models.load_model(h5file, compile=False), sha256_bytes(data)
         except Exception as exc:  # any loader failure is a bad model file
             raise ModelFileError(f"cannot load Keras model {p}: {describe_load_failure(p, exc)}") from None
 
 
 def load_model_pair(
-    semantics_json: str | None, weights_hd5: str | None = None, tensor_type: str | None = None
-) -> tuple[Namespace, Any]:
-    """GATK's rules: with an existing JSON, validate it and use its settings; otherwise the HD5 alone."""
+    semantics_json: str | None, weights_hd5: str | None = None, tensor_type: str | None = None, trust_code: bool = False
+) -> tuple[ModelSpec, Any]:
+    """GATK's rules: with an existing JSON, validate it and use its settings; otherwise the HD5 alone.
+
+    `trust_code`: the user's opt-in (--trust-model-code) to skip the layer allow-list; never a default.
+    """
     if semantics_json and os.path.exists(semantics_json):
         semantics = read_semantics(semantics_json)
         validate_semantics(semantics, semantics_json)
-        args = args_from_semantics(semantics, tensor_type)
-        model = load_keras_model(resolve_weights(semantics_json, weights_hd5))
+        hd5 = resolve_weights(semantics_json, weights_hd5)
+        model, digest = _load_keras_model(hd5, trust_code)
+        spec = spec_from_semantics(semantics, tensor_type, json_path=str(semantics_json), hd5_path=str(hd5),
+                                   hd5_sha256=digest)
     else:
         if not weights_hd5:
             raise ModelFileError(f"architecture JSON {semantics_json} does not exist and no weights_hd5 was given")
-        model = load_keras_model(weights_hd5)
-        args = args_from_model(model, tensor_type)
-    if args.tensor_name not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
-        raise ModelFileError(f"unknown tensor type {args.tensor_name!r}: expected 'reference' or 'read_tensor'")
-    check_model_matches(model, args)
-    return args, model
+        model, digest = _load_keras_model(weights_hd5, trust_code)
+        spec = spec_from_model(model, tensor_type, hd5_path=str(weights_hd5), hd5_sha256=digest)
+    check_model_matches(model, spec)
+    return spec, model
 
 
-def args_from_model(model: Any, tensor_type: str | None) -> Namespace:
+def spec_from_model(model: Any, tensor_type: str | None = None, **files: Any) -> ModelSpec:
     """Without a JSON, read window, read limit and annotation set from the model's inputs."""
     tensor_input, annotation_input = split_inputs(model)
     shape = tuple(tensor_input.shape[1:])
     name = tensor_type or tensor_input.name.split(":")[0]
-    if name not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
-        name = "reference" if len(shape) == 2 else "read_tensor"
+    if name not in set(TensorType):
+        name = TensorType.REFERENCE if len(shape) == 2 else TensorType.READ_TENSOR
     semantics: dict[str, Any] = {"input_tensor_map_name": name, "window_size": shape[-2]}
     if len(shape) == 3:
         semantics["read_limit"] = shape[0]
@@ -148,7 +168,7 @@ def args_from_model(model: Any, tensor_type: str | None) -> Namespace:
     n = int(annotation_input.shape[-1])
     known = defines.ANNOTATIONS_SETS.get(set_name)
     semantics["input_annotations"] = known if known and len(known) == n else defines.ANNOTATIONS_SETS["best_practices"][:n]
-    return args_from_semantics(semantics, tensor_type)
+    return spec_from_semantics(semantics, tensor_type, **files)
 
 
 def split_inputs(model: Any) -> tuple[Any, Any]:
@@ -160,30 +180,31 @@ def split_inputs(model: Any) -> tuple[Any, Any]:
     return inputs[0], inputs[1]
 
 
-def check_model_matches(model: Any, args: Namespace) -> None:
+def check_model_matches(model: Any, spec: ModelSpec) -> None:
     tensor_input, annotation_input = split_inputs(model)
-    expected = tensor_maps.tensor_shape_from_tensor_type(args.tensor_name, args.window_size, args.read_limit)
+    expected = tensor_maps.tensor_shape_from_tensor_type(spec.tensor_type, spec.window_size, spec.read_limit)
     got = tuple(int(d) for d in tensor_input.shape[1:])
     if got != expected:
-        raise ModelFileError(f"model tensor input shape {got} does not match {args.tensor_name} "
-                             f"(window {args.window_size}, read limit {args.read_limit}) -> {expected}")
-    if int(annotation_input.shape[-1]) != len(args.annotations):
+        raise ModelFileError(f"model tensor input shape {got} does not match {spec.tensor_type} "
+                             f"(window {spec.window_size}, read limit {spec.read_limit}) -> {expected}")
+    if int(annotation_input.shape[-1]) != len(spec.annotations):
         raise ModelFileError(f"model takes {int(annotation_input.shape[-1])} annotations but the JSON lists "
-                             f"{len(args.annotations)}: {args.annotations}")
+                             f"{len(spec.annotations)}: {list(spec.annotations)}")
     if int(model.outputs[0].shape[-1]) != len(defines.SNP_INDEL_LABELS):
-        raise ModelFileError(f"model output has {int(model.outputs[0].shape[-1])} classes, expected 4")
+        raise ModelFileError(f"model output has {int(model.outputs[0].shape[-1])} classes, "
+                             f"expected {len(defines.SNP_INDEL_LABELS)}")
 
 
 def semantics_for(model: Any, tensor_type: str, annotation_set: str, annotations: list[str], model_id: str,
                   window_size: int = defines.DEFAULT_WINDOW_SIZE, read_limit: int = defines.DEFAULT_READ_LIMIT,
                   **extra: Any) -> dict[str, Any]:
-    symbols = defines.DNA_SYMBOLS if tensor_type == "reference" else defines.INPUTS_INDEL
+    symbols = defines.DNA_SYMBOLS if tensor_type == TensorType.REFERENCE else defines.INPUTS_INDEL
     return {
         "id": model_id,
         "model_version": defines.MODEL_VERSION,
         "input_symbols": dict(symbols),
         "output_labels": dict(defines.SNP_INDEL_LABELS),
-        "input_tensor_map_name": tensor_type,
+        "input_tensor_map_name": str(tensor_type),
         "input_tensor_map": tensor_maps.get_tensor_channel_map_from_tensor_type(tensor_type),
         "window_size": window_size,
         "read_limit": read_limit,

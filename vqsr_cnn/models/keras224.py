@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+
 KERAS_VERSION = "2.2.4"
 BACKEND = "tensorflow"
 WRITER_ATTR = "vqsr_cnn_converted_from_keras"
@@ -69,7 +71,7 @@ _KNOWN_INITIALIZERS = frozenset({"Zeros", "Ones", "Constant", "RandomNormal", "R
                                  "VarianceScaling", "Orthogonal", "Identity"})
 
 
-class Keras224Error(ValueError):
+class Keras224Error(InputError):
     """The model uses something Keras 2.2.4 cannot express; names the layer."""
 
 
@@ -159,7 +161,7 @@ def model_config_224(config: dict[str, Any]) -> dict[str, Any]:
     body = config.get("config") or {}
     layers = []
     for layer in body.get("layers", []):
-        name = layer.get("name") or (layer.get("config") or {}).get("name")
+        name = str(layer.get("name") or (layer.get("config") or {}).get("name") or "")
         layers.append({
             "name": name,
             "class_name": layer["class_name"],

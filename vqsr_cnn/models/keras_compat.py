@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ..errors import InputError
 from ..logs import import_tensorflow
 
 _legacy_shim_installed = False
@@ -35,7 +36,7 @@ def _install_legacy_shim(k: Any) -> None:
     class InputLayer(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, optional: bool = False, **kwargs: Any) -> None:
             if optional:
-                raise ValueError("optional model inputs need Keras >= 2.15; this model cannot run on TF 2.9")
+                raise InputError("optional model inputs need Keras >= 2.15; this model cannot run on TF 2.9")
             super().__init__(*args, **kwargs)
 
     if "optional" not in inspect.signature(base.__init__).parameters:

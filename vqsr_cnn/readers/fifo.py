@@ -8,8 +8,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import defines
+from ..defines import TensorType
 from ..encode import symbols
 from ..encode.reads import cigar_query_length
+from ..errors import InputError
 from ..records import Example, Read, Variant
 
 
@@ -21,17 +23,17 @@ class DataLine(NamedTuple):
 def _parse_alts(text: str, where: str) -> tuple[str, ...]:
     """Java prints the ALT list with List.toString(): '[T]', '[A, T]' (an empty list is '[]')."""
     if not (text.startswith("[") and text.endswith("]")):
-        raise ValueError(f"{where}: ALT alleles must be a Java list such as [T] or [A, T], got {text[:40]!r}")
+        raise InputError(f"ALT alleles must be a Java list such as [T] or [A, T], got {text[:40]!r}", where)
     return tuple(a.strip() for a in text[1:-1].split(",") if a.strip())
 
 
-def _parse_int(text: str, what: str, low: int | None = None, high: int | None = None) -> int:
+def _parse_int(text: str, where: str, what: str, low: int | None = None, high: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"{what} must be an integer, got {text!r}") from None
+        raise InputError(f"{what} must be an integer, got {text!r}", where) from None
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{what} must lie in {low}..{'' if high is None else high}, got {value}")
+        raise InputError(f"{what} must lie in {low}..{'' if high is None else high}, got {value}", where)
     return value
 
 
@@ -42,7 +44,7 @@ def _parse_annotations(text: str, where: str) -> dict[str, str]:
         if item:
             key, sep, value = item.partition(defines.ANNOTATION_SET_STRING)
             if not sep or not key:
-                raise ValueError(f"{where}: annotations must be KEY=value; pairs, got {text[:60]!r}")
+                raise InputError(f"annotations must be KEY=value; pairs, got {text[:60]!r}", where)
             pairs[key.strip()] = value
     return pairs
 
@@ -55,12 +57,12 @@ def _read_ints(texts: list[str], where: str, what: str, low: int | None = None, 
     """One integer field of every read (Java's Integer.toString); errors name the read."""
     for i, text in enumerate(texts):
         if not _INTEGER.fullmatch(text):
-            raise ValueError(f"{where}, read {i + 1}: {what} must be an integer, got {text[:20]!r}")
+            raise InputError(f"{what} must be an integer, got {text[:20]!r}", f"{where}, read {i + 1}")
     values = list(map(int, texts))
     for i, value in enumerate(values):
         if (low is not None and value < low) or (high is not None and value > high):
-            raise ValueError(f"{where}, read {i + 1}: {what} must lie in {low}..{'' if high is None else high}, "
-                             f"got {value}")
+            raise InputError(f"{what} must lie in {low}..{'' if high is None else high}, "
+                             f"got {value}", f"{where}, read {i + 1}")
     return values
 
 
@@ -70,7 +72,7 @@ def _read_bools(texts: list[str], where: str, what: str) -> list[bool]:
         return [_JAVA_BOOLS[text] for text in texts]
     except KeyError:
         i = next(i for i, text in enumerate(texts) if text not in _JAVA_BOOLS)
-        raise ValueError(f"{where}, read {i + 1}: {what} must be 'true' or 'false', got {texts[i][:20]!r}") from None
+        raise InputError(f"{what} must be 'true' or 'false', got {texts[i][:20]!r}", f"{where}, read {i + 1}") from None
 
 
 def _read_qualities(texts: list[str], where: str) -> list[np.ndarray]:
@@ -90,15 +92,15 @@ def _read_qualities(texts: list[str], where: str) -> list[np.ndarray]:
     if bad_char.any() or bad_width.any():
         first = int(group[np.flatnonzero(bad_char)[0]]) if bad_char.any() else int(np.flatnonzero(bad_width)[0])
         i = int(np.searchsorted(np.cumsum(counts), first, side="right"))
-        raise ValueError(f"{where}, read {i + 1}: base qualities must be comma-separated integers in "
-                         f"0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}")
+        raise InputError(f"base qualities must be comma-separated integers in "
+                         f"0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}", f"{where}, read {i + 1}")
     ends = np.append(np.flatnonzero(sep), buf.size)
     place = (ends[group] - np.arange(buf.size) - 1)[~sep]
     values = np.bincount(group[~sep], weights=digit[~sep] * 10.0 ** place, minlength=width.size)
     if values.max() > defines.MAX_BASE_QUALITY:
         i = int(np.searchsorted(np.cumsum(counts), int(np.argmax(values)), side="right"))
-        raise ValueError(f"{where}, read {i + 1}: base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, "
-                         f"got {int(values.max())}")
+        raise InputError(f"base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, "
+                         f"got {int(values.max())}", f"{where}, read {i + 1}")
     return np.split(values.astype(np.uint8), np.cumsum(counts)[:-1])
 
 
@@ -108,12 +110,11 @@ def _parse_reads(fields: list[str], where: str) -> list[Read]:
     if terminated:
         fields = fields[:-1]
     if len(fields) % defines.READ_ELEMENTS:
-        raise ValueError(
-            f"{where}: read fields come in groups of {defines.READ_ELEMENTS}, got {len(fields)} fields after the variant"
-        )
+        raise InputError(f"read fields come in groups of {defines.READ_ELEMENTS}, got {len(fields)} fields after the "
+                         "variant", where)
     if not terminated:
-        raise ValueError(f"{where}: a 2D data line ends with a tab after the variant type and after every read "
-                         "field; this one does not")
+        raise InputError("a 2D data line ends with a tab after the variant type and after every read "
+                         "field; this one does not", where)
     seqs, quals, cigars, reverse, mate_reverse, first, mapq, start = (
         fields[i :: defines.READ_ELEMENTS] for i in range(defines.READ_ELEMENTS))
     reads = [Read(*columns) for columns in zip(
@@ -134,7 +135,7 @@ def _cigar_query_length(cigar: str, where: str) -> int:
     try:
         return cigar_query_length(cigar)
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise InputError(f"{exc}", where) from None
 
 
 def check_reads(reads: list[Read], where: str) -> None:
@@ -147,7 +148,7 @@ def check_reads(reads: list[Read], where: str) -> None:
         return
     empty = [i for i, r in enumerate(reads) if not r.seq]
     if empty:
-        raise ValueError(f"{where}, read {empty[0] + 1}: empty read bases (Java sends '*' for a read without bases)")
+        raise InputError("empty read bases (Java sends '*' for a read without bases)", f"{where}, read {empty[0] + 1}")
     stored = [r for r in reads if r.seq != defines.NULL_SEQUENCE]
     if stored:
         codes = symbols.to_codes("".join(r.seq for r in stored))
@@ -156,8 +157,8 @@ def check_reads(reads: list[Read], where: str) -> None:
         if bad.any():
             at = int(np.searchsorted(np.cumsum([len(r.seq) for r in stored]), np.flatnonzero(bad)[0], side="right"))
             number = reads.index(stored[at]) + 1
-            raise ValueError(f"{where}, read {number}: unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the "
-                             "read bases (A, C, G, T or IUPAC codes)")
+            raise InputError(f"unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the "
+                             "read bases (A, C, G, T or IUPAC codes)", f"{where}, read {number}")
     lengths = np.array([0 if r.seq == defines.NULL_SEQUENCE else len(r.seq) for r in reads])
     quals = np.array([r.qual.size for r in reads])
     query = np.array([-1 if r.cigar == defines.NULL_SEQUENCE or r.seq == defines.NULL_SEQUENCE
@@ -165,15 +166,15 @@ def check_reads(reads: list[Read], where: str) -> None:
     bad_quals = np.flatnonzero((quals != 0) & (quals != lengths))
     if bad_quals.size:
         i = int(bad_quals[0])
-        raise ValueError(f"{where}, read {i + 1}: {lengths[i]} bases but {quals[i]} base qualities")
+        raise InputError(f"{lengths[i]} bases but {quals[i]} base qualities", f"{where}, read {i + 1}")
     bad_cigar = np.flatnonzero((query >= 0) & (query != lengths))
     if bad_cigar.size:
         i = int(bad_cigar[0])
-        raise ValueError(f"{where}, read {i + 1}: CIGAR {reads[i].cigar} covers {query[i]} read bases but the read "
-                         f"has {lengths[i]}")
+        raise InputError(f"CIGAR {reads[i].cigar} covers {query[i]} read bases but the read "
+                         f"has {lengths[i]}", f"{where}, read {i + 1}")
 
 
-def parse_data_line(line: str, tensor_type: str, line_number: int = 0) -> DataLine:
+def parse_data_line(line: str, tensor_type: TensorType, line_number: int = 0) -> DataLine:
     """Parse one data line; errors name the line and variant so they read well in GATK's log.
 
     Every field is checked against what CNNScoreVariants.java writes (1D: exactly 7 fields; 2D: 7 fields,
@@ -183,24 +184,24 @@ def parse_data_line(line: str, tensor_type: str, line_number: int = 0) -> DataLi
     label = f"data line {line_number}" if line_number else "data line"
     if len(fields) < defines.VARIANT_FIFO_FIELDS:
         locus = f" ({fields[0]}:{fields[1]})" if len(fields) > 1 else ""
-        raise ValueError(f"{label}{locus}: expected at least {defines.VARIANT_FIFO_FIELDS} tab-separated fields, got "
-                         f"{len(fields)}: {line[:80]!r}")
+        raise InputError(f"expected at least {defines.VARIANT_FIFO_FIELDS} tab-separated fields, got "
+                         f"{len(fields)}: {line[:80]!r}", f"{label}{locus}")
     contig, pos_text, ref, alts_text, reference, annotations, vtype = fields[: defines.VARIANT_FIFO_FIELDS]
     where = f"{label} ({contig}:{pos_text} {ref}>{alts_text})"
     if not contig or not ref:
-        raise ValueError(f"{where}: contig and REF must not be empty")
-    pos = _parse_int(pos_text, f"{where}: position", 1)
+        raise InputError("contig and REF must not be empty", where)
+    pos = _parse_int(pos_text, where, "position", 1)
     if vtype not in defines.VARIANT_TYPES:
-        raise ValueError(f"{where}: variant type must be one of {', '.join(defines.VARIANT_TYPES)}, got {vtype[:20]!r}")
+        raise InputError(f"variant type must be one of {', '.join(defines.VARIANT_TYPES)}, got {vtype[:20]!r}", where)
     variant = Variant(contig, pos, ref, _parse_alts(alts_text, where), vtype)
     reads: list[Read] | None = None
-    if tensor_type in defines.TENSOR_MAPS_2D:
+    if tensor_type == TensorType.READ_TENSOR:
         reads = _parse_reads(fields[defines.VARIANT_FIFO_FIELDS:], where)
     elif len(fields) != defines.VARIANT_FIFO_FIELDS:
-        raise ValueError(f"{where}: a 1D data line has exactly {defines.VARIANT_FIFO_FIELDS} tab-separated fields, "
-                         f"got {len(fields)} (a 2D line sent to a 1D model?)")
+        raise InputError(f"a 1D data line has exactly {defines.VARIANT_FIFO_FIELDS} tab-separated fields, "
+                         f"got {len(fields)} (a 2D line sent to a 1D model?)", where)
     echo = defines.DATA_TYPE_SEPARATOR.join((contig, pos_text, ref, alts_text))
-    return DataLine(Example(variant, reference, _parse_annotations(annotations, where), reads), echo)
+    return DataLine(Example(variant, reference, _parse_annotations(annotations, where), reads, where), echo)
 
 
 def _java_alts(alts: tuple[str, ...]) -> str:

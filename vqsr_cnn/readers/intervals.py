@@ -6,6 +6,8 @@ import bisect
 import os
 from collections.abc import Mapping, Sequence
 
+from ..errors import InputError
+
 _LIST_SUFFIXES = (".list", ".intervals", ".interval_list")
 
 
@@ -40,7 +42,7 @@ def _number(text: str, spec: str) -> int:
     try:
         return int(text.replace(",", ""))
     except ValueError:
-        raise ValueError(f"interval {spec!r}: {text!r} is not a position") from None
+        raise InputError(f"interval {spec!r}: {text!r} is not a position") from None
 
 
 def parse_locus(spec: str, lengths: Mapping[str, int]) -> tuple[str, int, int]:
@@ -51,7 +53,7 @@ def parse_locus(spec: str, lengths: Mapping[str, int]) -> tuple[str, int, int]:
     contig, sep, span = spec.rpartition(":")
     if not sep or contig not in lengths:
         name = contig if sep else spec
-        raise ValueError(f"interval {spec!r}: contig {name!r} is not in the reference "
+        raise InputError(f"interval {spec!r}: contig {name!r} is not in the reference "
                          f"(known: {', '.join(list(lengths)[:5])}{', ...' if len(lengths) > 5 else ''})")
     if span.endswith("+"):
         start, end = _number(span[:-1], spec), lengths[contig]
@@ -61,7 +63,7 @@ def parse_locus(spec: str, lengths: Mapping[str, int]) -> tuple[str, int, int]:
     else:
         start = end = _number(span, spec)
     if start < 1 or end < start:
-        raise ValueError(f"interval {spec!r}: need 1 <= start <= end")
+        raise InputError(f"interval {spec!r}: need 1 <= start <= end")
     return contig, start, min(end, lengths[contig])
 
 
@@ -77,10 +79,10 @@ def _read_file(path: str, lengths: Mapping[str, int]) -> list[tuple[str, int, in
             where = f"{path} line {n}"
             if bed or (len(fields) >= 3 and not path.endswith(_LIST_SUFFIXES[:2])):
                 if len(fields) < 3:
-                    raise ValueError(f"{where}: a BED line needs contig, start, end")
+                    raise InputError("a BED line needs contig, start, end", where)
                 contig = fields[0]
                 if contig not in lengths:
-                    raise ValueError(f"{where}: contig {contig!r} is not in the reference")
+                    raise InputError(f"contig {contig!r} is not in the reference", where)
                 start, end = _number(fields[1], where), _number(fields[2], where)
                 if bed:
                     start += 1  # BED is 0-based, half-open

@@ -7,10 +7,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import __version__
+from ..errors import InputError
 from . import metrics, provenance, tranches
 from .vcf_scores import DEFAULT_READER, TYPE_NAMES, ScoreTable, read_scores, record_lines
 
@@ -56,7 +58,7 @@ def check_same_contigs(a: ScoreTable, b: ScoreTable) -> None:
             return ", ".join(s[:5]) + (f" (+{len(s) - 5} more)" if len(s) > 5 else "") if s else "none"
 
         where = "header ##contig lines" if use_header else "records"
-        raise ValueError(f"{a.path} and {b.path} have different contig sets in their {where} (only in A: "
+        raise InputError(f"{a.path} and {b.path} have different contig sets in their {where} (only in A: "
                          f"{few(ca - cb)}; only in B: {few(cb - ca)}): diff two scorings of the same call set")
 
 
@@ -74,7 +76,7 @@ def _site(t: ScoreTable, i: int) -> str:
     return f"{t.contigs[t.contig[i]]}:{int(t.pos[i])} {t.ref[i]}>{t.alt[i]}"
 
 
-def _clean(value: object) -> object:
+def _clean(value: Any) -> Any:
     """NaN/inf -> None so the JSON is standard."""
     if isinstance(value, float) and not math.isfinite(value):
         return None

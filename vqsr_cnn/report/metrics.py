@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from .vcf_scores import INDEL, OTHER, SNP, TYPE_NAMES, ScoreTable
 
 DEFAULT_SNP_TRANCHES = (99.9, 99.0)
@@ -128,7 +129,7 @@ def delta_histogram(abs_delta: np.ndarray) -> dict:
 def tranche_cutoff(scores: np.ndarray, tranche: float) -> float | None:
     """Score at rank floor(n * (100 - tranche) / 100) of the ascending scores (None if there are none)."""
     if not 0.0 < tranche <= 100.0:
-        raise ValueError(f"tranche {tranche} is not a percentage in (0, 100]")
+        raise InputError(f"tranche {tranche} is not a percentage in (0, 100]")
     s = np.sort(scores[np.isfinite(scores)])
     if s.size == 0:
         return None

@@ -7,7 +7,6 @@ embeds them, with its own, in report.json so a report can be traced to the exact
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import platform
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..digests import sha256_file
+from ..errors import InputError
 
 SCHEMA_VERSION = 2  # report.json layout; 2 added provenance, resource tranches, FILTER and per-type deltas
 DISTRIBUTION = "vqsr-cnn-openvino"
@@ -24,11 +25,7 @@ def sha256(path: str | Path) -> str | None:
     p = Path(path)
     if not p.is_file():
         return None
-    digest = hashlib.sha256()
-    with open(p, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(p)
 
 
 def utc_now() -> str:
@@ -77,9 +74,9 @@ def read_provenance(path: str | None) -> dict | None:
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read as a vqsr-cnn score metrics JSON ({exc})") from exc
+        raise InputError(f"{path}: cannot read as a vqsr-cnn score metrics JSON ({exc})") from exc
     if not isinstance(data, dict) or data.get("kind") != "vqsr-cnn score":
-        raise ValueError(f"{path}: not a metrics JSON of vqsr-cnn score (written by score --metrics-json)")
+        raise InputError(f"{path}: not a metrics JSON of vqsr-cnn score (written by score --metrics-json)")
     return data
 
 

@@ -8,8 +8,11 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from .html import bars_svg, esc, fmt, page, table
+from ..errors import InputError
+from .html import fmt, page, table
+from .svg import bars_svg, esc
 
 
 def count_records(vcf: str) -> int:
@@ -24,7 +27,7 @@ def read_benchmark(path: str) -> dict:
     with open(path, newline="") as handle:
         row = next(csv.DictReader(handle, delimiter="\t"), None)
     if row is None:
-        raise ValueError(f"{path}: empty benchmark file")
+        raise InputError(f"{path}: empty benchmark file")
 
     def num(key: str) -> float:
         try:
@@ -50,7 +53,8 @@ def _rate(variants: int, seconds: float) -> float | None:
 def throughput_rows(layout: Iterable[dict]) -> list[dict]:
     """Per (sample, backend) row plus one 'ALL' row per backend: variants / wall seconds of its scoring jobs, and
     the same with start-up (interpreter, model load, compile) and scoring (read, encode, infer, write) apart."""
-    rows, totals = [], {}
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, Any] = {}
     for job in layout:
         marks = [read_benchmark(p) for p in job["benchmarks"]]
         metrics = [scoring_seconds(p) for p in job.get("metrics", [])]

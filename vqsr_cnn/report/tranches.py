@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from .vcf_scores import INDEL, SNP, TYPE_NAMES, ScoreTable
 
 GATK_SNP_TRANCHES = (99.9, 99.95)
@@ -86,7 +87,7 @@ def gatk_cutoffs(resource_scores: np.ndarray, tranches: Sequence[float]) -> list
     out: list[float | None] = []
     for t in tranches:
         if not 0.0 <= t < 100.0:
-            raise ValueError(f"resource tranche {t} must be in [0, 100) (FilterVariantTranches' range)")
+            raise InputError(f"resource tranche {t} must be in [0, 100) (FilterVariantTranches' range)")
         out.append(float(s[int((t / 100.0) * (s.size - 1))]) if s.size else None)
     return out
 

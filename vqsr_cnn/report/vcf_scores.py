@@ -17,12 +17,13 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ..readers.htslib import java_type_string
-from ..readers.htslib import variant_type as htsjdk_variant_type
+from ..errors import InputError
+from ..readers.vcf import java_type_string
+from ..readers.vcf import variant_type as htsjdk_variant_type
 
 READERS = ("auto", "pysam", "pyvcf3")
 DEFAULT_READER = "auto"
@@ -62,7 +63,7 @@ def variant_type(ref: str, alts: Iterable[str]) -> int:
     return _TYPE_CODE[kind]
 
 
-def _to_float(value: object) -> float:
+def _to_float(value: Any) -> float:
     """INFO value -> float; NaN for missing ('.', None) so it is excluded from the comparison."""
     if isinstance(value, (list, tuple)):
         value = value[0] if len(value) == 1 else None
@@ -106,7 +107,7 @@ def _pyvcf3_rows(path: str, key: str, header_info: Callable[[list[str], bool], N
         try:
             reader = vcf.Reader(fsock=handle, compressed=gz)
         except SyntaxError as exc:  # pyvcf3 reports malformed (or escaped-quote) header lines this way
-            raise ValueError(f"pyvcf3 cannot parse the header: {exc}; try --reader pysam") from exc
+            raise InputError(f"pyvcf3 cannot parse the header: {exc}; try --reader pysam") from exc
         header_info(list(reader.contigs), key in reader.infos)
         for rec in reader:
             alts = tuple("." if a is None else str(a) for a in (rec.ALT or ()))
@@ -120,9 +121,9 @@ def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_REA
     a warning) when htslib cannot open or parse the file."""
     path = str(path)
     if reader not in READERS:
-        raise ValueError(f"unknown VCF reader {reader!r}: choose one of {', '.join(READERS)}")
+        raise InputError(f"unknown VCF reader {reader!r}: choose one of {', '.join(READERS)}")
     if not Path(path).is_file():
-        raise ValueError(f"{path}: no such VCF file")
+        raise InputError(f"{path}: no such VCF file")
     if reader != "auto":
         return _read_scores(path, key, reader)
     try:
@@ -133,7 +134,7 @@ def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_REA
         return _read_scores(path, key, "pyvcf3")
 
 
-class HtslibRefused(ValueError):
+class HtslibRefused(InputError):
     """htslib could not open or parse a VCF (pyvcf3 may still read it)."""
 
     def __init__(self, message: str, reason: str) -> None:
@@ -148,7 +149,7 @@ def _read_scores(path: str, key: str, reader: str) -> ScoreTable:
     def header_info(contigs: list[str], has_key: bool) -> None:
         """Called by the reader before the first record, so a wrong file fails before any parsing."""
         if not has_key:
-            raise ValueError(f"{path}: the header has no INFO/{key} line, so the file was not scored with {key}: "
+            raise InputError(f"{path}: the header has no INFO/{key} line, so the file was not scored with {key}: "
                              f"score it first (vqsr-cnn score) or pick the key present with --key")
         header["contigs"] = contigs
 
@@ -173,7 +174,7 @@ def _read_scores(path: str, key: str, reader: str) -> ScoreTable:
             raise
         if reader == "pysam":
             raise HtslibRefused(f"{path}: cannot read as VCF ({exc})", str(exc)) from exc
-        raise ValueError(f"{path}: cannot read as VCF ({exc})") from exc
+        raise InputError(f"{path}: cannot read as VCF ({exc})") from exc
     table = ScoreTable(
         path=path, key=key, reader=reader,
         contigs=list(contig_index), header_contigs=list(header["contigs"]),
@@ -185,7 +186,7 @@ def _read_scores(path: str, key: str, reader: str) -> ScoreTable:
     )
     check_sorted(table)
     if len(table) and np.isnan(table.score).all():
-        raise ValueError(f"{path}: none of its {len(table)} records has an INFO/{key} value: score it first "
+        raise InputError(f"{path}: none of its {len(table)} records has an INFO/{key} value: score it first "
                          f"(vqsr-cnn score) or pick the key present with --key")
     return table
 
@@ -217,7 +218,7 @@ def check_sorted(table: ScoreTable) -> None:
         i = int(np.flatnonzero(bad)[0]) + 1
         prev = f"{table.contigs[c[i - 1]]}:{p[i - 1]}"
         here = f"{table.contigs[c[i]]}:{p[i]}"
-        raise ValueError(f"{table.path}: records are not sorted (record {i + 1}, {here}, comes after {prev}): "
+        raise InputError(f"{table.path}: records are not sorted (record {i + 1}, {here}, comes after {prev}): "
                          f"sort it first, e.g. `bcftools sort -o sorted.vcf.gz {table.path}`")
 
 

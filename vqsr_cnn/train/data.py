@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import defines, tensor_maps
+from ..defines import TensorType
+from ..errors import InputError
 
 LABELS = defines.SNP_INDEL_LABELS
 
 
-class TrainingDataError(ValueError):
+class TrainingDataError(InputError):
     """The training data directory or one of its example files is unusable; the message names it."""
 
 
@@ -67,7 +69,7 @@ def find_examples(data_dir: str | os.PathLike, split: str) -> dict[str, list[Pat
     return found
 
 
-def _read_example(path: Path, tensor_type: str, shape: tuple[int, ...], annotation_names: list[str],
+def _read_example(path: Path, tensor_type: TensorType, shape: tuple[int, ...], annotation_names: list[str],
                   n_annotations: int) -> tuple[np.ndarray, np.ndarray]:
     import h5py
 
@@ -75,7 +77,7 @@ def _read_example(path: Path, tensor_type: str, shape: tuple[int, ...], annotati
         with h5py.File(path, "r") as h5:
             if tensor_type not in h5:
                 raise TrainingDataError(f"{path}: no '{tensor_type}' dataset (has {', '.join(h5.keys()) or 'none'}); "
-                                        f"is this a {'2D' if tensor_type == 'reference' else '1D'} example?")
+                                        f"is this a {'2D' if tensor_type == TensorType.REFERENCE else '1D'} example?")
             tensor = h5[tensor_type]
             if tuple(tensor.shape) != shape:
                 raise TrainingDataError(f"{path}: '{tensor_type}' has shape {tuple(tensor.shape)}, expected {shape}")
@@ -96,11 +98,10 @@ def _read_example(path: Path, tensor_type: str, shape: tuple[int, ...], annotati
     return t, np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def load_split(data_dir: str | os.PathLike, split: str, tensor_type: str, annotation_set: str = defines.DEFAULT_ANNOTATION_SET,
-               window_size: int = defines.DEFAULT_WINDOW_SIZE, read_limit: int = defines.DEFAULT_READ_LIMIT) -> Examples:
+def load_split(data_dir: str | os.PathLike, split: str, tensor_type: TensorType,
+               annotation_set: str = defines.DEFAULT_ANNOTATION_SET, window_size: int = defines.DEFAULT_WINDOW_SIZE,
+               read_limit: int = defines.DEFAULT_READ_LIMIT) -> Examples:
     """Read every example of one split into preallocated float32 arrays (files in sorted, stable order)."""
-    if tensor_type not in defines.TENSOR_MAPS_1D + defines.TENSOR_MAPS_2D:
-        raise TrainingDataError(f"unknown tensor type {tensor_type!r}: expected 'reference' or 'read_tensor'")
     if annotation_set not in defines.ANNOTATIONS_SETS:
         known = ", ".join(defines.ANNOTATIONS_SETS)
         raise TrainingDataError(f"unknown annotation set {annotation_set!r}: expected one of {known}")

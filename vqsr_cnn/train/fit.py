@@ -12,6 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import defines
+from ..defines import TensorType
+from ..errors import InputError
 from ..logs import import_tensorflow
 from ..models.architectures import build_default_1d_annotation_model, build_default_2d_annotation_model
 from ..models.gatk_format import save_model_pair, semantics_for
@@ -24,7 +26,7 @@ log = logging.getLogger("vqsr_cnn.train")
 
 @dataclass
 class FitConfig:
-    tensor_type: str
+    tensor_type: TensorType
     annotation_set: str = defines.DEFAULT_ANNOTATION_SET
     model_id: str = "model"
     epochs: int = 30
@@ -78,7 +80,7 @@ def configure_determinism(seed: int, threads: int = 0) -> None:
 
 
 def build_model(config: FitConfig, annotations: list[str]) -> Any:
-    if config.tensor_type == "reference":
+    if config.tensor_type == TensorType.REFERENCE:
         return build_default_1d_annotation_model(annotations=annotations, annotation_set=config.annotation_set,
                                                  seed=config.seed)
     return build_default_2d_annotation_model(annotations=annotations, annotation_set=config.annotation_set,
@@ -107,7 +109,7 @@ def class_weights(labels: np.ndarray, mode: str) -> np.ndarray:
     if mode == "none":
         return np.ones(n_classes, dtype=np.float32)
     if mode != "balanced":
-        raise ValueError(f"unknown class weighting {mode!r}: expected 'none' or 'balanced'")
+        raise InputError(f"unknown class weighting {mode!r}: expected 'none' or 'balanced'")
     counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
     return (len(labels) / (n_classes * np.maximum(counts, 1))).astype(np.float32)
 
@@ -153,9 +155,9 @@ def fit(train: Examples, valid: Examples, config: FitConfig, annotations: list[s
         on_epoch: Callable[[EpochRecord, bool], None] | None = None) -> FitResult:
     """Train, evaluate on `valid` after every epoch, keep (and optionally checkpoint) the best epoch's weights."""
     if config.monitor not in MONITORS:
-        raise ValueError(f"unknown monitor {config.monitor!r}: expected one of {', '.join(MONITORS)}")
+        raise InputError(f"unknown monitor {config.monitor!r}: expected one of {', '.join(MONITORS)}")
     if config.epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {config.epochs}")
+        raise InputError(f"epochs must be at least 1, got {config.epochs}")
     configure_determinism(config.seed, config.threads)
     k = keras()
     model = build_model(config, annotations)  # float32: evaluated, checkpointed and returned
@@ -204,7 +206,8 @@ def fit(train: Examples, valid: Examples, config: FitConfig, annotations: list[s
             stopped = f"time budget {config.time_budget:.0f} s would be exceeded by another epoch"
             break
     model.set_weights(best_weights)
-    return FitResult(model, best, history, stopped)  # type: ignore[arg-type] - epochs >= 1, so best is set
+    assert best is not None, "epochs >= 1 (checked above), so one epoch was best"
+    return FitResult(model, best, history, stopped)
 
 
 def save_pair(model: Any, prefix: str | os.PathLike, config: FitConfig, annotations: list[str]) -> tuple[Path, Path]:

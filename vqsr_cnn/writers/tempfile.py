@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
+import numpy as np
+
 from ..scores import format_score
 
 
-def format_lines(echoes: Sequence[str], scores: Sequence[float]) -> str:
+def format_lines(echoes: Sequence[str], scores: Sequence[float] | np.ndarray) -> str:
     if len(echoes) != len(scores):
         raise ValueError(f"{len(echoes)} variants but {len(scores)} scores: refusing to write an out-of-sync file")
     return "".join(f"{echo}\t{format_score(s)}\n" for echo, s in zip(echoes, scores))
 
 
-def write_batch(out: TextIO, echoes: Sequence[str], scores: Sequence[float]) -> None:
+def write_batch(out: TextIO, echoes: Sequence[str], scores: Sequence[float] | np.ndarray) -> None:
     """One write per batch, so a batch that failed leaves nothing behind."""
     out.write(format_lines(echoes, scores))

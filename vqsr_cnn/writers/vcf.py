@@ -19,6 +19,8 @@ import os
 import socket
 from types import TracebackType
 
+from ..errors import InputError
+
 log = logging.getLogger("vqsr_cnn")
 
 COMPRESSED_SUFFIXES = (".gz", ".bgz")
@@ -57,7 +59,7 @@ def insert_info(line: str, key: str, value: str) -> str:
     ending = line[len(body):]
     first = body.split("\t", 8)
     if len(first) < 8:
-        raise ValueError(f"record has {len(first)} columns, need 8: {body[:60]!r}")
+        raise InputError(f"record has {len(first)} columns, need 8: {body[:60]!r}")
     info = first[7]
     entry = f"{key}={value}"
     if info in (".", ""):

@@ -1,0 +1,129 @@
+"""One tensor type's bench: the real inputs (tensors, examples, data lines), the engines built on them (cached
+by backend/precision/shape), the INT8 model, and the same-input cross-checks run before timing."""
+
+from __future__ import annotations
+
+import gc
+import random
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..defines import TensorType
+from ..encode import encode_examples
+from ..engine import Engine, EngineConfig
+from ..engine.quantize import QuantizeSettings, int8_model
+from ..errors import InputError
+from ..gatk import score_lines
+from ..models.gatk_format import load_model_pair
+from ..readers.fifo import format_data_line
+from . import data as bench_data
+from .baseline import encode_lines, score_lines_baseline
+from .baselines import close_sessions
+from .flops import model_flops
+from .options import (
+    DEFAULT_BATCH,
+    DEFAULT_VARIANTS,
+    LABEL,
+    MAX_REAL_TENSORS,
+    BenchOptions,
+    check_model_matches_data,
+    check_variant_count,
+    model_paths,
+)
+
+
+class TypeBench:
+    """Inputs, engines and checks of one tensor type (the rows are built from it in `rows.py`)."""
+
+    def __init__(self, tensor_type: TensorType, options: BenchOptions, progress: Callable[[str], None]) -> None:
+        self.tt = tensor_type
+        self.options = options
+        self.progress = progress
+        self.batch = options.batch_size or DEFAULT_BATCH[tensor_type]
+        self.n = options.variants or DEFAULT_VARIANTS[tensor_type]
+        check_variant_count(self.n, self.batch)
+        self.json_path, self.hd5_path = model_paths(tensor_type, options)
+        self.spec, self.keras = load_model_pair(self.json_path, self.hd5_path, tensor_type, options.trust_model_code)
+        if self.spec.tensor_type != tensor_type:
+            raise InputError(f"model {self.hd5_path} is a {self.spec.tensor_type} model but the bench is running "
+                             f"{tensor_type}: pass --tensor-type {self.spec.tensor_type}")
+        self.names = list(self.spec.annotations)
+        self.window, self.read_limit = self.spec.window_size, self.spec.read_limit
+        progress(f"{LABEL[tensor_type]}: loading real tensors")
+        self.root = bench_data.extract_tensors(options.data_dir, tensor_type, options.cache_dir)
+        files = bench_data.tensor_files(self.root, "train") + bench_data.tensor_files(self.root, "valid")
+        real = bench_data.load_tensors(files, tensor_type, min(self.n, MAX_REAL_TENSORS), seed=3)
+        tensor_input = [t for t in self.keras.inputs if len(t.shape) > 2][0]
+        annotation_input = [t for t in self.keras.inputs if len(t.shape) == 2][0]
+        check_model_matches_data(tuple(int(d) for d in tensor_input.shape[1:]), int(annotation_input.shape[-1]),
+                                 real.tensors, real.annotations, self.hd5_path, str(self.root))
+        self.real_tensors = len(real)
+        self.depth_inputs: dict[str, Any] = {}  # encoded GIAB tensors for the depth-aware rows
+        self.tensors = bench_data.repeat_to(real.tensors, self.n)
+        self.annotations = bench_data.repeat_to(real.annotations, self.n)
+        del real
+        progress(f"{LABEL[tensor_type]}: reading examples from VCF/FASTA/BAM")
+        vcf, fasta, bam = bench_data.prepare_sources(options.data_dir, tensor_type, options.cache_dir)
+        self.sources = {"vcf": str(vcf), "fasta": str(fasta), "bam": str(bam) if bam else None}
+        real_examples = bench_data.load_examples(vcf, fasta, bam, self.names, self.window, self.read_limit)
+        self.real_examples = len(real_examples)
+        self.examples = bench_data.repeat_examples(real_examples, self.n)
+        self.lines = [format_data_line(e) for e in self.examples]
+        self.flops = model_flops(self.keras)
+        self.engines: dict[str, Any] = {}
+        self.quantized: Any = None
+        self.int8_note = ""
+        self.checks: dict[str, Any] = {}
+
+    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0,
+               dense: bool = False) -> Any:
+        key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "") + ("-dense" if dense else "")
+        if key not in self.engines:
+            config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch, dense=dense,
+                                  intra_threads=self.options.threads, inter_threads=self.options.threads)
+            self.engines[key] = Engine(self.keras, self.spec, config, quantized_model=quantized)
+        return self.engines[key]
+
+    def int8(self) -> Any:
+        """The accuracy-controlled INT8 model (cached by weights hash); None (with a note) on fallback."""
+        if self.quantized is None and not self.int8_note:
+            settings = QuantizeSettings(max_score_delta=self.options.max_score_delta,
+                                        subset_size=self.options.calibration_size, cache_dir=self.options.int8_cache_dir)
+            self.progress(f"{LABEL[self.tt]}: INT8 model (quantising with accuracy control if not cached)")
+            frozen = self.engine("openvino", "fp32").frozen
+            self.quantized = int8_model(frozen, self.hd5_path, self.calibration_data, settings)
+            if self.quantized is None:
+                self.int8_note = "quantisation fell back to FP32 (see warning)"
+        return self.quantized
+
+    def calibration_data(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list[str]]]:
+        """Calibration and accuracy-control tensors: disjoint samples of the train split (valid is for reporting)."""
+        files = bench_data.tensor_files(self.root, "train")
+        random.Random(11).shuffle(files)
+        k = self.options.calibration_size
+        cal = bench_data.load_tensors(files[:k], self.tt)
+        val = bench_data.load_tensors(files[k:k + 200], self.tt)
+        return (cal.tensors, cal.annotations), (val.tensors, val.annotations, val.variant_types)
+
+    def cross_checks(self) -> None:
+        """Same inputs, same answers: per-base vs vectorised encoder, baseline vs bridge scores."""
+        k = min(self.n, 64)
+        vec_t, vec_a = encode_examples(self.examples[:k], self.tt, self.names, self.window, self.read_limit)
+        loop_t, loop_a, _ = encode_lines(self.lines[:k], self.tt, self.names, self.window, self.read_limit)
+        self.checks["encoder_max_abs_diff"] = float(max(np.abs(vec_t - loop_t).max(), np.abs(vec_a - loop_a).max()))
+        base = score_lines_baseline(self.keras, self.lines[:k], self.tt, self.names, self.window, self.read_limit,
+                                    self.batch)
+        _, bridge = score_lines(self.engine("openvino", "fp32"), self.lines[:k], self.tt, ",".join(self.names),
+                                self.window, self.read_limit, gather=self.batch)
+        self.checks["baseline_vs_bridge_max_abs_dscore"] = float(np.abs(base - bridge).max())
+        # The 2D VCF's INFO values are cohort-level (DP summed over 3,202 samples), so a trained model may saturate
+        # on it: say how many distinct scores the comparison saw, so a vacuous 0.0 is visible as such.
+        self.checks["baseline_vs_bridge_distinct_scores"] = int(np.unique(np.round(bridge, 3)).size)
+
+    def close(self) -> None:
+        close_sessions(self)
+        self.engines.clear()
+        self.quantized = None
+        gc.collect()
