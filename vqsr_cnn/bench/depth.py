@@ -51,8 +51,10 @@ def depth_rows(tb: Any) -> list[Row]:
 
             rows.append(Row(f"depth: openvino FP32 {name}, {label}", "engine", run, tb.n, precision="fp32",
                             note=f"{engine.backend.name} {engine.backend.precision}"))
-    rows.append(replace(tb._bridge_row("", dense, "fp32"), name=DENSE_BRIDGE))
-    rows.append(replace(tb._score_row(dense), name=DENSE_SCORE))
+    from .rows import bridge_row, score_row  # rows.py lists these rows: imported here, not at module level
+
+    rows.append(bridge_row(tb, DENSE_BRIDGE, dense, "fp32"))
+    rows.append(replace(score_row(tb, dense), name=DENSE_SCORE))
     return rows
 
 
