@@ -83,10 +83,15 @@ def main(argv: list[str] | None = None) -> int:
                            "-o", str(report), "--label-a", "dense", "--label-b", "depth-aware"],
                           capture_output=True, text=True)
     metrics = json.loads((report / "report.json").read_text())
-    result["diff"] = {k: metrics[k] for k in metrics if k in ("summary", "metrics", "call_changes")} or metrics
+    result["diff"] = {"scores": metrics["scores"], "call_changes": metrics["call_changes"],
+                      "distinct_scores": len({r.split("CNN_2D=")[1].split(";")[0].split("\t")[0]
+                                              for r in gzip.open(outputs["dense"], "rt") if "CNN_2D=" in r})}
     result["diff_exit"] = diff.returncode
-    print(f"peak RSS depth-aware / dense = {result['rss_ratio']:.2f}; diff exit {diff.returncode}; "
-          f"report {report / 'report.json'}")
+    s = metrics["scores"]
+    print(f"peak RSS depth-aware / dense = {result['rss_ratio']:.2f}; diff: {s['compared']} compared, {s['differ']} "
+          f"differ, {s['differ_3rd_significant_digit']} in the 3rd significant digit, max |delta| "
+          f"{s['max_abs_delta']}, {metrics['call_changes']['records']} call changes "
+          f"({result['diff']['distinct_scores']} distinct scores); report {report / 'report.json'}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
     return 0
