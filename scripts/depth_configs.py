@@ -10,6 +10,7 @@ Run it under the bench lock: `flock /work/bench.lock python scripts/depth_config
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ PREVIOUS_BUCKETS = (8, 16, 24, 32, 40, 48, 56, 64, 80)
 
 
 def inputs(args: object, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    data, cache = bench_data.default_data_dir(), bench_data.default_cache_dir()
+    data, cache = bench_data.default_data_dir(os.environ), bench_data.default_cache_dir(os.environ)
     root = bench_data.extract_tensors(data, "read_tensor", cache)
     files = bench_data.tensor_files(root, "train") + bench_data.tensor_files(root, "valid")
     chr1 = bench_data.load_tensors(files, "read_tensor", n, seed=3)
@@ -38,14 +39,16 @@ def inputs(args: object, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     vcf, fasta, bam = bench_data.prepare_sources(data, "read_tensor", cache)
     examples = bench_data.repeat_examples(bench_data.load_examples(vcf, fasta, bam, names, 128, 128), n)
     giab = encode_examples(examples, "read_tensor", names, 128, 128)
-    return {"chr1": (chr1.tensors.astype(np.float32), chr1.annotations.astype(np.float32)),
-            "giab": (giab[0].astype(np.float32), giab[1].astype(np.float32))}
+    return {
+        "chr1": (chr1.tensors.astype(np.float32), chr1.annotations.astype(np.float32)),
+        "giab": (giab[0].astype(np.float32), giab[1].astype(np.float32)),
+    }
 
 
 def feed(runner: DepthAwareOpenVINO, t: np.ndarray, a: np.ndarray, gathered: bool) -> None:
     for s in range(0, len(t), 256):
         size = min(256, len(t) - s)
-        batches = [(t[s + x:s + x + 64], a[s + x:s + x + 64], x) for x in range(0, size, 64)]
+        batches = [(t[s + x : s + x + 64], a[s + x : s + x + 64], x) for x in range(0, size, 64)]
         for _ in runner.stream(batches, hold=size if gathered else 0):
             pass
 
@@ -63,18 +66,20 @@ def main(argv: list[str] | None = None) -> int:
     configs = {  # (runner, gathered)
         f"buckets {DEFAULT_ROW_BUCKETS}, micro 8, gathered (default)": (aware.depth, True),
         f"buckets {DEFAULT_ROW_BUCKETS}, micro 8, flushed": (aware.depth, False),
-        f"buckets {DEFAULT_ROW_BUCKETS}, micro 16, gathered": (
-            DepthAwareOpenVINO(plan, backend, 16, cut_micro_batch=16), True),
+        f"buckets {DEFAULT_ROW_BUCKETS}, micro 16, gathered": (DepthAwareOpenVINO(plan, backend, 16, cut_micro_batch=16), True),
         f"buckets {PREVIOUS_BUCKETS}, micro 8, gathered": (
-            DepthAwareOpenVINO(plan, backend, 16, buckets=PREVIOUS_BUCKETS, cut_micro_batch=8), True),
+            DepthAwareOpenVINO(plan, backend, 16, buckets=PREVIOUS_BUCKETS, cut_micro_batch=8),
+            True,
+        ),
     }
     previous = DepthAwareOpenVINO(plan, backend, 16, buckets=PREVIOUS_BUCKETS, cut_micro_batch=16)
     configs[f"buckets {PREVIOUS_BUCKETS}, micro 16, gathered"] = (previous, True)
     configs[f"buckets {PREVIOUS_BUCKETS}, micro 16, flushed (before)"] = (previous, False)
     rows = {}
     for name, (t, a) in inputs(args, o.variants).items():
-        rows[(name, "dense")] = lambda t=t, a=a: [dense.predict_arrays(t[s:s + 64], a[s:s + 64])
-                                                   for s in range(0, len(t), 64)]
+        rows[(name, "dense")] = lambda t=t, a=a: [
+            dense.predict_arrays(t[s : s + 64], a[s : s + 64]) for s in range(0, len(t), 64)
+        ]
         for label, (runner, gathered) in configs.items():
             rows[(name, label)] = lambda r=runner, t=t, a=a, g=gathered: feed(r, t, a, g)
     for run in rows.values():  # warm-up: compiles every bucket model
@@ -89,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         base = np.median(times[(name, "dense")])
         for key in (k for k in rows if k[0] == name):
             m = np.median(times[key])
-            print(f"{name:5} {key[1]:78} {o.variants / m:6.1f} v/s {base / m:5.2f}x dense  "
-                  f"({min(times[key]):.1f}-{max(times[key]):.1f} s)")
+            print(
+                f"{name:5} {key[1]:78} {o.variants / m:6.1f} v/s {base / m:5.2f}x dense  "
+                f"({min(times[key]):.1f}-{max(times[key]):.1f} s)"
+            )
     return 0
 
 

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=None)
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
-    data = args.data or default_data_dir()
+    data = args.data or default_data_dir(os.environ)
     work = args.work or Path(tempfile.mkdtemp(prefix="vqsr_cnn_depth_"))
     work.mkdir(parents=True, exist_ok=True)
     vcf = work / "giab_dp_per_sample.vcf"
@@ -72,26 +72,63 @@ def main(argv: list[str] | None = None) -> int:
     outputs = {}
     for name, extra in (("dense", ["--dense"]), ("depth_aware", [])):
         outputs[name] = work / f"{name}.vcf.gz"
-        cmd = [*cli, "score", "-V", str(vcf), "-R", str(data / FASTA), "-I", str(data / BAM), "--tensor-type",
-               "read_tensor", "-O", str(outputs[name]), "--threads", "2", "--quiet", *extra]
+        cmd = [
+            *cli,
+            "score",
+            "-V",
+            str(vcf),
+            "-R",
+            str(data / FASTA),
+            "-I",
+            str(data / BAM),
+            "--tensor-type",
+            "read_tensor",
+            "-O",
+            str(outputs[name]),
+            "--threads",
+            "2",
+            "--quiet",
+            *extra,
+        ]
         rss, seconds = peak_rss_of(cmd)
         result[name] = {"peak_rss_mib": round(rss, 1), "seconds": round(seconds, 1)}
         print(f"{name}: peak RSS {rss:.1f} MiB ({seconds:.0f} s, {n} records)", flush=True)
     result["rss_ratio"] = result["depth_aware"]["peak_rss_mib"] / result["dense"]["peak_rss_mib"]  # type: ignore[index]
     report = work / "diff"
-    diff = subprocess.run([*cli, "diff", str(outputs["dense"]), str(outputs["depth_aware"]), "--key", "CNN_2D",
-                           "-o", str(report), "--label-a", "dense", "--label-b", "depth-aware"],
-                          capture_output=True, text=True)
+    diff = subprocess.run(
+        [
+            *cli,
+            "diff",
+            str(outputs["dense"]),
+            str(outputs["depth_aware"]),
+            "--key",
+            "CNN_2D",
+            "-o",
+            str(report),
+            "--label-a",
+            "dense",
+            "--label-b",
+            "depth-aware",
+        ],
+        capture_output=True,
+        text=True,
+    )
     metrics = json.loads((report / "report.json").read_text())
-    result["diff"] = {"scores": metrics["scores"], "call_changes": metrics["call_changes"],
-                      "distinct_scores": len({r.split("CNN_2D=")[1].split(";")[0].split("\t")[0]
-                                              for r in gzip.open(outputs["dense"], "rt") if "CNN_2D=" in r})}
+    result["diff"] = {
+        "scores": metrics["scores"],
+        "call_changes": metrics["call_changes"],
+        "distinct_scores": len(
+            {r.split("CNN_2D=")[1].split(";")[0].split("\t")[0] for r in gzip.open(outputs["dense"], "rt") if "CNN_2D=" in r}
+        ),
+    }
     result["diff_exit"] = diff.returncode
     s = metrics["scores"]
-    print(f"peak RSS depth-aware / dense = {result['rss_ratio']:.2f}; diff: {s['compared']} compared, {s['differ']} "
-          f"differ, {s['differ_3rd_significant_digit']} in the 3rd significant digit, max |delta| "
-          f"{s['max_abs_delta']}, {metrics['call_changes']['records']} call changes "
-          f"({result['diff']['distinct_scores']} distinct scores); report {report / 'report.json'}")
+    print(
+        f"peak RSS depth-aware / dense = {result['rss_ratio']:.2f}; diff: {s['compared']} compared, {s['differ']} "
+        f"differ, {s['differ_3rd_significant_digit']} in the 3rd significant digit, max |delta| "
+        f"{s['max_abs_delta']}, {metrics['call_changes']['records']} call changes "
+        f"({result['diff']['distinct_scores']} distinct scores); report {report / 'report.json'}"
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
     return 0

@@ -84,8 +84,14 @@ class _Fill:
 class DepthAwareOpenVINO:
     """Predict 2D probabilities computing only each variant's distinct read rows (exact in FP32)."""
 
-    def __init__(self, plan: depth.DepthPlan, backend: Any, micro_batch: int,
-                 buckets: tuple[int, ...] = DEFAULT_ROW_BUCKETS, cut_micro_batch: int = CUT_MICRO_BATCH) -> None:
+    def __init__(
+        self,
+        plan: depth.DepthPlan,
+        backend: Any,
+        micro_batch: int,
+        buckets: tuple[int, ...] = DEFAULT_ROW_BUCKETS,
+        cut_micro_batch: int = CUT_MICRO_BATCH,
+    ) -> None:
         import openvino as ov
 
         if not plan.applies:
@@ -117,9 +123,13 @@ class DepthAwareOpenVINO:
         """The cut model reshaped to `rows` read rows, compiled at the cut micro-batch."""
         if self._cut_model is None:  # converted once (read rows dynamic), reshaped per bucket
             self._cut_frozen = depth.freeze_cut(self.plan)
-            self._cut_model = self._ov.convert_model(self._cut_frozen.graph_def, input=[
-                (self._cut_frozen.input_names[0], [self.micro_batch, -1, *self.plan.tensor_shape[1:]]),
-                (self._cut_frozen.input_names[1], [self.micro_batch, self.plan.n_annotations])])
+            self._cut_model = self._ov.convert_model(
+                self._cut_frozen.graph_def,
+                input=[
+                    (self._cut_frozen.input_names[0], [self.micro_batch, -1, *self.plan.tensor_shape[1:]]),
+                    (self._cut_frozen.input_names[1], [self.micro_batch, self.plan.n_annotations]),
+                ],
+            )
         assert self._cut_frozen is not None
         model = self._cut_model.clone()
         model.reshape({self._cut_frozen.input_names[0]: [self.micro_batch, rows, *self.plan.tensor_shape[1:]]})
@@ -144,8 +154,9 @@ class DepthAwareOpenVINO:
             bucket.max_delta = delta
             if not delta <= TOLERANCE:
                 bucket.refused = f"max |dp| {delta:.2e} > {TOLERANCE:g} vs dense on synthetic tensors"
-                log.warning("depth-aware bucket of %d rows refused (%s): its variants run in the next bucket up",
-                            rows, bucket.refused)
+                log.warning(
+                    "depth-aware bucket of %d rows refused (%s): its variants run in the next bucket up", rows, bucket.refused
+                )
                 return bucket
             bucket.compiled, bucket.requests = compiled, requests
             bucket.rss_mb = max(0.0, rss_mb() - before)
@@ -155,8 +166,7 @@ class DepthAwareOpenVINO:
         """Max |d probability| between the cut model and the dense model on synthetic tensors of this depth."""
         shapes = sorted({0, 1, rows // 2, rows - 1})  # no reads, one read, half, the deepest this bucket takes
         depths = [shapes[i % len(shapes)] for i in range(max(self.micro_batch, len(shapes)))]
-        tensors, annotations = depth.synthetic_tensors(self.plan.tensor_shape, depths, self.plan.n_annotations,
-                                                       seed=rows)
+        tensors, annotations = depth.synthetic_tensors(self.plan.tensor_shape, depths, self.plan.n_annotations, seed=rows)
         assert (depth.rows_needed(depth.distinct_rows(tensors), self.height) <= rows).all()
         dense = self.dense.run(tensors, annotations)
         cut = np.zeros_like(dense)
@@ -189,8 +199,7 @@ class DepthAwareOpenVINO:
         """Probabilities for one batch (its short micro-batches run at the end of the call)."""
         return next(self.stream([(tensors, annotations, None)]))[1]
 
-    def stream(self, batches: Iterable[tuple[np.ndarray, np.ndarray, K]], hold: int = 0
-               ) -> Iterator[tuple[K, np.ndarray]]:
+    def stream(self, batches: Iterable[tuple[np.ndarray, np.ndarray, K]], hold: int = 0) -> Iterator[tuple[K, np.ndarray]]:
         """(key, probabilities) per (tensors, annotations, key), in order, gathering each bucket across batches.
 
         A bucket's micro-batch runs as soon as it is full. Batches wait for their variants in partly filled
@@ -208,8 +217,9 @@ class DepthAwareOpenVINO:
         def finished(future: Future[None]) -> None:
             with done:
                 state["queued"] -= 1
-                if future.exception() is not None:
-                    errors.append(future.exception())
+                error = future.exception()
+                if error is not None:
+                    errors.append(error)
                 done.notify_all()
 
         def dispatch(rows: int) -> None:
@@ -249,8 +259,9 @@ class DepthAwareOpenVINO:
             w = waiting.popleft()
             yield w.key, w.probs
 
-    def _add(self, w: _Waiting[Any], tensors: np.ndarray, annotations: np.ndarray, fills: dict[int, _Fill],
-             dispatch: Any) -> None:
+    def _add(
+        self, w: _Waiting[Any], tensors: np.ndarray, annotations: np.ndarray, fills: dict[int, _Fill], dispatch: Any
+    ) -> None:
         """Copy each variant's rows into its bucket's filling micro-batch; dispatch the ones that fill."""
         _, rows = self.route(tensors)
         for h in sorted(set(rows.tolist())):
@@ -261,12 +272,14 @@ class DepthAwareOpenVINO:
             while start < members.size:
                 fill = fills.get(h)
                 if fill is None:
-                    fill = fills[h] = _Fill(np.zeros((bucket.micro, h, *tensors.shape[2:]), dtype=np.float32),
-                                            np.zeros((bucket.micro, annotations.shape[1]), dtype=np.float32))
+                    fill = fills[h] = _Fill(
+                        np.zeros((bucket.micro, h, *tensors.shape[2:]), dtype=np.float32),
+                        np.zeros((bucket.micro, annotations.shape[1]), dtype=np.float32),
+                    )
                 at = len(fill.dest)
-                take = members[start:start + bucket.micro - at]
-                fill.tensors[at:at + take.size] = tensors[take, :h]
-                fill.annotations[at:at + take.size] = annotations[take]
+                take = members[start : start + bucket.micro - at]
+                fill.tensors[at : at + take.size] = tensors[take, :h]
+                fill.annotations[at : at + take.size] = annotations[take]
                 fill.dest.extend((w, int(i)) for i in take)
                 w.buckets.add(h)
                 start += take.size
@@ -302,8 +315,11 @@ class DepthAwareOpenVINO:
         used = {h: b for h, b in self.buckets.items() if b.runs}
         flops = sum(b.runs * b.micro * depth.cut_flops(self.plan, h) for h, b in used.items())
         variants = sum(b.variants for b in used.values())
-        return {"runs": {h: b.runs for h, b in used.items()}, "variants": {h: b.variants for h, b in used.items()},
-                "flops_per_variant": flops / variants if variants else 0.0}
+        return {
+            "runs": {h: b.runs for h, b in used.items()},
+            "variants": {h: b.variants for h, b in used.items()},
+            "flops_per_variant": flops / variants if variants else 0.0,
+        }
 
     def reset_counts(self) -> None:
         for b in self.buckets.values():
@@ -311,12 +327,16 @@ class DepthAwareOpenVINO:
 
     def describe(self) -> dict[str, Any]:
         live = {h: b for h, b in self.buckets.items() if b.compiled is not None}
-        return {"row_buckets": sorted(self.buckets), "micro_batch": self.micro_batch,
-                "dense_micro_batch": self.buckets[self.height].micro, "compiled": sorted(live),
-                "refused": {h: b.refused for h, b in self.buckets.items() if b.refused},
-                "max_delta_vs_dense": {h: b.max_delta for h, b in live.items() if h != self.height},
-                "rss_mb_by_bucket": {h: round(b.rss_mb, 1) for h, b in live.items()},
-                "executed_precision": self.executed_precision}
+        return {
+            "row_buckets": sorted(self.buckets),
+            "micro_batch": self.micro_batch,
+            "dense_micro_batch": self.buckets[self.height].micro,
+            "compiled": sorted(live),
+            "refused": {h: b.refused for h, b in self.buckets.items() if b.refused},
+            "max_delta_vs_dense": {h: b.max_delta for h, b in live.items() if h != self.height},
+            "rss_mb_by_bucket": {h: round(b.rss_mb, 1) for h, b in live.items()},
+            "executed_precision": self.executed_precision,
+        }
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -333,15 +353,19 @@ def depth_engine(model: Any, frozen: FrozenModel, backend: Any, config: Any) -> 
         log.info("vqsr_cnn depth-aware 2D engine: off: the %s backend runs dense (the reference)", backend.name)
         return None
     if backend.precision != "fp32":
-        log.info("vqsr_cnn depth-aware 2D engine: off: it is proven in FP32 only and this model runs %s",
-                 backend.precision)
+        log.info("vqsr_cnn depth-aware 2D engine: off: it is proven in FP32 only and this model runs %s", backend.precision)
         return None
     plan = depth.analyse(model)
     if not plan.applies:
         log.info("vqsr_cnn depth-aware 2D engine: off, model runs dense: %s", plan.reason)
         return None
     runner = DepthAwareOpenVINO(plan, backend, backend.micro_batch)
-    log.info("vqsr_cnn depth-aware 2D engine: on (row buckets %s, micro-batch %d, dense bucket %d; each proven vs "
-             "dense within %g before use; --dense or VQSR_CNN_DENSE=1 turns it off)",
-             ",".join(map(str, sorted(runner.buckets))), runner.micro_batch, backend.micro_batch, TOLERANCE)
+    log.info(
+        "vqsr_cnn depth-aware 2D engine: on (row buckets %s, micro-batch %d, dense bucket %d; each proven vs "
+        "dense within %g before use; --dense or VQSR_CNN_DENSE=1 turns it off)",
+        ",".join(map(str, sorted(runner.buckets))),
+        runner.micro_batch,
+        backend.micro_batch,
+        TOLERANCE,
+    )
     return runner
