@@ -38,7 +38,8 @@ N_LABELS = len(defines.SNP_INDEL_LABELS)
 TOLERANCE = 1e-5  # max |d probability| between a bucket model and the dense model at load
 # Input rows per bucket, chosen from the R distributions of the NA12878 chr1 tensors and the GIAB 30x slice
 # (docs/performance.md): with the padding a 256-variant transfer batch leaves in each bucket counted, these 7
-# execute the fewest FLOPs of any 3-9 multiples of 8 (8 is kept for variants without reads). Past 80 rows
+# execute the fewest FLOPs of any 3-9 multiples of 8 (8 is kept for variants without reads); timed, they are
+# within the noise of the former 9 buckets (scripts/depth_configs.py) with 2 fewer compiled models. Past 80 rows
 # conv2d_1/2 are nearly full height (104) and conv2d_3 full (80), so a cut model would save < 10%: dense.
 DEFAULT_ROW_BUCKETS = (8, 24, 32, 40, 48, 56, 80)
 # Micro-batch of the cut models: measured per variant as fast as 16 (docs/performance.md), half the padding.
