@@ -51,6 +51,26 @@ log "installing vqsr-cnn[legacy] + pytest"
 "$PY" -m pip install -q --prefer-binary -e ".[legacy]" "pytest>=7"
 # gatkpythonpackages ships GATK's old vqsr_cnn package, which would shadow ours.
 "$PY" scripts/remove_gatk_vqsr_cnn.py
+# ...but the bench's Intel-patch row runs GATK 4.2.6.1's own encoder (vqsr_cnn/bench/intel_patch.py): keep that
+# package's files, unpacked from the same wheel, in $VENV/gatk-4.2.6.1 (not on sys.path, so nothing is shadowed).
+GATK_CODE="$VENV/gatk-4.2.6.1"
+if [[ ! -f "$GATK_CODE/vqsr_cnn/vqsr_cnn/inference.py" ]]; then
+    log "unpacking GATK 4.2.6.1's vqsr_cnn (gatkpythonpackages 0.1) into $GATK_CODE"
+    GPP_TMP="$(mktemp -d)"
+    "$PY" -m pip download -q --no-deps --no-index -d "$GPP_TMP" "gatkpythonpackages==0.1" 2>/dev/null \
+        || "$PY" -m pip download -q --no-deps -d "$GPP_TMP" "gatkpythonpackages==0.1"
+    "$PY" - "$GPP_TMP" "$GATK_CODE" <<'EOF'
+import sys, zipfile
+from pathlib import Path
+
+wheel = next(Path(sys.argv[1]).glob("gatkpythonpackages-0.1-*.whl"))
+with zipfile.ZipFile(wheel) as zf:
+    members = [m for m in zf.namelist() if m.startswith("vqsr_cnn/")]
+    zf.extractall(sys.argv[2], members)
+print(f"  {len(members)} files of GATK's vqsr_cnn from {wheel.name}")
+EOF
+    rm -rf "$GPP_TMP"
+fi
 "$PY" -m pip check || log "pip check reported conflicts (see above)"
 "$PY" - <<'EOF'
 import importlib.metadata as md

@@ -4,8 +4,9 @@
 for, defaults, refusals), `type_bench` (one tensor type's inputs, engines and cross-checks), `rows` (every timed
 row), `report` (rates, ratios, tables, machine), `timing` (interleaved medians, peak RSS), `data` (real inputs
 from shared/data), `baseline` (a GATK-4.2-style per-base encoder + Keras predict), `baselines` (the baseline
-rows: GATK 4.2's real code or that re-creation), `gatk42` / `java_side` (GATK 4.2's own code over the FIFO
-protocol), `flops` (FLOPs counted from the model), `limit` (measured GEMM throughput), `tuning` (OpenVINO
+rows: GATK 4.2's real code or that re-creation, and the Intel-patch peer), `gatk42` / `java_side` (GATK 4.2's
+own code over the FIFO protocol), `intel_env` / `intel_patch` (the Intel openvino-tensorflow patch path in the
+legacy env), `flops` (FLOPs counted from the model), `limit` (measured GEMM throughput), `tuning` (OpenVINO
 hint/stream/pinning variants), `depth` (depth-aware engine rows), `vcfs` (synthetic VCFs of real records),
 `accuracy` (FP32 vs reduced precision).
 """

@@ -1,11 +1,14 @@
-"""The bench's baseline rows: GATK 4.2's real code when its environment exists (scripts/gatk42_env.sh),
-else this code base's re-creation of it, labelled as a fallback.
+"""The bench's reference rows, each a subprocess fed the bench's data lines over the ack/data FIFOs exactly
+as CNNScoreVariants.java does (each timed round: the other code's per-line parsing, encoding and predict,
+plus the FIFO transfer Java would also pay). Their memory is in those subprocesses, so the rows' RSS columns
+(this process) do not describe them.
 
-The real baseline is GATK 4.2.6.1's own `vqsr_cnn` in its own stack (CPython 3.6, intel-tensorflow
-1.15.2 with MKL, Keras 2.2.4), one long-lived process with the model loaded, fed the bench's data lines
-over the ack/data FIFOs exactly as CNNScoreVariants.java does: each timed round is GATK's per-line
-parsing and encoding plus Keras predict, plus the FIFO transfer Java would also pay. Its memory is in
-that subprocess, so the row's RSS columns (this process) do not describe it.
+- The baseline: GATK 4.2.6.1's own `vqsr_cnn` in its own stack (scripts/gatk42_env.sh: CPython 3.6,
+  intel-tensorflow 1.15.2 with MKL, Keras 2.2.4); without that env, this code base's re-creation of it,
+  labelled as a fallback. Every ratio is taken against it.
+- The Intel-patch peer: GATK 4.2.6.1's encoder with the model frozen to a graph and run on
+  openvino-tensorflow at a padded fixed batch, in the legacy env (scripts/legacy_env.sh; `intel_patch.py`).
+  No row without that env (the checks say why).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from ..gatk import score_lines
+from . import intel_env
 from .baseline import score_lines_baseline
 from .gatk42 import Gatk42Session, describe, gatk42_python
+from .java_side import ScoringSession
 from .timing import Row
 
 log = logging.getLogger("vqsr_cnn")
@@ -26,6 +31,7 @@ log = logging.getLogger("vqsr_cnn")
 REAL_LABEL = "baseline: GATK 4.2.6.1's own code, TF 1.15 MKL, FIFO"
 RECREATION_LABEL = "re-created GATK 4.2 (per-base encode + Keras predict)"
 FALLBACK_LABEL = "baseline FALLBACK: re-created GATK 4.2 (no GATK 4.2 env)"
+INTEL_LABEL = "peer: Intel OVTF patch (GATK encoder, frozen graph, padded)"
 
 
 def baseline_rows(tb: Any, chunks: list[tuple[int, int]]) -> list[Row]:
@@ -55,28 +61,55 @@ def _real_row(tb: Any) -> Row | None:
         return None
     tb.gatk42_session = session
     tb.checks["gatk42"] = describe(python)
-    _cross_check(tb, session)
+    _cross_check(tb, session, "gatk42")
+    return _session_row(tb, session, REAL_LABEL, "baseline", tb.checks["gatk42"])
+
+
+def intel_patch_rows(tb: Any) -> list[Row]:
+    """[the Intel-patch peer row] when the legacy env can run it, else [] (with the reason in the checks)."""
+    python = intel_env.legacy_python()
+    if python is None:
+        tb.checks["intel_patch"] = ("environment absent (scripts/legacy_env.sh, with GATK's code in "
+                                    "<venv>/gatk-4.2.6.1): no Intel-patch row")
+        return []
+    tb.progress("loading the Intel-patch path in the legacy environment")
+    try:
+        session = intel_env.IntelPatchSession(python, tb.json_path, tb.hd5_path, tb.tt, tb.names, tb.batch,
+                                              tb.window, tb.read_limit)
+    except Exception as exc:  # say why; the other rows still run
+        tb.checks["intel_patch"] = f"could not start the Intel-patch path: {str(exc).splitlines()[0]}"
+        log.warning("bench: %s", tb.checks["intel_patch"])
+        return []
+    tb.intel_session = session
+    _cross_check(tb, session, "intel_patch")  # also compiles its padded shape
+    tb.checks["intel_patch"] = f"{intel_env.describe(python)}; {session.state()}"
+    note = f"{tb.checks['intel_patch']}, batch padded to {tb.batch}"
+    return [_session_row(tb, session, INTEL_LABEL, "peer", note)]
+
+
+def _session_row(tb: Any, session: ScoringSession, name: str, kind: str, note: str) -> Row:
     transfer = tb.options.transfer_batch
 
     def run() -> None:
         scores = session.score(tb.lines, transfer)
         if len(scores) != tb.n:
-            raise RuntimeError(f"GATK 4.2 wrote {len(scores)} scores for {tb.n} lines")
+            raise RuntimeError(f"{name} wrote {len(scores)} scores for {tb.n} lines")
 
-    return Row(REAL_LABEL, "baseline", run, tb.n, note=tb.checks["gatk42"])
+    return Row(name, kind, run, tb.n, note=note)
 
 
-def _cross_check(tb: Any, session: Any, k: int = 64) -> None:
-    """GATK's scores vs our bridge's on the first k lines (also warms GATK's TF session up)."""
+def _cross_check(tb: Any, session: ScoringSession, key: str, k: int = 64) -> None:
+    """The session's scores vs our bridge's on the first k lines (also warms the session up)."""
     lines = tb.lines[:k]
-    gatk = np.array([float(s) for s in session.score(lines, tb.options.transfer_batch)])
+    theirs = np.array([float(s) for s in session.score(lines, tb.options.transfer_batch)])
     _, ours = score_lines(tb.engine("openvino", "fp32"), lines, tb.tt, ",".join(tb.names), tb.window, tb.read_limit)
-    tb.checks["gatk42_vs_bridge_max_abs_dscore"] = float(np.abs(gatk - np.round(ours, 3)).max())
-    tb.checks["gatk42_vs_bridge_distinct_scores"] = int(np.unique(gatk).size)
+    tb.checks[f"{key}_vs_bridge_max_abs_dscore"] = float(np.abs(theirs - np.round(ours, 3)).max())
+    tb.checks[f"{key}_vs_bridge_distinct_scores"] = int(np.unique(theirs).size)
 
 
 def close_sessions(tb: Any, close: Callable[[Any], None] = lambda s: s.close()) -> None:
-    session = getattr(tb, "gatk42_session", None)
-    if session is not None:
-        close(session)
-        tb.gatk42_session = None
+    for attr in ("gatk42_session", "intel_session"):
+        session = getattr(tb, attr, None)
+        if session is not None:
+            close(session)
+            setattr(tb, attr, None)

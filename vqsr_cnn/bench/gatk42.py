@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .java_side import JavaSide, run_session
+from .java_side import ScoringSession, run_session
 
 # Keep in sync with PACKAGES in scripts/gatk42_env.sh.
 GATK42_PACKAGES = ("intel-tensorflow==1.15.2", "keras==2.2.4", "h5py<3", "numpy<1.19", "matplotlib<3.4",
@@ -79,43 +79,12 @@ def score_with_gatk42(python: str, json_path: str, hd5_path: str, tensor_type: s
         return text, time.perf_counter() - start
 
 
-class Gatk42Session:
-    """A long-lived GATK 4.2 Python process with the model loaded (as one CNNScoreVariants run keeps it):
-    `score(lines)` sends them in transfer batches over the FIFOs and returns GATK's score strings."""
+class Gatk42Session(ScoringSession):
+    """GATK 4.2's own `vqsr_cnn` in its environment, model loaded once: `score(lines)` gives GATK's scores."""
+
+    what = "GATK 4.2 session"
 
     def __init__(self, python: str, json_path: str, hd5_path: str, tensor_type: str, annotations: Sequence[str],
                  inference_batch: int, window: int = 128, read_limit: int = 128) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="gatk42-session-"))
-        self.java = JavaSide(self.workdir, subprocess_env(), timeout=1800, python=python)
-        self.temp = self.workdir / "scores.txt"
-        self.call = (f"{{n}}, {inference_batch}, '{tensor_type}', '{','.join(annotations)}', {window}, {read_limit}, ''")
-        self.java.start()
-        for command in (f"tempFile = open('{self.temp}', 'w+')", "import vqsr_cnn",
-                        f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, "
-                        f"'{Path(json_path).resolve()}', weights_hd5='{Path(hd5_path).resolve()}')"):
-            self._check(self.java.command(command), command)
-
-    def _check(self, ack: str, what: str) -> None:
-        if ack != "ack":
-            raise RuntimeError(f"GATK 4.2 session: {what!r} failed: {ack}\n{self.java.output()[-2000:]}")
-
-    def score(self, lines: Sequence[str], transfer_batch: int) -> list[str]:
-        self._check(self.java.command("tempFile.seek(0); tempFile.truncate()"), "truncate")
-        for i in range(0, len(lines), transfer_batch):
-            batch = lines[i:i + transfer_batch]
-            command = "vqsr_cnn.score_and_write_batch(model, tempFile, " + self.call.format(n=len(batch)) + ")"
-            self._check(self.java.score_batch(batch, command), f"batch at line {i + 1}")
-        self._check(self.java.command("tempFile.flush()"), "flush")
-        return [row.rsplit("\t", 1)[1] for row in self.temp.read_text().splitlines()]
-
-    def close(self) -> None:
-        try:
-            if self.java.proc.poll() is None:
-                self.java.finish()
-        except (AssertionError, OSError, TimeoutError):
-            pass
-        finally:
-            self.java.kill()
-            for path in self.workdir.iterdir():
-                path.unlink()
-            self.workdir.rmdir()
+        super().__init__(python, subprocess_env(), json_path, hd5_path, tensor_type, annotations, inference_batch,
+                         window, read_limit)

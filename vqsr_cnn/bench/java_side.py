@@ -2,13 +2,16 @@
 an ack FIFO and a data FIFO, every blocking step bounded so a hang fails instead of freezing.
 
 Used by the tests (our bridge) and by `vqsr-cnn bench` and the parity tests to drive GATK 4.2's own
-`vqsr_cnn` in its Python 3.6 environment (`python` argument)."""
+`vqsr_cnn` in its Python 3.6 environment (`python` argument), and the Intel-patch path in the legacy
+Python 3.9 environment (`ScoringSession`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,12 +59,13 @@ class JavaSide:
         self.log = open(workdir / "python.log", "w+")
         self.proc = subprocess.Popen([str(python or sys.executable), "-u", "-i"], stdin=subprocess.PIPE, stdout=self.log,
                                      stderr=subprocess.STDOUT, text=True, env=_merged_env(env), cwd=workdir)
-        self.ack = None
-        self.data = None
+        self.ack: Any = None  # text FIFOs, opened by start()
+        self.data: Any = None
+        self.stdin: Any = self.proc.stdin
 
     def _send(self, command: str) -> None:
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
+        self.stdin.write(command + "\n")
+        self.stdin.flush()
 
     def read_ack(self) -> str:
         """'ack', or the nack message (from 'nkm' + 4-digit length + text, or a bare 'nck')."""
@@ -88,7 +92,7 @@ class JavaSide:
         self._send("tool.sendAck()")
         assert self.read_ack() == "ack"
 
-    def score_batch(self, lines: list[str], score_command: str) -> str:
+    def score_batch(self, lines: Sequence[str], score_command: str) -> str:
         self._send(score_command)
         self._send("tool.sendAck()")
 
@@ -104,7 +108,7 @@ class JavaSide:
         assert self.command("tool.closeDataFIFO()") == "ack"
         self._send("tool.terminateGATK()")
         self._send("exit()")
-        self.proc.stdin.close()
+        self.stdin.close()
         _bounded(self.proc.wait, self.timeout, "python to exit")
 
     def kill(self) -> None:
@@ -149,3 +153,59 @@ def run_session(workdir: Path, json_path: str, hd5_path: str, tensor_type: str, 
         return temp.read_text()
     finally:
         java.kill()
+
+
+class ScoringSession:
+    """A long-lived Python process with a model loaded (as one CNNScoreVariants run keeps it), driven over the
+    FIFOs: `score(lines)` sends them in transfer batches and returns the score strings written to the temp file.
+    `module` is what the process imports as `vqsr_cnn` (GATK's own package, or a stand-in with its API)."""
+
+    what = "scoring session"
+
+    def __init__(self, python: str, env: dict[str, str | None], json_path: str, hd5_path: str, tensor_type: str,
+                 annotations: Sequence[str], inference_batch: int, window: int = 128, read_limit: int = 128,
+                 module: str = "vqsr_cnn", timeout: float = 1800) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="vqsr_cnn-session-"))
+        self.java = JavaSide(self.workdir, env, timeout=timeout, python=python)
+        self.temp = self.workdir / "scores.txt"
+        self.call = f"{{n}}, {inference_batch}, '{tensor_type}', '{','.join(annotations)}', {window}, {read_limit}, ''"
+        load = "import vqsr_cnn" if module == "vqsr_cnn" else f"import {module} as vqsr_cnn"
+        try:
+            self.java.start()
+            for command in (f"tempFile = open('{self.temp}', 'w+')", load,
+                            f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, "
+                            f"'{Path(json_path).resolve()}', weights_hd5='{Path(hd5_path).resolve()}')"):
+                self._check(self.java.command(command), command)
+        except BaseException:
+            self.close()
+            raise
+
+    def _check(self, ack: str, what: str) -> None:
+        if ack != "ack":
+            raise RuntimeError(f"{self.what}: {what!r} failed: {ack}\n{self.java.output()[-2000:]}")
+
+    def score(self, lines: Sequence[str], transfer_batch: int) -> list[str]:
+        self._check(self.java.command("tempFile.seek(0); tempFile.truncate()"), "truncate")
+        for i in range(0, len(lines), transfer_batch):
+            batch = lines[i:i + transfer_batch]
+            command = "vqsr_cnn.score_and_write_batch(model, tempFile, " + self.call.format(n=len(batch)) + ")"
+            self._check(self.java.score_batch(batch, command), f"batch at line {i + 1}")
+        self._check(self.java.command("tempFile.flush()"), "flush")
+        return [row.rsplit("\t", 1)[1] for row in self.temp.read_text().splitlines()]
+
+    def ask(self, expression: str) -> str:
+        """The value of a Python expression in the session (printed by the process, read back from its log)."""
+        marker = f"@@{id(self)}@@"
+        self._check(self.java.command(f"print({marker!r}, {expression}, {marker!r}, sep='')"), expression)
+        text = self.java.output()
+        return text[text.rindex(marker, 0, text.rindex(marker)) + len(marker):text.rindex(marker)]
+
+    def close(self) -> None:
+        try:
+            if self.java.proc.poll() is None and self.java.ack is not None:
+                self.java.finish()
+        except (AssertionError, OSError, TimeoutError):
+            pass
+        finally:
+            self.java.kill()
+            shutil.rmtree(self.workdir, ignore_errors=True)

@@ -18,6 +18,7 @@ def summarise(rows: Sequence[Row], flops: float) -> list[dict[str, Any]]:
         if r.kind == "limit" and r.times:
             limits[r.precision] = max(limits.get(r.precision, 0.0), r.flops / r.median / flops)
     baseline = next((r.variants / r.median for r in rows if r.kind == "baseline" and r.times), float("nan"))
+    peer = next((r.variants / r.median for r in rows if r.kind == "peer" and r.times), None)  # the Intel patch
     out = []
     for r in rows:
         entry: dict[str, Any] = {"name": r.name, "kind": r.kind, "precision": r.precision, "note": r.note,
@@ -29,6 +30,8 @@ def summarise(rows: Sequence[Row], flops: float) -> list[dict[str, Any]]:
             vps = (r.flops / r.median / flops) if r.kind == "limit" else r.variants / r.median
             entry["variants_per_s"] = vps
             entry["ratio_to_baseline"] = vps / baseline
+            if peer is not None and r.kind != "limit":
+                entry["ratio_to_intel_patch"] = vps / peer
             if r.kind == "limit":
                 entry["gflops"] = r.flops / r.median / 1e9
             elif r.kind in ("engine", "end-to-end"):
@@ -40,11 +43,15 @@ def summarise(rows: Sequence[Row], flops: float) -> list[dict[str, Any]]:
 
 
 def format_table(label: str, results: list[dict[str, Any]], header: str) -> str:
+    """One line per row; an `x Intel` column (ratio to the Intel-patch peer row) when that row was timed."""
+    intel = any("ratio_to_intel_patch" in e for e in results)
     lines = [f"{label}: {header}",
-             f"{'row':<62} {'var/s':>9} {'x base':>7} {'% limit':>8} {'peak RSS':>9} {'+RSS':>7}  spread"]
+             f"{'row':<62} {'var/s':>9} {'x base':>7}{' x Intel' if intel else ''} {'% limit':>8} {'peak RSS':>9} "
+             f"{'+RSS':>7}  spread"]
     for e in results:
         if "variants_per_s" not in e:
-            lines.append(f"{e['name']:<62} {'-':>9} {'':>7} {'':>8} {'':>9}  {e.get('error', 'no timing')}")
+            lines.append(f"{e['name']:<62} {'-':>9} {'':>7}{' ' * 8 if intel else ''} {'':>8} {'':>9}  "
+                         f"{e.get('error', 'no timing')}")
             continue
         pct = e.get("pct_of_limit")
         pct_text = f"{pct:7.0f}%" if pct is not None else f"{'':>8}"
@@ -52,7 +59,8 @@ def format_table(label: str, results: list[dict[str, Any]], header: str) -> str:
             pct_text = f"{e['gflops']:5.0f} GF"
         times = e["times_s"]
         spread = f"{min(times):.2f}-{max(times):.2f}s" if times else ""
-        lines.append(f"{e['name']:<62} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f} {pct_text:>8} "
+        to_intel = (f" {e['ratio_to_intel_patch']:7.2f}" if "ratio_to_intel_patch" in e else " " * 8) if intel else ""
+        lines.append(f"{e['name']:<62} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f}{to_intel} {pct_text:>8} "
                      f"{e['peak_rss_mb']:7.0f}MB {e['rss_growth_mb']:5.0f}MB  {spread}")
     return "\n".join(lines)
 

@@ -13,7 +13,7 @@ from ..engine.config import DEFAULT_MICRO_BATCH
 from ..engine.quantize import dynamic_ov_model
 from ..gatk import score_lines
 from ..pipeline import ScoreOptions, score_vcf
-from .baselines import baseline_rows
+from .baselines import baseline_rows, intel_patch_rows
 from .depth import depth_rows
 from .limit import GemmProbe
 from .timing import Row, transfer_chunks
@@ -25,9 +25,11 @@ LIMIT_PROBES = (("f32", "OpenVINO F32"), ("numpy-f32", "numpy F32"), ("bf16", "O
 
 
 def build_rows(tb: Any) -> list[Row]:
-    """Every row asked for (`--rows`); the baseline, the OpenVINO FP32 engine and the limits always run."""
+    """Every row asked for (`--rows`); the baseline, the Intel-patch peer (when the legacy env exists), the
+    OpenVINO FP32 engine and the limits always run."""
     o, n = tb.options, tb.n
     rows: list[Row] = baseline_rows(tb, transfer_chunks(n, o.transfer_batch))  # GATK 4.2's real code if its env exists
+    rows.extend(intel_patch_rows(tb))
     if o.wanted("encode"):
         rows.append(encode_row(tb))
     if o.wanted("depth"):

@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--architecture", help="model JSON (default: the bundled model of the tensor type)")
     p.add_argument("--weights", help="model HD5 (default: the bundled model of the tensor type)")
     p.add_argument("--rows", nargs="+", default=(), metavar="TEXT",
-                   help="only rows whose name contains one of these (baseline, OpenVINO FP32 and limits always run)")
+                   help="only rows whose name contains one of these (baseline, Intel-patch peer, OpenVINO FP32 and limits "
+                        "always run)")
     p.add_argument("--tuning", action="store_true", help="add OpenVINO LATENCY/THROUGHPUT x pinning rows")
     p.add_argument("--no-int8", dest="int8", action="store_false", help="skip INT8 (no NNCF quantisation)")
     p.add_argument("--accuracy", action="store_true",

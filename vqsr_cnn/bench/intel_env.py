@@ -1,0 +1,101 @@
+"""The legacy environment (scripts/legacy_env.sh: CPython 3.9, TensorFlow 2.9.3, openvino-tensorflow 2.3.0) as
+the home of the Intel-patch peer row: find it, say what it holds, and open a session running `intel_patch`
+(GATK 4.2.6.1's encoder, the frozen graph on openvino-tensorflow at a padded fixed batch) over the FIFOs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from .gatk42 import REPO_ROOT, subprocess_env
+from .intel_patch import GATK_CODE_DIR, GATK_VERSION
+from .java_side import ScoringSession
+
+LEGACY_PYTHON_ENV = "VQSR_CNN_LEGACY_PYTHON"
+MODULE = "vqsr_cnn.bench.intel_patch"
+# Cheap check (no TensorFlow import, ~0.1 s): the stack is there, `vqsr_cnn` is ours, GATK's code is kept.
+_QUICK = (
+    "import importlib.util as u, os, sys; "
+    "assert sys.version_info[:2] == (3, 9); "
+    "assert all(u.find_spec(m) for m in ('tensorflow', 'openvino_tensorflow', 'gatktool')); "
+    "assert os.path.isdir(os.path.join(os.path.dirname(u.find_spec('vqsr_cnn').origin), 'engine')); "
+    f"assert os.path.isfile(os.path.join(sys.prefix, {GATK_CODE_DIR!r}, 'vqsr_cnn', 'vqsr_cnn', 'inference.py'))"
+)
+_VERSIONS = (
+    "import importlib.metadata as m, sys; "
+    "print(sys.version.split()[0], m.version('tensorflow'), m.version('openvino-tensorflow'))"
+)
+_found: dict[str, str | None] = {}
+
+
+def legacy_python() -> str | None:
+    """The env's interpreter ($VQSR_CNN_LEGACY_PYTHON, else <repo>/.venv39/bin/python) if it can run the row."""
+    candidate = os.environ.get(LEGACY_PYTHON_ENV) or str(REPO_ROOT / ".venv39" / "bin" / "python")
+    if candidate not in _found:
+        _found[candidate] = candidate if _run(candidate, _QUICK) is not None else None
+    return _found[candidate]
+
+
+def describe(python: str) -> str:
+    """'Intel patch path: python 3.9.18, tensorflow 2.9.3, openvino-tensorflow 2.3.0, GATK 4.2.6.1 encoder'."""
+    out = _run(python, _VERSIONS)
+    if out is None or len(out.split()) != 3:
+        return f"legacy env at {python} (versions unreadable)"
+    py, tf, ovtf = out.split()
+    return f"Intel patch path: python {py}, tensorflow {tf}, openvino-tensorflow {ovtf}, GATK {GATK_VERSION} encoder"
+
+
+def _run(python: str, code: str) -> str | None:
+    if not Path(python).exists():
+        return None
+    env = {k: v for k, v in {**os.environ, **legacy_env()}.items() if v is not None}
+    try:
+        out = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=tempfile.gettempdir()
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def legacy_env() -> dict[str, str | None]:
+    """A plain shell's variables only (as for GATK 4.2): nothing of ours leaks in, in particular no
+    OPENVINO_TF_DISABLE (it would turn the row into stock TensorFlow) and no VQSR_CNN_* setting."""
+    return subprocess_env()
+
+
+class IntelPatchSession(ScoringSession):
+    """The Intel-patch path in the legacy env, model loaded and frozen once: `score(lines)` gives its scores."""
+
+    what = "Intel-patch session"
+
+    def __init__(
+        self,
+        python: str,
+        json_path: str,
+        hd5_path: str,
+        tensor_type: str,
+        annotations: Sequence[str],
+        inference_batch: int,
+        window: int = 128,
+        read_limit: int = 128,
+    ) -> None:
+        super().__init__(
+            python,
+            legacy_env(),
+            json_path,
+            hd5_path,
+            tensor_type,
+            annotations,
+            inference_batch,
+            window,
+            read_limit,
+            module=MODULE,
+        )
+
+    def state(self) -> str:
+        """'openvino_tensorflow enabled on CPU, fp32' as the session reports it (after a first batch)."""
+        return self.ask("vqsr_cnn.describe(model)").strip()
