@@ -243,6 +243,49 @@ def test_edge_tensors_through_the_engine(engines_2d) -> None:
                                rtol=0, atol=TOLERANCE)
 
 
+def _stream(engine, tensors, annotations, gather: int, hold: int) -> tuple[list[int], np.ndarray]:
+    batches = [(tensors[i:i + gather], annotations[i:i + gather], i) for i in range(0, len(tensors), gather)]
+    got = list(engine.predict_stream(batches, hold=hold))
+    return [k for k, _ in got], np.concatenate([p for _, p in got])
+
+
+@needs_openvino
+def test_stream_gathers_buckets_across_batches_bit_identically(engines_2d, testdata) -> None:
+    """Rows gathered per bucket across batches score bit for bit as alone, whatever the batches and the hold,
+    and the hold only removes zero padding."""
+    aware, _ = engines_2d
+    tensors, annotations = _real_2d_tensors(testdata)
+    order = np.random.default_rng(4).integers(0, len(tensors), 96)
+    tensors, annotations = tensors[order], annotations[order]
+    assert len(set(aware.depth.route(tensors)[1].tolist())) >= 3  # several buckets take part
+    alone = np.concatenate([aware.predict_arrays(tensors[i:i + 1], annotations[i:i + 1]) for i in range(12)])
+    padded = {}
+    for gather, hold in ((1, 0), (5, 7), (37, 0), (16, 10_000), (96, 0)):
+        aware.depth.reset_counts()
+        keys, probs = _stream(aware, tensors, annotations, gather, hold)
+        assert keys == list(range(0, len(tensors), gather))
+        executed = aware.depth.executed()
+        assert sum(executed["variants"].values()) == len(tensors)
+        padded[(gather, hold)] = sum(executed["runs"][h] * aware.depth.buckets[h].micro for h in executed["runs"])
+        np.testing.assert_array_equal(probs[:12], alone, err_msg=f"gather {gather}, hold {hold}")
+        np.testing.assert_array_equal(probs, aware.predict_arrays(tensors, annotations))
+    assert padded[(16, 10_000)] == padded[(96, 0)] < padded[(1, 0)]  # one flush at the end vs one per variant
+    assert padded[(16, 10_000)] < len(tensors) + aware.depth.micro_batch * len(aware.depth.buckets)
+
+
+@needs_openvino
+def test_stream_error_is_raised_not_hung(engines_2d, testdata, monkeypatch) -> None:
+    aware, _ = engines_2d
+    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [30] * 20, 7, seed=9)
+
+    def broken(*_):
+        raise RuntimeError("inference failed")
+
+    monkeypatch.setattr(aware.depth, "_run", broken)
+    with pytest.raises(RuntimeError, match="inference failed"):
+        _stream(aware, tensors, annotations, 4, 100)
+
+
 @needs_openvino
 def test_fallback_for_a_non_exact_architecture_logs_why(caplog) -> None:
     from vqsr_cnn.models.gatk_format import spec_from_model

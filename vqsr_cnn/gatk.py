@@ -80,7 +80,8 @@ def score_lines(model: Engine, lines: list[str], tensor_type: TensorType, annota
 
     echoes: list[str] = []
     scores: list[np.ndarray] = []
-    for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode):
+    # Every line of this call may wait for its row bucket (depth-aware 2D engine): one padded flush per call.
+    for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode, hold=len(lines)):
         echoes.extend(batch.records)
         scores.append(batch_scores)
     return echoes, (np.concatenate(scores) if scores else np.zeros(0))

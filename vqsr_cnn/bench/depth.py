@@ -8,6 +8,7 @@ the FLOPs the engine executes per variant against the dense model's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,9 @@ def giab_tensors(tb: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def depth_rows(tb: Any) -> list[Row]:
-    """Dense vs depth-aware engine rows on both real inputs (interleaved with every other row)."""
+    """Dense vs depth-aware rows, interleaved with every other row: the engine on both real inputs (one
+    predict per transfer batch), and the bridge and `score` end to end with the dense engine (their
+    depth-aware twins are the bench's default `end to end` rows)."""
     if tb.tt != "read_tensor":
         return []
     aware = tb.engine("openvino", "fp32")
@@ -42,26 +45,65 @@ def depth_rows(tb: Any) -> list[Row]:
     rows = []
     for label, (tensors, annots) in inputs.items():
         for name, engine in (("dense", dense), ("depth-aware", aware)):
+
             def run(engine: Any = engine, tensors: np.ndarray = tensors, annots: np.ndarray = annots) -> None:
                 for a, b in chunks:
                     engine.predict_arrays(tensors[a:b], annots[a:b])
 
-            rows.append(Row(f"depth: openvino FP32 {name}, {label}", "engine", run, tb.n, precision="fp32",
-                            note=f"{engine.backend.name} {engine.backend.precision}"))
+            rows.append(
+                Row(
+                    f"depth: openvino FP32 {name}, {label}",
+                    "engine",
+                    run,
+                    tb.n,
+                    precision="fp32",
+                    note=f"{engine.backend.name} {engine.backend.precision}",
+                )
+            )
+    from .rows import bridge_row, score_row  # rows.py lists these rows: imported here, not at module level
+
+    rows.append(bridge_row(tb, DENSE_BRIDGE, dense, "fp32"))
+    rows.append(replace(score_row(tb, dense), name=DENSE_SCORE))
     return rows
+
+
+DENSE_BRIDGE = "depth: bridge, dense engine (--dense)"
+DENSE_SCORE = "depth: score, dense engine (--dense)"
+END_TO_END = {"bridge": ("end to end: bridge", DENSE_BRIDGE), "score": ("end to end: score", DENSE_SCORE)}
 
 
 def r_distribution(r: np.ndarray, height: int) -> dict[str, Any]:
     """Median / p90 / max of R and a histogram in 8-row bins (R = height: no uniform tail)."""
     bins = np.bincount(np.minimum(r, height) // 8, minlength=height // 8 + 1)
-    return {"n": int(r.size), "median": float(np.median(r)), "p90": float(np.percentile(r, 90)), "max": int(r.max()),
-            "no_tail": int((r >= height).sum()),
-            "histogram_8": {f"{8 * i}-{8 * i + 7}" if 8 * i < height else str(height): int(c)
-                            for i, c in enumerate(bins) if c}}
+    return {
+        "n": int(r.size),
+        "median": float(np.median(r)),
+        "p90": float(np.percentile(r, 90)),
+        "max": int(r.max()),
+        "no_tail": int((r >= height).sum()),
+        "histogram_8": {f"{8 * i}-{8 * i + 7}" if 8 * i < height else str(height): int(c) for i, c in enumerate(bins) if c},
+    }
+
+
+def executed_share(
+    engine: Any, tensors: np.ndarray, annots: np.ndarray, transfer: int, gather: int, flops: float, gathered: bool = True
+) -> float:
+    """FLOPs the depth-aware engine executes per variant, padding included, over dense, when the variants come
+    as the bridge gets them: transfer batches, each encoded `gather` lines at a time, each bucket gathered
+    over the transfer batch (or, `gathered` False, flushed after every gather)."""
+    engine.depth.reset_counts()
+    for start, stop in transfer_chunks(tensors.shape[0], transfer):
+        batches = [
+            (tensors[start + a : start + b], annots[start + a : start + b], a) for a, b in transfer_chunks(stop - start, gather)
+        ]
+        for _ in engine.predict_stream(batches, hold=stop - start if gathered else 0):
+            pass
+    return engine.depth.executed()["flops_per_variant"] / flops
 
 
 def depth_report(tb: Any, rows: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """R distribution, executed FLOPs and exactness (max |dp| vs dense) per input; speed ratios if timed."""
+    """R distribution, executed FLOPs (with and without padding) and exactness (max |dp| vs dense) per input;
+    speed ratios of the timed rows."""
     if tb.tt != "read_tensor":
         return {}
     aware = tb.engine("openvino", "fp32")
@@ -69,37 +111,62 @@ def depth_report(tb: Any, rows: Sequence[dict[str, Any]] | None = None) -> dict[
         return {"applies": False}
     dense = dense_engine(tb)
     out: dict[str, Any] = {"dense_flops_per_variant": tb.flops, **aware.depth.describe()}
-    inputs = {"na12878_chr1": (tb.tensors[: tb.real_tensors], tb.annotations[: tb.real_tensors]),
-              "giab_30x": giab_tensors(tb)}
-    for key, (tensors, annots) in inputs.items():
-        real = tb.real_examples if key == "giab_30x" else tb.real_tensors  # the distinct real inputs (then repeats)
-        t, a = tensors[:real], annots[:real]
+    timed = {r["name"]: r.get("variants_per_s") for r in rows or ()}
+    inputs = {"na12878_chr1": (tb.tensors, tb.annotations, tb.real_tensors), "giab_30x": (*giab_tensors(tb), tb.real_examples)}
+    transfer, gather = tb.options.transfer_batch, tb.batch
+    for key, (tensors, annots, real) in inputs.items():
+        t, a = tensors[:real], annots[:real]  # the distinct real inputs (the timed rows repeat them up to n)
         flops = aware.depth.executed_flops(t)
         delta = float(np.abs(aware.predict_arrays(t, a) - dense.predict_arrays(t, a)).max())
-        out[key] = {"R": r_distribution(depth.distinct_rows(t), tb.read_limit),
-                    "executed_gflops_per_variant": float(flops.mean() / 1e9),
-                    "flops_share_of_dense": float(flops.mean() / tb.flops), "max_abs_dp_vs_dense": delta}
+        n = tb.n
+        out[key] = {
+            "R": r_distribution(depth.distinct_rows(t), tb.read_limit),
+            "executed_gflops_per_variant": float(flops.mean() / 1e9),
+            "flops_share_of_dense": float(flops.mean() / tb.flops),
+            "max_abs_dp_vs_dense": delta,
+            # padding included, on the n timed variants as the bridge gets them: buckets gathered over
+            # each transfer batch (now) vs flushed after every inference batch (before)
+            "share_with_padding": {
+                f"gathered per {transfer}": executed_share(aware, tensors[:n], annots[:n], transfer, gather, tb.flops),
+                f"flushed per {gather}": executed_share(
+                    aware, tensors[:n], annots[:n], transfer, gather, tb.flops, gathered=False
+                ),
+            },
+        }
     for label, key in (("NA12878 chr1 tensors", "na12878_chr1"), ("GIAB 30x encoded", "giab_30x")):
-        timed = {r["name"]: r.get("variants_per_s") for r in rows or ()}
         d, w = timed.get(f"depth: openvino FP32 dense, {label}"), timed.get(f"depth: openvino FP32 depth-aware, {label}")
         if d and w:
             out[key]["speedup_vs_dense"] = w / d
+    for what, (aware_prefix, dense_name) in END_TO_END.items():
+        w = next((v for name, v in timed.items() if name.startswith(aware_prefix) and v), None)
+        if w and timed.get(dense_name):
+            out[f"{what}_speedup_vs_dense"] = w / timed[dense_name]
     return out
 
 
 def format_depth(report: dict[str, Any]) -> str:
     if not report or not report.get("row_buckets"):
         return "depth-aware engine: not applicable"
-    lines = [f"depth-aware engine: row buckets {report['row_buckets']}, micro-batch {report['micro_batch']}, executes "
-             f"{report['executed_precision']}; dense model {report['dense_flops_per_variant'] / 1e9:.2f} GFLOP/variant"]
+    lines = [
+        f"depth-aware engine: row buckets {report['row_buckets']}, micro-batch {report['micro_batch']} "
+        f"(dense bucket {report['dense_micro_batch']}), executes {report['executed_precision']}; dense model "
+        f"{report['dense_flops_per_variant'] / 1e9:.2f} GFLOP/variant"
+    ]
     for key in ("na12878_chr1", "giab_30x"):
         e = report.get(key)
         if not e:
             continue
         r = e["R"]
-        speed = f", {e['speedup_vs_dense']:.2f}x dense" if "speedup_vs_dense" in e else ""
-        lines.append(f"  {key}: {r['n']} tensors, R median {r['median']:.1f} p90 {r['p90']:.1f} max {r['max']} "
-                     f"(no tail: {r['no_tail']}); executed {e['executed_gflops_per_variant']:.2f} GFLOP/variant "
-                     f"({100 * e['flops_share_of_dense']:.0f}% of dense); max |dp| vs dense {e['max_abs_dp_vs_dense']:.1e}"
-                     f"{speed}")
+        speed = f", engine {e['speedup_vs_dense']:.2f}x dense" if "speedup_vs_dense" in e else ""
+        padded = "; ".join(f"{k}: {100 * v:.0f}%" for k, v in e["share_with_padding"].items())
+        lines.append(
+            f"  {key}: {r['n']} tensors, R median {r['median']:.1f} p90 {r['p90']:.1f} max {r['max']} "
+            f"(no tail: {r['no_tail']}); executed {e['executed_gflops_per_variant']:.2f} GFLOP/variant "
+            f"({100 * e['flops_share_of_dense']:.0f}% of dense; with padding {padded}); "
+            f"max |dp| vs dense {e['max_abs_dp_vs_dense']:.1e}{speed}"
+        )
+        lines.append(f"    R histogram (8-row bins): {r['histogram_8']}")
+    for what in END_TO_END:
+        if f"{what}_speedup_vs_dense" in report:
+            lines.append(f"  end to end {what}: depth-aware {report[f'{what}_speedup_vs_dense']:.2f}x dense")
     return "\n".join(lines)

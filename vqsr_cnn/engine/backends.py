@@ -116,7 +116,7 @@ class OpenVINOBackend:
                         ",".join(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")))
             precision = "fp32"
         self.micro_batch = config.micro_batch
-        self._names = frozen.input_names
+        self._names = self.input_names = frozen.input_names
         self._classes = frozen.n_classes
         model = quantized_model.clone() if quantized_model is not None else ov.convert_model(
             frozen.graph_def, input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]),
@@ -137,6 +137,7 @@ class OpenVINOBackend:
         hint = compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type: what the compiled model executes
         ran = OV_PRECISION.get(hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint).lower(), str(hint))
         self.precision = "int8" if precision == "int8" else ran
+        self.compiled = compiled  # the depth-aware engine runs its dense bucket on requests of its own
         self._queue = ov.AsyncInferQueue(compiled, self.streams)
         self._lock = threading.Lock()  # one run at a time per queue (its callback and output buffer are shared)
 
