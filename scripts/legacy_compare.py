@@ -119,10 +119,16 @@ def time_backend(args: argparse.Namespace) -> dict[str, Any]:
     data = np.load(args.batch)
     tensor, annotations, reference = data["tensor"], data["annotations"], data["reference"]
     frozen = load_frozen()
-    backend = make_backend(frozen, EngineConfig(backend=args.backend, precision=args.precision,
-                                                intra_threads=args.threads).resolved("read_tensor"))
-    result: dict[str, Any] = {"backend": backend.name, "precision": backend.precision, "rows": int(tensor.shape[0]),
-                              "threads": args.threads or "auto", "python": sys.version.split()[0]}
+    backend = make_backend(
+        frozen, EngineConfig(backend=args.backend, precision=args.precision, intra_threads=args.threads).resolved("read_tensor")
+    )
+    result: dict[str, Any] = {
+        "backend": backend.name,
+        "precision": backend.precision,
+        "rows": int(tensor.shape[0]),
+        "threads": args.threads or "auto",
+        "python": sys.version.split()[0],
+    }
     if args.backend == "openvino-tensorflow" and os.environ.get("OPENVINO_TF_DISABLE") != "1":
         import openvino_tensorflow as ovtf
 
@@ -144,9 +150,13 @@ def time_backend(args: argparse.Namespace) -> dict[str, Any]:
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     steady = statistics.median(walls)
-    result.update(first_call_s=round(first, 3), batch_s=round(steady, 4), rows_per_s=round(tensor.shape[0] / steady, 1),
-                  cores_busy=round(sum(cpus) / sum(walls), 2),
-                  max_abs_dp_vs_tf=float(np.abs(probs - reference).max()))
+    result.update(
+        first_call_s=round(first, 3),
+        batch_s=round(steady, 4),
+        rows_per_s=round(tensor.shape[0] / steady, 1),
+        cores_busy=round(sum(cpus) / sum(walls), 2),
+        max_abs_dp_vs_tf=float(np.abs(probs - reference).max()),
+    )
     return result
 
 

@@ -85,17 +85,21 @@ def main(argv: list[str] | None = None) -> int:
     giab_bam = giab / "NA12878.chr22_16584000-16587000.bam"
 
     one_d = list(lines_for(normal / "test_haplotcaller.noCNN.vcf", normal / "genome.fasta", None, lambda r: True))
-    one_d += list(lines_for(hg004 / "NA24143.vcf.gz", hg004 / "hg38_chr21_22000000_23000000.fasta", None,
-                            hg004_picker()))
+    one_d += list(lines_for(hg004 / "NA24143.vcf.gz", hg004 / "hg38_chr21_22000000_23000000.fasta", None, hg004_picker()))
 
     snps = {16584133, 16585144, 16585510}
     indels = {16584657, 16586878}
-    two_d = list(lines_for(normal / "test_haplotcaller.noCNN.vcf", normal / "genome.fasta",
-                           normal / "test.paired_end.sorted.bam", lambda r: True))
-    two_d += list(lines_for(giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz", giab_fasta, giab_bam,
-                            lambda r: r.pos in snps))
-    two_d += list(lines_for(giab / "NA12878_GIAB.chr22_16584000-16587000.vcf.gz", giab_fasta, giab_bam,
-                            lambda r: r.pos in indels))
+    two_d = list(
+        lines_for(
+            normal / "test_haplotcaller.noCNN.vcf", normal / "genome.fasta", normal / "test.paired_end.sorted.bam", lambda r: True
+        )
+    )
+    two_d += list(
+        lines_for(giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz", giab_fasta, giab_bam, lambda r: r.pos in snps)
+    )
+    two_d += list(
+        lines_for(giab / "NA12878_GIAB.chr22_16584000-16587000.vcf.gz", giab_fasta, giab_bam, lambda r: r.pos in indels)
+    )
 
     for name, lines in (("lines_1d.txt", one_d), ("lines_2d.txt", two_d)):
         (args.out / name).write_text("".join(lines))

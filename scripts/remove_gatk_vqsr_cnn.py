@@ -43,9 +43,11 @@ def main() -> int:
         elif target.is_dir():  # merged with ours: delete GATK's untouched files, then emptied folders
             init = next((f for f in files if f.parts == ("vqsr_cnn", "__init__.py")), None)
             if init is not None and _same_as_record(Path(dist.locate_file(init)), init.hash):
-                print(f"GATK's vqsr_cnn/__init__.py overwrote ours in {target}: reinstall vqsr-cnn "
-                      "(pip install --force-reinstall --no-deps <vqsr-cnn wheel or checkout>), then run this again",
-                      file=sys.stderr)
+                print(
+                    f"GATK's vqsr_cnn/__init__.py overwrote ours in {target}: reinstall vqsr-cnn "
+                    "(pip install --force-reinstall --no-deps <vqsr-cnn wheel or checkout>), then run this again",
+                    file=sys.stderr,
+                )
                 return 1
             for f in files:
                 path = Path(dist.locate_file(f))

@@ -17,13 +17,15 @@ READ = 7  # first field of the first read in a 2D line
 
 def _set(index: int, value: str) -> Callable[[list[str]], list[str]]:
     def mutate(f: list[str]) -> list[str]:
-        return [*f[:index], value, *f[index + 1:]]
+        return [*f[:index], value, *f[index + 1 :]]
+
     return mutate
 
 
 def _edit(index: int, fn: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
     def mutate(f: list[str]) -> list[str]:
-        return [*f[:index], fn(f[index]), *f[index + 1:]]
+        return [*f[:index], fn(f[index]), *f[index + 1 :]]
+
     return mutate
 
 
@@ -38,45 +40,73 @@ CASES: dict[str, Case] = {
     "1d empty contig": ("reference", _set(0, ""), "contig and REF must not be empty"),
     "1d ALT not a Java list": ("reference", _set(3, "GT"), "ALT alleles must be a Java list"),
     "1d unknown variant type": ("reference", _set(6, "SNV"), "variant type must be one of SNP, INDEL, OTHER"),
-    "1d reference window of 4 bases": ("reference", _edit(4, lambda r: r[:4]),
-                                       "reference window has 4 characters, expected exactly 128"),
-    "1d reference window of 129 bases": ("reference", _edit(4, lambda r: r + "A"),
-                                         "reference window has 129 characters, expected exactly 128"),
-    "1d reference base not a base": ("reference", _edit(4, lambda r: r[:10] + "!" + r[11:]),
-                                     "unknown reference base(s) '!'"),
+    "1d reference window of 4 bases": (
+        "reference",
+        _edit(4, lambda r: r[:4]),
+        "reference window has 4 characters, expected exactly 128",
+    ),
+    "1d reference window of 129 bases": (
+        "reference",
+        _edit(4, lambda r: r + "A"),
+        "reference window has 129 characters, expected exactly 128",
+    ),
+    "1d reference base not a base": ("reference", _edit(4, lambda r: r[:10] + "!" + r[11:]), "unknown reference base(s) '!'"),
     "1d lower-case reference": ("reference", _edit(4, lambda r: r[:10] + "a" + r[11:]), "unknown reference base(s) 'a'"),
-    "1d bases after the padding": ("reference", _edit(4, lambda r: r[:100] + "\x00" + r[101:]),
-                                   "bases after its '\\x00' padding"),
-    "1d annotation without =": ("reference", _edit(5, lambda a: "MQ49.37;" + a.split(";", 1)[1]),
-                                "annotations must be KEY=value; pairs"),
-    "1d annotation not a number": ("reference", _edit(5, lambda a: "MQ=high;" + a.split(";", 1)[1]),
-                                   "annotation MQ='high' is not a number"),
+    "1d bases after the padding": (
+        "reference",
+        _edit(4, lambda r: r[:100] + "\x00" + r[101:]),
+        "bases after its '\\x00' padding",
+    ),
+    "1d annotation without =": (
+        "reference",
+        _edit(5, lambda a: "MQ49.37;" + a.split(";", 1)[1]),
+        "annotations must be KEY=value; pairs",
+    ),
+    "1d annotation not a number": (
+        "reference",
+        _edit(5, lambda a: "MQ=high;" + a.split(";", 1)[1]),
+        "annotation MQ='high' is not a number",
+    ),
     # --- 2D lines (7 fields, then 8 tab-terminated fields per read) ---
-    "2d read base '!'": ("read_tensor", _edit(READ, lambda s: "!" + s[1:]),
-                         "read 1: unknown symbol(s) '!' in the read bases"),
-    "2d read base '~' (our skip mark)": ("read_tensor", _edit(READ + 8, lambda s: s[:20] + "~" + s[21:]),
-                                         "read 2: unknown symbol(s) '~' in the read bases"),
+    "2d read base '!'": ("read_tensor", _edit(READ, lambda s: "!" + s[1:]), "read 1: unknown symbol(s) '!' in the read bases"),
+    "2d read base '~' (our skip mark)": (
+        "read_tensor",
+        _edit(READ + 8, lambda s: s[:20] + "~" + s[21:]),
+        "read 2: unknown symbol(s) '~' in the read bases",
+    ),
     "2d '*' inside a read": ("read_tensor", _edit(READ, lambda s: s[:5] + "*" + s[6:]), "unknown symbol(s) '*'"),
     "2d empty read bases": ("read_tensor", _set(READ, ""), "read 1: empty read bases"),
-    "2d CIGAR shorter than the read": ("read_tensor", _set(READ + 2, "10M"),
-                                       "read 1: CIGAR 10M covers 10 read bases but the read has 150"),
+    "2d CIGAR shorter than the read": (
+        "read_tensor",
+        _set(READ + 2, "10M"),
+        "read 1: CIGAR 10M covers 10 read bases but the read has 150",
+    ),
     "2d CIGAR longer than the read": ("read_tensor", _set(READ + 2, "100M60S"), "CIGAR 100M60S covers 160"),
     "2d malformed CIGAR": ("read_tensor", _set(READ + 2, "150Q"), "read 1: malformed CIGAR '150Q'"),
-    "2d one quality missing": ("read_tensor", _edit(READ + 1, lambda q: q.rsplit(",", 1)[0]),
-                               "read 1: 150 bases but 149 base qualities"),
+    "2d one quality missing": (
+        "read_tensor",
+        _edit(READ + 1, lambda q: q.rsplit(",", 1)[0]),
+        "read 1: 150 bases but 149 base qualities",
+    ),
     "2d quality not a number": ("read_tensor", _edit(READ + 1, lambda q: "x" + q), "comma-separated integers"),
-    "2d quality above a Java byte": ("read_tensor", _edit(READ + 1, lambda q: "200" + q[q.index(","):]),
-                                     "base qualities must lie in 0..127"),
+    "2d quality above a Java byte": (
+        "read_tensor",
+        _edit(READ + 1, lambda q: "200" + q[q.index(",") :]),
+        "base qualities must lie in 0..127",
+    ),
     "2d is-reverse not true/false": ("read_tensor", _set(READ + 3, "True"), "is-reverse must be 'true' or 'false'"),
     "2d mate-is-reverse not true/false": ("read_tensor", _set(READ + 4, "1"), "mate-is-reverse must be 'true'"),
     "2d first-of-pair not true/false": ("read_tensor", _set(READ + 5, ""), "first-of-pair must be 'true'"),
     "2d MAPQ negative": ("read_tensor", _set(READ + 6, "-1"), "MAPQ must lie in 0..255"),
     "2d MAPQ not a number": ("read_tensor", _set(READ + 6, "sixty"), "MAPQ must be an integer"),
     "2d start not a number": ("read_tensor", _set(READ + 7, "1.5e6"), "start must be an integer"),
-    "2d read with 7 fields": ("read_tensor", lambda f: [*f[:READ + 7], *f[READ + 8:]], "groups of 8"),
+    "2d read with 7 fields": ("read_tensor", lambda f: [*f[: READ + 7], *f[READ + 8 :]], "groups of 8"),
     "2d no final tab": ("read_tensor", lambda f: f[:-1], "ends with a tab after the variant type"),
-    "2d reference window of 4 bases": ("read_tensor", _edit(4, lambda r: r[:4]),
-                                       "reference window has 4 characters, expected exactly 128"),
+    "2d reference window of 4 bases": (
+        "read_tensor",
+        _edit(4, lambda r: r[:4]),
+        "reference window has 4 characters, expected exactly 128",
+    ),
     "2d reference base not a base": ("read_tensor", _edit(4, lambda r: "!" + r[1:]), "unknown reference base(s) '!'"),
     "2d unknown variant type": ("read_tensor", _set(6, "snp"), "variant type must be one of"),
 }

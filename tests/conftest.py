@@ -43,9 +43,11 @@ CHR22 = TESTDATA / "chr22_normal"
 def chr22_sheet(folder: Path) -> Path:
     """A sample sheet with the one chr22_normal sample (2D, 5 HaplotypeCaller SNPs): the small workflow input."""
     sheet = folder / "chr22_samples.tsv"
-    sheet.write_text("sample\tvcf\tbam\treference\n"
-                     f"chr22_normal\t{CHR22 / 'test_haplotcaller.noCNN.vcf'}\t{CHR22 / 'test.paired_end.sorted.bam'}\t"
-                     f"{CHR22 / 'genome.fasta'}\n")
+    sheet.write_text(
+        "sample\tvcf\tbam\treference\n"
+        f"chr22_normal\t{CHR22 / 'test_haplotcaller.noCNN.vcf'}\t{CHR22 / 'test.paired_end.sorted.bam'}\t"
+        f"{CHR22 / 'genome.fasta'}\n"
+    )
     return sheet
 
 
@@ -57,8 +59,19 @@ def chr22_local_run(tmp_path_factory) -> Path:
     import sys
 
     work = tmp_path_factory.mktemp("wf_chr22")
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflows" / "Snakefile"), "--directory", str(work),
-           "--cores", "2", "--config", f"samples={chr22_sheet(work)}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "workflows" / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        "2",
+        "--config",
+        f"samples={chr22_sheet(work)}",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=work)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work

@@ -26,8 +26,7 @@ def expected_read_row(row: str, quals: list[int], window: int) -> np.ndarray:
     return out
 
 
-def set_flags(row: np.ndarray, first_col: int, end_col: int, reverse: bool, mate_reverse: bool, first: bool,
-              mapq: int) -> None:
+def set_flags(row: np.ndarray, first_col: int, end_col: int, reverse: bool, mate_reverse: bool, first: bool, mapq: int) -> None:
     row[first_col:end_col, 10] = reverse
     row[first_col:end_col, 11] = mate_reverse
     row[first_col:end_col, 12] = first

@@ -32,11 +32,23 @@ def main(request_path):
         np.save(job["out"], model.predict([data["tensor"], data["annotations"]]))
         result["predict"].append(job["out"])
     for job in request.get("write", []):
-        sys.argv = ["gatk", "--tensor_name", job["tensor_name"], "--annotation_set", "best_practices",
-                    "--weights_hd5", os.path.join(os.path.dirname(job["out"]), "absent.hd5"), "--id", "gatk42"]
+        sys.argv = [
+            "gatk",
+            "--tensor_name",
+            job["tensor_name"],
+            "--annotation_set",
+            "best_practices",
+            "--weights_hd5",
+            os.path.join(os.path.dirname(job["out"]), "absent.hd5"),
+            "--id",
+            "gatk42",
+        ]
         args = arguments.parse_args()
-        build = models.build_default_1d_annotation_model if job["tensor_name"] == "reference" \
+        build = (
+            models.build_default_1d_annotation_model
+            if job["tensor_name"] == "reference"
             else models.build_default_2d_annotation_model
+        )
         model = build(args)  # compiled with GATK's custom metrics, as GATK's training saves it
         model.save(job["out"])
         data = np.load(job["inputs"])

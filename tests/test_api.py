@@ -16,8 +16,17 @@ def test_gatk_entry_points_keep_their_signatures():
     start = inspect.signature(vqsr_cnn.start_session_get_args_and_model)
     assert list(start.parameters)[:5] == ["intra_ops", "inter_ops", "semantics_json", "weights_hd5", "tensor_type"]
     score = inspect.signature(vqsr_cnn.score_and_write_batch)
-    assert list(score.parameters) == ["model", "file_out", "batch_size", "python_batch_size", "tensor_type",
-                                      "annotation_set", "window_size", "read_limit", "tensor_dir"]
+    assert list(score.parameters) == [
+        "model",
+        "file_out",
+        "batch_size",
+        "python_batch_size",
+        "tensor_type",
+        "annotation_set",
+        "window_size",
+        "read_limit",
+        "tensor_dir",
+    ]
     assert score.parameters["tensor_dir"].default == ""
 
 

@@ -65,8 +65,15 @@ def test_flops_of_gatk_small_2d_architecture() -> None:
 
     model = build_default_2d_annotation_model()
     # conv2d_1..4 (valid padding, two (3,1) max pools), annotation dense, fc_1 over 15,360 + 64, softmax
-    macs = (104 * 128 * 64 * 25 * 15 + 104 * 104 * 48 * 25 * 64 + 80 * 104 * 32 * 25 * 48 + 26 * 80 * 24 * 25 * 32
-            + 7 * 64 + (8 * 80 * 24 + 64) * 24 + 24 * 4)
+    macs = (
+        104 * 128 * 64 * 25 * 15
+        + 104 * 104 * 48 * 25 * 64
+        + 80 * 104 * 32 * 25 * 48
+        + 26 * 80 * 24 * 25 * 32
+        + 7 * 64
+        + (8 * 80 * 24 + 64) * 24
+        + 24 * 4
+    )
     assert model_flops(model) == 2 * macs == 3_019_903_040
 
 
@@ -84,8 +91,9 @@ def test_int8_falls_back_to_fp32_with_a_warning(tmp_path, monkeypatch, caplog) -
 
     monkeypatch.setattr(quantize, "quantize_model", broken)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        model = quantize.int8_model(frozen=None, weights_path=weights, data=data,
-                                    settings=quantize.QuantizeSettings(cache_dir=str(tmp_path / "cache")))
+        model = quantize.int8_model(
+            frozen=None, weights_path=weights, data=data, settings=quantize.QuantizeSettings(cache_dir=str(tmp_path / "cache"))
+        )
     assert model is None and calls == [1]
     assert "INT8 quantisation failed (RuntimeError: NNCF exploded); falling back to FP32" in caplog.text
     assert quantize.engine_precision("int8", model) == "fp32"
@@ -103,8 +111,10 @@ def test_quantization_error_is_logged_and_int8_model_returns_none_for_fp32(tmp_p
 
     monkeypatch.setattr(quantize, "quantize_model", too_far)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        assert quantize.int8_model(None, weights, lambda: (None, None),
-                                   quantize.QuantizeSettings(cache_dir=str(tmp_path / "cache"))) is None
+        assert (
+            quantize.int8_model(None, weights, lambda: (None, None), quantize.QuantizeSettings(cache_dir=str(tmp_path / "cache")))
+            is None
+        )
     assert "exceeds 0.1" in caplog.text and "falling back to FP32" in caplog.text
     assert quantize.engine_precision("int8", None) == "fp32"
     assert not list(tmp_path.rglob("*.xml")), "nothing is cached when quantisation raised"
@@ -138,8 +148,9 @@ def test_engine_asked_for_int8_without_a_quantised_model_runs_and_says_fp32(capl
     assert engine.backend.precision == "fp32"
     assert "running fp32" in caplog.text
     fp32 = Engine(model, spec_from_model(model), EngineConfig(backend="openvino", precision="fp32"))
-    np.testing.assert_allclose(engine.predict_arrays(tensors, annotations), fp32.predict_arrays(tensors, annotations),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        engine.predict_arrays(tensors, annotations), fp32.predict_arrays(tensors, annotations), rtol=1e-6, atol=1e-7
+    )
 
 
 def test_overlapped_keeps_order_bounds_the_queue_and_reraises() -> None:

@@ -31,12 +31,15 @@ def _run_session(tmp_path, env, json_path, hd5_path, tensor_type, batches, infer
         java.start()
         assert java.command(f"tempFile = open('{temp}', 'w+')") == "ack"
         assert java.command("import vqsr_cnn") == "ack"
-        ack = java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{json_path}', "
-                           f"weights_hd5='{hd5_path}')")
+        ack = java.command(
+            f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{json_path}', weights_hd5='{hd5_path}')"
+        )
         assert ack == "ack", java.output()
         for batch in batches:
-            cmd = (f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, {inference_batch}, '{tensor_type}', "
-                   f"'{ANNOTATIONS}', 128, 128, '')")
+            cmd = (
+                f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, {inference_batch}, '{tensor_type}', "
+                f"'{ANNOTATIONS}', 128, 128, '')"
+            )
             acks.append(java.score_batch(batch, cmd))
             if acks[-1] != "ack":
                 # Java would abort here; python -i still runs the queued sendAck, so drain that ack first.
@@ -74,16 +77,20 @@ def _scores_alone(lines, tensor_type, json_path, hd5_path) -> list[float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend_env", [
-    pytest.param(ACCEL_ENV, id=ACCEL, marks=pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL} not installed")),
-    pytest.param({"OPENVINO_TF_DISABLE": "1"}, id="tensorflow")])
+@pytest.mark.parametrize(
+    "backend_env",
+    [
+        pytest.param(ACCEL_ENV, id=ACCEL, marks=pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL} not installed")),
+        pytest.param({"OPENVINO_TF_DISABLE": "1"}, id="tensorflow"),
+    ],
+)
 @pytest.mark.parametrize("kind", ["1d", "2d"])
 def test_gatk_session_scores_every_line_in_order(tmp_path, testdata, kind, backend_env):
     lines = _lines(testdata, kind)
     json_path, hd5_path = (str(testdata / "models" / f"cnn_{kind}.{ext}") for ext in ("json", "hd5"))
     tensor_type = "reference" if kind == "1d" else "read_tensor"
     size = max(2, len(lines) // 2 - 1)
-    batches = [lines[i:i + size] for i in range(0, len(lines), size)]  # the last batch is partial
+    batches = [lines[i : i + size] for i in range(0, len(lines), size)]  # the last batch is partial
     acks, text, log = _run_session(tmp_path, backend_env, json_path, hd5_path, tensor_type, batches, 8)
     assert acks == ["ack"] * len(batches), log
     out = text.splitlines()
@@ -111,7 +118,7 @@ def test_temp_file_is_byte_identical_for_any_transfer_and_inference_batch(tmp_pa
     for transfer, inference in ((100, 64), (256, 256)):
         work = tmp_path / f"t{transfer}"
         work.mkdir()
-        batches = [lines[i:i + transfer] for i in range(0, len(lines), transfer)]
+        batches = [lines[i : i + transfer] for i in range(0, len(lines), transfer)]
         acks, text, log = _run_session(work, ACCEL_ENV, json_path, hd5_path, "reference", batches, inference)
         assert acks == ["ack"] * len(batches), log
         texts.append(text)
@@ -137,8 +144,10 @@ def test_bad_model_path_is_a_nack_with_the_reason(tmp_path, testdata):
     try:
         java.start()
         assert java.command("import vqsr_cnn") == "ack"
-        ack = java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, '{tmp_path}/none.json', "
-                           f"weights_hd5='{tmp_path}/none.hd5')")
+        ack = java.command(
+            f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, '{tmp_path}/none.json', "
+            f"weights_hd5='{tmp_path}/none.hd5')"
+        )
         assert ack.startswith("nkm:") and "does not exist" in ack
     finally:
         java.kill()
@@ -147,7 +156,8 @@ def test_bad_model_path_is_a_nack_with_the_reason(tmp_path, testdata):
 @pytest.mark.slow
 @pytest.mark.parametrize("tensor_type", ["reference", "read_tensor"])
 def test_bad_line_corpus_each_batch_is_a_nack_naming_the_variant_and_writes_nothing(
-        tmp_path, testdata, tensor_type, model_1d_paths, model_2d_paths):
+    tmp_path, testdata, tensor_type, model_1d_paths, model_2d_paths
+):
     """Every case of tests/bad_lines.py in one real session: a 12-line batch with one broken line is a nack naming
     the variant (or line) and writes nothing; the session then scores a good batch normally."""
     from bad_lines import BAD_INDEX, CASES, bad_batch, good_batch
@@ -161,12 +171,18 @@ def test_bad_line_corpus_each_batch_is_a_nack_naming_the_variant_and_writes_noth
         java.start()
         assert java.command(f"tempFile = open('{temp}', 'w+')") == "ack"
         assert java.command("import vqsr_cnn") == "ack"
-        assert java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{json_path}', "
-                            f"weights_hd5='{hd5_path}')") == "ack", java.output()
+        assert (
+            java.command(
+                f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{json_path}', weights_hd5='{hd5_path}')"
+            )
+            == "ack"
+        ), java.output()
         acks = []
         for batch in batches:
-            cmd = (f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, 8, '{tensor_type}', "
-                   f"'{ANNOTATIONS}', 128, 128, '')")
+            cmd = (
+                f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, 8, '{tensor_type}', "
+                f"'{ANNOTATIONS}', 128, 128, '')"
+            )
             acks.append(java.score_batch(batch, cmd))
             if acks[-1] != "ack":
                 assert java.read_ack() == "ack"  # the queued sendAck after the failed command

@@ -29,6 +29,7 @@ def _tensor_with_tail(reads: int, height: int = 128, seed: int = 0) -> np.ndarra
 
 # ---------------------------------------------------------------- R from the tensor itself
 
+
 def test_distinct_rows_edge_cases() -> None:
     none = _tensor_with_tail(0)
     full = np.random.default_rng(1).random((128, 16, 15), dtype=np.float32)  # 128 reads: no tail
@@ -52,6 +53,7 @@ def test_distinct_rows_is_chunk_independent() -> None:
 
 # ---------------------------------------------------------------- the row algebra
 
+
 def test_window_rows_hand_worked() -> None:
     # conv 25x1 on a tensor cut to 40 rows (true output 104 rows): 40 rows out, from 40 + 24 input rows
     assert depth.window_rows(40, 25, 1, 104) == (40, 64)
@@ -72,8 +74,11 @@ def test_small_2d_plan_and_heights(model_2d_paths) -> None:
     assert by_type["Flatten"] == "restore" and kinds["annotation_dense"] == "plain"
     h = depth.layer_heights(plan, 40)
     assert (h["conv2d_1"], h["conv2d_2"], h["conv2d_3"], h["max_pooling2d"], h["max_pooling2d_1"]) == (40, 40, 40, 14, 6)
-    assert depth.cut_flops(plan, 128) == depth.cut_flops(plan, 127) == 2 * sum(
-        __import__("vqsr_cnn.bench.flops", fromlist=["layer_macs"]).layer_macs(layer) for layer in model.layers)
+    assert (
+        depth.cut_flops(plan, 128)
+        == depth.cut_flops(plan, 127)
+        == 2 * sum(__import__("vqsr_cnn.bench.flops", fromlist=["layer_macs"]).layer_macs(layer) for layer in model.layers)
+    )
     assert depth.cut_flops(plan, 40) < 0.45 * depth.cut_flops(plan, 128)
 
 
@@ -153,6 +158,7 @@ def test_not_exact_architectures_are_refused_with_the_reason() -> None:
 
 # ---------------------------------------------------------------- the engine
 
+
 def _real_2d_tensors(testdata) -> tuple[np.ndarray, np.ndarray]:
     """Every real 2D tensor in testdata: GATK 4.2's own (golden) and ours from the FIFO lines and the GIAB slice."""
     from vqsr_cnn.bench.data import load_examples
@@ -168,9 +174,12 @@ def _real_2d_tensors(testdata) -> tuple[np.ndarray, np.ndarray]:
     tensors.append(t)
     annotations.append(a)
     giab = testdata / "giab_chr22"
-    examples = load_examples(giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz",
-                             giab / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz",
-                             giab / "NA12878.chr22_16584000-16587000.bam", names)
+    examples = load_examples(
+        giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz",
+        giab / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz",
+        giab / "NA12878.chr22_16584000-16587000.bam",
+        names,
+    )
     t, a = encode_examples(examples, "read_tensor", names)
     tensors.append(t)
     annotations.append(a)
@@ -187,8 +196,10 @@ def bundled_2d():
 @pytest.fixture(scope="module")
 def engines_2d(bundled_2d):
     args, model = bundled_2d
-    return (Engine(model, args, EngineConfig(backend="openvino")),
-            Engine(model, args, EngineConfig(backend="openvino", dense=True)))
+    return (
+        Engine(model, args, EngineConfig(backend="openvino")),
+        Engine(model, args, EngineConfig(backend="openvino", dense=True)),
+    )
 
 
 @needs_openvino
@@ -205,7 +216,7 @@ def test_depth_aware_equals_dense_on_every_real_testdata_tensor(engines_2d, test
     order = np.random.default_rng(0).permutation(len(r))
     np.testing.assert_array_equal(aware.predict_arrays(tensors[order], annotations[order]), p_aware[order])
     for i in (0, len(r) // 2, len(r) - 1):
-        np.testing.assert_array_equal(aware.predict_arrays(tensors[i:i + 1], annotations[i:i + 1])[0], p_aware[i])
+        np.testing.assert_array_equal(aware.predict_arrays(tensors[i : i + 1], annotations[i : i + 1])[0], p_aware[i])
 
 
 @needs_openvino
@@ -221,9 +232,8 @@ def test_depth_aware_equals_dense_on_shared_na12878_tensors(engines_2d, shared_d
     for split in splits:
         files = bench_data.tensor_files(root, split)
         for a in range(0, len(files), 256):
-            lt = bench_data.load_tensors(files[a:a + 256], "read_tensor")
-            delta = np.abs(aware.predict_arrays(lt.tensors, lt.annotations) - dense.predict_arrays(lt.tensors,
-                                                                                                    lt.annotations))
+            lt = bench_data.load_tensors(files[a : a + 256], "read_tensor")
+            delta = np.abs(aware.predict_arrays(lt.tensors, lt.annotations) - dense.predict_arrays(lt.tensors, lt.annotations))
             worst = max(worst, float(delta.max()))
     assert worst <= TOLERANCE
 
@@ -239,12 +249,13 @@ def test_edge_tensors_through_the_engine(engines_2d) -> None:
     r, rows = aware.depth.route(tensors)
     assert r.tolist() == [0, 128, 128, 126, 64, 7, 101]
     assert rows.tolist() == [8, 128, 128, 128, 80, 8, 128]
-    np.testing.assert_allclose(aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations),
-                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE
+    )
 
 
 def _stream(engine, tensors, annotations, gather: int, hold: int) -> tuple[list[int], np.ndarray]:
-    batches = [(tensors[i:i + gather], annotations[i:i + gather], i) for i in range(0, len(tensors), gather)]
+    batches = [(tensors[i : i + gather], annotations[i : i + gather], i) for i in range(0, len(tensors), gather)]
     got = list(engine.predict_stream(batches, hold=hold))
     return [k for k, _ in got], np.concatenate([p for _, p in got])
 
@@ -258,7 +269,7 @@ def test_stream_gathers_buckets_across_batches_bit_identically(engines_2d, testd
     order = np.random.default_rng(4).integers(0, len(tensors), 96)
     tensors, annotations = tensors[order], annotations[order]
     assert len(set(aware.depth.route(tensors)[1].tolist())) >= 3  # several buckets take part
-    alone = np.concatenate([aware.predict_arrays(tensors[i:i + 1], annotations[i:i + 1]) for i in range(12)])
+    alone = np.concatenate([aware.predict_arrays(tensors[i : i + 1], annotations[i : i + 1]) for i in range(12)])
     padded = {}
     for gather, hold in ((1, 0), (5, 7), (37, 0), (16, 10_000), (96, 0)):
         aware.depth.reset_counts()

@@ -40,8 +40,7 @@ def run_diff(tmp_path: Path, a: Path, b: Path, *extra: str) -> tuple[int, dict]:
     return rc, report
 
 
-BASE = [("chr1", 100, "A", "G", 1.5), ("chr1", 200, "C", "T", -0.25), ("chr1", 300, "G", "GA", 2.0),
-        ("chr2", 50, "T", "C", 0.75)]
+BASE = [("chr1", 100, "A", "G", 1.5), ("chr1", 200, "C", "T", -0.25), ("chr1", 300, "G", "GA", 2.0), ("chr2", 50, "T", "C", 0.75)]
 
 
 def test_identical_files(tmp_path):
@@ -117,8 +116,10 @@ def _crossing_pair(tmp_path: Path) -> tuple[Path, Path]:
     # k = floor(10 * 20 / 100) = 2 -> cut-off 2.0.  In B: 1.0 -> 0.999 (passes 1.0 in A, fails in B),
     # 4.0 -> 5.2 and 5.0 -> 4.5 (cross the user threshold 5 both ways).  Indels 0.5, 1.5: default
     # tranches 99.5/99.0 give k = floor(2 * 0.5 / 100) = 0 -> cut-off 0.5; B keeps them unchanged.
-    a_rec = [("chr1", 100 + i, "A", "G", float(i)) for i in range(10)] + \
-            [("chr2", 10, "A", "AT", 0.5), ("chr2", 20, "AT", "A", 1.5)]
+    a_rec = [("chr1", 100 + i, "A", "G", float(i)) for i in range(10)] + [
+        ("chr2", 10, "A", "AT", 0.5),
+        ("chr2", 20, "AT", "A", 1.5),
+    ]
     moved = {1: 0.999, 4: 5.2, 5: 4.5}
     b_rec = [(c, p, r, x, moved.get(p - 100, s) if c == "chr1" else s) for c, p, r, x, s in a_rec]
     return write_vcf(tmp_path / "a.vcf", a_rec), write_vcf(tmp_path / "b.vcf", b_rec)
@@ -161,13 +162,16 @@ def test_tranche_cutoff_definition():
         metrics.tranche_cutoff(s, 0)
 
 
-@pytest.mark.parametrize("case, needle", [
-    ("no_key", "the header has no INFO/CNN_2D line"),
-    ("no_values", "none of its 4 records has an INFO/CNN_2D value"),
-    ("contigs", "different contig sets"),
-    ("unsorted", "records are not sorted (record 2, chr1:100, comes after chr1:200)"),
-    ("missing", "no such VCF file"),
-])
+@pytest.mark.parametrize(
+    "case, needle",
+    [
+        ("no_key", "the header has no INFO/CNN_2D line"),
+        ("no_values", "none of its 4 records has an INFO/CNN_2D value"),
+        ("contigs", "different contig sets"),
+        ("unsorted", "records are not sorted (record 2, chr1:100, comes after chr1:200)"),
+        ("missing", "no such VCF file"),
+    ],
+)
 def test_bad_input_one_line_error(tmp_path, capsys, case, needle):
     a = write_vcf(tmp_path / "a.vcf", BASE)
     b = tmp_path / "b.vcf"
@@ -220,7 +224,18 @@ def test_report_renders_in_headless_chromium(tmp_path):
     a, b = _crossing_pair(tmp_path)
     run_diff(tmp_path, a, b, "--threshold", "5")
     png = tmp_path / "report.png"
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "screenshot_report.sh"), str(tmp_path / "report" / "report.html"),
-                           str(png), "1200", "1600"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            "bash",
+            str(REPO / "scripts" / "screenshot_report.sh"),
+            str(tmp_path / "report" / "report.html"),
+            str(png),
+            "1200",
+            "1600",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

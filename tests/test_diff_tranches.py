@@ -17,8 +17,11 @@ from vqsr_cnn.report import tranches
 def write_vcf(path: Path, records, key="CNN_2D", fileformat=True) -> Path:
     """records: (contig, pos, ref, alt, score or None, filter)."""
     lines = ["##fileformat=VCFv4.2"] if fileformat else []
-    lines += ["##contig=<ID=chr1,length=100000>", "##contig=<ID=chr2,length=100000>",
-              '##FILTER=<ID=LowQual,Description="low quality">']
+    lines += [
+        "##contig=<ID=chr1,length=100000>",
+        "##contig=<ID=chr2,length=100000>",
+        '##FILTER=<ID=LowQual,Description="low quality">',
+    ]
     if key:
         lines.append(f'##INFO=<ID={key},Number=1,Type=Float,Description="CNN score">')
     lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
@@ -37,20 +40,31 @@ def diff(tmp_path: Path, a: Path, b: Path, *extra: str) -> tuple[int, dict]:
 
 # A: SNPs chr1:100..109 A>G scored 0..9; indels chr2:10 A>AT 0.5, chr2:20 AT>A 1.5, chr2:30 C>CG 3.0.
 A_RECORDS = [("chr1", 100 + i, "A", "G", float(i), "PASS") for i in range(10)] + [
-    ("chr2", 10, "A", "AT", 0.5, "PASS"), ("chr2", 20, "AT", "A", 1.5, "PASS"), ("chr2", 30, "C", "CG", 3.0, "PASS")]
+    ("chr2", 10, "A", "AT", 0.5, "PASS"),
+    ("chr2", 20, "AT", "A", 1.5, "PASS"),
+    ("chr2", 30, "C", "CG", 3.0, "PASS"),
+]
 # Resource: SNPs at 100..107 with ALT G, except 101 (ALT T: no shared allele) and 102 (ALT C,G: shares G).
 # Indels: chr2:9 GA>AT spans 9-10, overlaps chr2:10 and shares the ALT string "AT" (FilterVariantTranches
 # compares ALT alleles, not positions); chr2:20 AT>A; chr2:30 C>CGG shares no ALT with C>CG.
 RESOURCE = [("chr1", 100 + i, "A", {1: "T", 2: "C,G"}.get(i, "G"), None, ".") for i in range(8)] + [
-    ("chr2", 9, "GA", "AT", None, "."), ("chr2", 20, "AT", "A", None, "."), ("chr2", 30, "C", "CGG", None, ".")]
+    ("chr2", 9, "GA", "AT", None, "."),
+    ("chr2", 20, "AT", "A", None, "."),
+    ("chr2", 30, "C", "CGG", None, "."),
+]
 
 
 def _pair(tmp_path: Path) -> tuple[Path, Path, Path]:
     # B: chr1:103 3.0 -> 1.9; chr1:109 PASS -> LowQual (score unchanged)
-    b_records = [(c, p, r, x, 1.9 if (c, p) == ("chr1", 103) else s, "LowQual" if (c, p) == ("chr1", 109) else f)
-                 for c, p, r, x, s, f in A_RECORDS]
-    return (write_vcf(tmp_path / "a.vcf", A_RECORDS), write_vcf(tmp_path / "b.vcf", b_records),
-            write_vcf(tmp_path / "known.vcf", RESOURCE, key=None))
+    b_records = [
+        (c, p, r, x, 1.9 if (c, p) == ("chr1", 103) else s, "LowQual" if (c, p) == ("chr1", 109) else f)
+        for c, p, r, x, s, f in A_RECORDS
+    ]
+    return (
+        write_vcf(tmp_path / "a.vcf", A_RECORDS),
+        write_vcf(tmp_path / "b.vcf", b_records),
+        write_vcf(tmp_path / "known.vcf", RESOURCE, key=None),
+    )
 
 
 def test_resource_tranches_by_hand(tmp_path):
@@ -77,8 +91,14 @@ def test_resource_tranches_by_hand(tmp_path):
     assert (i99["resource_a"], i99["cutoff"], i99["cutoff_b"], i99["changes"]) == (2, 1.5, 1.5, 0)
     assert r["call_changes"] == {"records": 2, "by_type": {"SNP": 2, "INDEL": 0, "OTHER": 0}}
     # FILTER: both carry it; chr1:109 PASS -> LowQual
-    assert r["filters"] == {"compared": 13, "pass_a": 13, "pass_b": 12, "a_pass_b_filtered": 1,
-                            "a_filtered_b_pass": 0, "different_filter": 1}
+    assert r["filters"] == {
+        "compared": 13,
+        "pass_a": 13,
+        "pass_b": 12,
+        "a_pass_b_filtered": 1,
+        "a_filtered_b_pass": 0,
+        "different_filter": 1,
+    }
     # |delta| per type: one SNP moved by 1.1, no indel moved
     by_type = r["scores_by_type"]
     assert (by_type["SNP"]["differ"], by_type["SNP"]["max_abs_delta"]) == (1, pytest.approx(1.1))
@@ -106,8 +126,14 @@ def test_no_resources_keeps_quantile_tranches_and_no_filter_column(tmp_path):
 
 def test_provenance_recorded(tmp_path):
     a, b, known = _pair(tmp_path)
-    meta = {"kind": "vqsr-cnn score", "backend": "openvino", "precision": "fp32", "tensor_type": "read_tensor",
-            "model": {"weights": "/m/cnn_2d.hd5", "weights_sha256": "ab" * 32}, "software": {"engines": {}}}
+    meta = {
+        "kind": "vqsr-cnn score",
+        "backend": "openvino",
+        "precision": "fp32",
+        "tensor_type": "read_tensor",
+        "model": {"weights": "/m/cnn_2d.hd5", "weights_sha256": "ab" * 32},
+        "software": {"engines": {}},
+    }
     (tmp_path / "ma.json").write_text(json.dumps(meta))
     rc, r = diff(tmp_path, a, b, "--resource", str(known), "--provenance-a", str(tmp_path / "ma.json"))
     assert rc == 0

@@ -32,8 +32,9 @@ def test_snp_read_fills_bases_pot_hot_and_flags_half_open():
     t = encode([read("ACGTACGT", "8M", 6, q=30, reverse=True, first=True, mapq=45)])
     want = expected_read_row("ACGTACGT", [30] * 8, W)
     set_flags(want, 0, 7, reverse=True, mate_reverse=False, first=True, mapq=45)  # last filled column gets none
-    np.testing.assert_allclose(t[0, :, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]].T, want[:, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]],
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        t[0, :, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]].T, want[:, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]], rtol=1e-6, atol=1e-7
+    )
     assert not t[1:, :, :5].any() and not t[1:, :, 10:].any()  # empty rows stay empty
     np.testing.assert_array_equal(t[:, :, 5:10], np.broadcast_to(expected_reference(REF, W), (LIMIT, W, 5)))
 
@@ -44,10 +45,10 @@ def test_read_starting_before_window_is_cut_and_after_window_is_skipped():
     t = encode([after, before])
     # order by the base at offset pos-start: before shows seq[6]='A', after shows seq[2]='C'.
     # GATK's quirk: the read is cut to `window` bases *before* the shift, so the last two columns stay empty.
-    np.testing.assert_allclose(t[0, :, :5], expected_read_row("ACGTAC~~", [30] * 6 + [0, 0], W)[:, :5],
-                               rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(t[1, :, :5], expected_read_row("~~GTCC~~", [0, 0, 30, 30, 30, 30, 0, 0], W)[:, :5],
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(t[0, :, :5], expected_read_row("ACGTAC~~", [30] * 6 + [0, 0], W)[:, :5], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        t[1, :, :5], expected_read_row("~~GTCC~~", [0, 0, 30, 30, 30, 30, 0, 0], W)[:, :5], rtol=1e-6, atol=1e-7
+    )
     assert t[1, :, 11].tolist() == [0, 0, 1, 1, 1, 0, 0, 0]  # mate reverse over columns [2, 5)
     assert t[1, :, 13].tolist() == [0, 0, 1, 1, 1, 0, 0, 0]  # second of pair
     assert t[1, :, 12].sum() == 0
@@ -61,16 +62,18 @@ def test_insertion_widens_every_row_and_the_reference():
     rows = {sort_base(r, indel): r for r in (inserting, plain)}
     assert list(rows) == ["T", "C"]  # indels look at offset pos-start+1 = 5: 'T' vs 'C'
     # plain read sorts first ('C' < 'T'); it gets '**' at key 3; the inserting read is unchanged
-    np.testing.assert_allclose(t[0, :, :5], expected_read_row("ACG**TAC", [30, 30, 30, 0, 0, 30, 30, 30], W)[:, :5],
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        t[0, :, :5], expected_read_row("ACG**TAC", [30, 30, 30, 0, 0, 30, 30, 30], W)[:, :5], rtol=1e-6, atol=1e-7
+    )
     np.testing.assert_allclose(t[1, :, :5], expected_read_row("ACGTTTAC", [30] * 8, W)[:, :5], rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(t[0, :, 5:10], expected_reference("ACG**TAC", W))
 
 
 def test_deletion_shows_as_gap_in_the_read_only():
     t = encode([read("ACACGT", "2M2D4M", 6)])
-    np.testing.assert_allclose(t[0, :, :5], expected_read_row("AC**ACGT", [30, 30, 0, 0, 30, 30, 30, 30], W)[:, :5],
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        t[0, :, :5], expected_read_row("AC**ACGT", [30, 30, 0, 0, 30, 30, 30, 30], W)[:, :5], rtol=1e-6, atol=1e-7
+    )
     np.testing.assert_array_equal(t[0, :, 5:10], expected_reference(REF, W))  # reference is not widened by deletions
 
 

@@ -57,8 +57,10 @@ def _real_rows(testdata, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.n
 
 @pytest.fixture(scope="module")
 def models(testdata):
-    return {kind: load_model_pair(str(testdata / "models" / f"cnn_{kind}.json"), str(testdata / "models" / f"cnn_{kind}.hd5"))
-            for kind in ("1d", "2d")}
+    return {
+        kind: load_model_pair(str(testdata / "models" / f"cnn_{kind}.json"), str(testdata / "models" / f"cnn_{kind}.hd5"))
+        for kind in ("1d", "2d")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +81,9 @@ def engines(models):
 def _predict(engine: Engine, tensors: np.ndarray, annotations: np.ndarray, gather: int) -> np.ndarray:
     """Score rows `gather` at a time, as a caller with that batch size would."""
     with stock_tensorflow() if engine.backend.name == "tensorflow" else contextlib.nullcontext():
-        return np.concatenate([engine.predict_arrays(tensors[i:i + gather], annotations[i:i + gather])
-                               for i in range(0, len(tensors), gather)])
+        return np.concatenate(
+            [engine.predict_arrays(tensors[i : i + gather], annotations[i : i + gather]) for i in range(0, len(tensors), gather)]
+        )
 
 
 def test_micro_batches_cover_every_row_once_zero_padded():
@@ -106,11 +109,11 @@ def test_row_scores_do_not_depend_on_batch_size_or_position(engines, testdata, k
     tensors, annotations = _real_rows(testdata, kind, max(n for _, n in GATHERS[kind]), seed=1)
     key = [t.tobytes() + a.tobytes() for t, a in zip(tensors, annotations)]
     first = np.array([key.index(k) for k in key])  # each row's first occurrence
-    alone = _predict(engine, tensors[:ALONE[kind]], annotations[:ALONE[kind]], gather=1)
+    alone = _predict(engine, tensors[: ALONE[kind]], annotations[: ALONE[kind]], gather=1)
     assert np.unique(np.round(alone, 4), axis=0).shape[0] > 3, "real rows must give distinct scores"
     for gather, n in GATHERS[kind]:
         got = _predict(engine, tensors[:n], annotations[:n], gather)
-        np.testing.assert_array_equal(got[:len(alone)], alone[:n], err_msg=f"gather {gather}: differs from rows alone")
+        np.testing.assert_array_equal(got[: len(alone)], alone[:n], err_msg=f"gather {gather}: differs from rows alone")
         # the same row at any later position, in any batch, scores exactly like its first occurrence
         np.testing.assert_array_equal(got, got[first[:n]], err_msg=f"gather {gather}: repeated rows differ")
     shuffled = np.random.default_rng(2).permutation(len(alone))
@@ -128,8 +131,9 @@ def test_accelerated_backend_matches_tensorflow(engines, testdata, kind):
     got = _predict(accel, tensors, annotations, gather=40)
     if ACCEL == "openvino":
         assert accel.backend.precision == "fp32"
-    np.testing.assert_allclose(got, reference, rtol=0,
-                               atol=FP32_TOLERANCE if accel.backend.precision == "fp32" else BF16_TOLERANCE)
+    np.testing.assert_allclose(
+        got, reference, rtol=0, atol=FP32_TOLERANCE if accel.backend.precision == "fp32" else BF16_TOLERANCE
+    )
 
 
 @pytest.mark.parametrize("kind", ["1d", "2d"])
@@ -137,8 +141,9 @@ def test_frozen_graph_matches_unfrozen_keras(engines, models, testdata, kind):
     tensors, annotations = _real_rows(testdata, kind, 8, seed=4)
     with stock_tensorflow():
         keras_probs = models[kind][1]([tensors, annotations], training=False).numpy()
-    np.testing.assert_allclose(_predict(engines(kind, "tensorflow"), tensors, annotations, 8), keras_probs,
-                               rtol=0, atol=FP32_TOLERANCE)
+    np.testing.assert_allclose(
+        _predict(engines(kind, "tensorflow"), tensors, annotations, 8), keras_probs, rtol=0, atol=FP32_TOLERANCE
+    )
 
 
 def test_keras_style_predict_accepts_list_and_dict(engines, testdata):
@@ -156,8 +161,11 @@ def test_config_follows_intel_switch_then_flags_then_env():
     assert EngineConfig.from_env(env, backend="openvino").backend == "tensorflow"  # the switch always wins
     assert EngineConfig.from_env({"VQSR_CNN_BACKEND": "openvino"}).backend == "openvino"
     assert EngineConfig.from_env({"VQSR_CNN_BACKEND": "openvino"}, backend="tensorflow").backend == "tensorflow"
-    expected_default = "openvino" if importlib.util.find_spec("openvino") else (
-        "openvino-tensorflow" if importlib.util.find_spec("openvino_tensorflow") else "tensorflow")
+    expected_default = (
+        "openvino"
+        if importlib.util.find_spec("openvino")
+        else ("openvino-tensorflow" if importlib.util.find_spec("openvino_tensorflow") else "tensorflow")
+    )
     assert EngineConfig.from_env({}).resolved("reference").backend == expected_default
     config = EngineConfig.from_env({"VQSR_CNN_PRECISION": "BF16", "VQSR_CNN_MICRO_BATCH": "24", "VQSR_CNN_OV_HINT": "latency"})
     assert (config.precision, config.micro_batch, config.ov_hint) == ("bf16", 24, "LATENCY")

@@ -49,6 +49,7 @@ def test_1d_line_ignores_read_fields():
 
 # ---- the bad-line corpus (tests/bad_lines.py): every line Java could not have written is an error ----
 
+
 def _parse_and_encode(lines: list[str], tensor_type: str):
     from vqsr_cnn import defines
     from vqsr_cnn.encode import encode_examples

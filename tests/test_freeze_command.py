@@ -44,8 +44,9 @@ def test_freeze_exports_graph_and_ir(tmp_path, model_1d_paths):
     out = compiled({"reference:0": x, "best_practices:0": np.ones((2, 7), dtype=np.float32)})
     probs = next(iter(out.values()))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
-    graph = run_graph_def(tmp_path / "frozen.pb", ("reference:0", "best_practices:0"), output_name(tmp_path),
-                          x, np.ones((2, 7), dtype=np.float32))
+    graph = run_graph_def(
+        tmp_path / "frozen.pb", ("reference:0", "best_practices:0"), output_name(tmp_path), x, np.ones((2, 7), dtype=np.float32)
+    )
     np.testing.assert_allclose(graph, probs, atol=1e-5, rtol=0)  # the GraphDef loads and agrees with the IR
 
 

@@ -31,8 +31,12 @@ BUNDLED = ROOT / "vqsr_cnn" / "models" / "bundled"
 SHIPPED = sorted(BUNDLED.glob("*.hd5")) + sorted((TESTDATA / "models").glob("*.hd5"))
 # sha256 (first 16 hex) of every weight dataset of the shipped files as tf-keras wrote them, before the
 # Keras-2.2.4 rewrite (commit dbf316a): the rewrite must leave them untouched.
-WEIGHTS_BEFORE_REWRITE = {"cnn_1d": "d549961b609a70a0", "cnn_2d": "eef634157e299ed0",
-                          "seeded_1d": "9df9503c3a6c6b83", "seeded_2d": "0efc74637b71ab9e"}
+WEIGHTS_BEFORE_REWRITE = {
+    "cnn_1d": "d549961b609a70a0",
+    "cnn_2d": "eef634157e299ed0",
+    "seeded_1d": "9df9503c3a6c6b83",
+    "seeded_2d": "0efc74637b71ab9e",
+}
 
 
 def weights_digest(path: Path) -> str:
@@ -145,11 +149,17 @@ def _gatk42(request: dict, tmp_path: Path) -> dict:
     path = tmp_path / "request.json"
     path.write_text(json.dumps(request))
     env = {k: v for k, v in {**__import__("os").environ, **subprocess_env()}.items() if v is not None}
-    out = subprocess.run([GATK42, str(ROOT / "tests" / "gatk42_probe.py"), str(path)], capture_output=True,
-                         text=True, timeout=900, env=env, cwd=tmp_path)
+    out = subprocess.run(
+        [GATK42, str(ROOT / "tests" / "gatk42_probe.py"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=tmp_path,
+    )
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     assert out.returncode == 0 and lines, f"GATK 4.2 probe failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 @needs_gatk42
@@ -165,16 +175,18 @@ def test_gatk42_real_code_loads_our_models_and_predicts_what_we_predict(tmp_path
         tensor, annotations = _inputs(model, n=4, seed=i)
         np.savez(tmp_path / f"in{i}.npz", tensor=tensor, annotations=annotations)
         ours[i] = model.predict([tensor, annotations], verbose=0)
-        jobs.append({"json": str(js), "hd5": str(hd5), "inputs": str(tmp_path / f"in{i}.npz"),
-                     "out": str(tmp_path / f"gatk{i}.npy")})
+        jobs.append(
+            {"json": str(js), "hd5": str(hd5), "inputs": str(tmp_path / f"in{i}.npz"), "out": str(tmp_path / f"gatk{i}.npy")}
+        )
     result = _gatk42({"predict": jobs}, tmp_path)
     assert result["keras"] == "2.2.4"
     for i, (_, hd5) in enumerate(pairs):
         gatk = np.load(tmp_path / f"gatk{i}.npy")
         np.testing.assert_allclose(gatk, ours[i], atol=1e-5, err_msg=str(hd5))
         with capsys.disabled():
-            print(f"\n  GATK 4.2 (Keras 2.2.4) loads {hd5.relative_to(ROOT)}: max |p - ours| = "
-                  f"{np.abs(gatk - ours[i]).max():.2e}")
+            print(
+                f"\n  GATK 4.2 (Keras 2.2.4) loads {hd5.relative_to(ROOT)}: max |p - ours| = {np.abs(gatk - ours[i]).max():.2e}"
+            )
 
 
 @needs_gatk42
@@ -187,10 +199,19 @@ def test_model_written_by_gatk42_stack_loads_in_our_package(tmp_path):
     jobs = []
     for tensor_type, shape in shapes.items():
         rng = np.random.default_rng(len(shape))
-        np.savez(tmp_path / f"{tensor_type}.npz", tensor=rng.random((3, *shape), dtype=np.float32),
-                 annotations=rng.random((3, 7), dtype=np.float32))
-        jobs.append({"tensor_name": tensor_type, "out": str(tmp_path / f"gatk_{tensor_type}.hd5"),
-                     "inputs": str(tmp_path / f"{tensor_type}.npz"), "predictions": str(tmp_path / f"{tensor_type}.npy")})
+        np.savez(
+            tmp_path / f"{tensor_type}.npz",
+            tensor=rng.random((3, *shape), dtype=np.float32),
+            annotations=rng.random((3, 7), dtype=np.float32),
+        )
+        jobs.append(
+            {
+                "tensor_name": tensor_type,
+                "out": str(tmp_path / f"gatk_{tensor_type}.hd5"),
+                "inputs": str(tmp_path / f"{tensor_type}.npz"),
+                "predictions": str(tmp_path / f"{tensor_type}.npy"),
+            }
+        )
     _gatk42({"write": jobs}, tmp_path)
     for job in jobs:
         with h5py.File(job["out"], "r") as f:

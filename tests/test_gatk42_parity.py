@@ -24,8 +24,10 @@ from vqsr_cnn.bench.java_side import run_session
 from vqsr_cnn.models.bundled import default_model_paths
 
 GATK42 = gatk42_python()
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(GATK42 is None, reason="GATK 4.2 environment absent: run scripts/gatk42_env.sh")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(GATK42 is None, reason="GATK 4.2 environment absent: run scripts/gatk42_env.sh"),
+]
 KEYS = defines.ANNOTATIONS_SETS["best_practices"]
 EPSILON = 0.01  # GATK's CNNScoreVariants integration tests compare scores with this epsilon
 
@@ -40,17 +42,18 @@ def _scores(text: str, lines: list[str]) -> np.ndarray:
 
 def compare(tensor_type: str, lines: list[str], tmp_path: Path, capsys) -> None:
     json_path, hd5 = (str(p) for p in default_model_paths(tensor_type))
-    gatk_text, gatk_seconds = score_with_gatk42(GATK42, json_path, hd5, tensor_type, lines, KEYS,
-                                                workdir=tmp_path / "gatk42")
+    gatk_text, gatk_seconds = score_with_gatk42(GATK42, json_path, hd5, tensor_type, lines, KEYS, workdir=tmp_path / "gatk42")
     ours_text = run_session(tmp_path / "ours", json_path, hd5, tensor_type, lines, ",".join(KEYS), timeout=900)
     gatk, ours = _scores(gatk_text, lines), _scores(ours_text, lines)
     delta = np.abs(gatk - ours)
     differ = int((np.round(gatk, 3) != np.round(ours, 3)).sum())
     with capsys.disabled():
-        print(f"\n  {tensor_type}: {len(lines)} data lines, GATK 4.2.6.1's own code vs ours (bundled model): "
-              f"{differ} differ in the 3rd decimal, max |delta| {delta.max():.3f}; "
-              f"score range {gatk.min():.3f}..{gatk.max():.3f}, {len(np.unique(gatk))} distinct GATK scores "
-              f"(GATK session {gatk_seconds:.1f} s)")
+        print(
+            f"\n  {tensor_type}: {len(lines)} data lines, GATK 4.2.6.1's own code vs ours (bundled model): "
+            f"{differ} differ in the 3rd decimal, max |delta| {delta.max():.3f}; "
+            f"score range {gatk.min():.3f}..{gatk.max():.3f}, {len(np.unique(gatk))} distinct GATK scores "
+            f"(GATK session {gatk_seconds:.1f} s)"
+        )
     assert len(np.unique(gatk)) > len(lines) // 4, "scores are saturated: the comparison would prove nothing"
     bad = np.flatnonzero(delta > EPSILON)
     assert bad.size == 0, [(lines[i].split("\t")[:4], gatk[i], ours[i]) for i in bad[:10]]

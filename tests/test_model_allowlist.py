@@ -25,8 +25,7 @@ def _config(path: Path | str) -> dict:
 def _evil_function(marker: Path):
     """A function whose marshalled bytecode Keras stores in the file: it writes `marker` whenever it runs."""
     namespace: dict = {}
-    exec(f"def evil(x):\n    import pathlib\n    pathlib.Path({str(marker)!r}).write_text('ran')\n    return x\n",
-         namespace)
+    exec(f"def evil(x):\n    import pathlib\n    pathlib.Path({str(marker)!r}).write_text('ran')\n    return x\n", namespace)
     return namespace["evil"]
 
 
@@ -50,6 +49,7 @@ def _evil_1d_pair(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 # ---- the check itself (fast) ----
 
+
 @pytest.mark.parametrize("name", ["cnn_1d", "cnn_2d", "seeded_1d", "seeded_2d"])
 def test_models_we_ship_pass(testdata, name):
     check_model_config(_config(testdata / "models" / f"{name}.hd5"), name)
@@ -67,10 +67,14 @@ def _as_keras_224(config: dict) -> dict:
             cfg.pop(key, None)
         for key, value in cfg.items():
             if key.endswith("_initializer"):
-                cfg[key] = ({"class_name": "VarianceScaling", "config": {"scale": 1.0, "mode": "fan_avg",
-                                                                         "distribution": "normal", "seed": None}}
-                            if value["class_name"].startswith("Glorot") else {"class_name": value["class_name"],
-                                                                              "config": {}})
+                cfg[key] = (
+                    {
+                        "class_name": "VarianceScaling",
+                        "config": {"scale": 1.0, "mode": "fan_avg", "distribution": "normal", "seed": None},
+                    }
+                    if value["class_name"].startswith("Glorot")
+                    else {"class_name": value["class_name"], "config": {}}
+                )
     return old
 
 
@@ -163,6 +167,7 @@ def test_anything_else_is_refused_in_one_line_naming_the_layer(testdata, case):
 
 # ---- a real malicious model on every loading path: the marker never appears ----
 
+
 def test_lambda_model_is_refused_before_it_runs(tmp_path, monkeypatch):
     monkeypatch.delenv(TRUST_ENV, raising=False)
     js, hd5, marker = _evil_1d_pair(tmp_path)
@@ -180,15 +185,30 @@ def test_score_and_freeze_refuse_the_lambda_model_with_exit_2(tmp_path, testdata
     d = testdata / "chr22_normal"
     out = tmp_path / "out"
     out.mkdir()
-    code = main(["score", "--quiet", "-V", str(d / "test_haplotcaller.noCNN.vcf"), "-R", str(d / "genome.fasta"),
-                 "-O", str(out / "o.vcf.gz"), "--architecture", str(js), "--weights", str(hd5)])
+    code = main(
+        [
+            "score",
+            "--quiet",
+            "-V",
+            str(d / "test_haplotcaller.noCNN.vcf"),
+            "-R",
+            str(d / "genome.fasta"),
+            "-O",
+            str(out / "o.vcf.gz"),
+            "--architecture",
+            str(js),
+            "--weights",
+            str(hd5),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err
     assert err[0].startswith(f"vqsr-cnn score: error: refusing to load model {hd5}: layer 'evil_lambda'")
     assert "class 'Lambda'" in err[0]
     assert os.listdir(out) == []
-    code = main(["freeze", "--architecture", str(js), "--weights", str(hd5), "--tensor-type", "reference",
-                 "-O", str(tmp_path / "frozen")])
+    code = main(
+        ["freeze", "--architecture", str(js), "--weights", str(hd5), "--tensor-type", "reference", "-O", str(tmp_path / "frozen")]
+    )
     assert code == 2 and "class 'Lambda'" in capsys.readouterr().err
     assert not marker.exists()
 
@@ -200,9 +220,25 @@ def test_trust_model_code_restores_the_old_behaviour_with_a_warning(tmp_path, te
     js, hd5, marker = _evil_1d_pair(tmp_path)
     d = testdata / "chr22_normal"
     out = tmp_path / "o.vcf"
-    code = main(["score", "--quiet", "-V", str(d / "test_haplotcaller.noCNN.vcf"), "-R", str(d / "genome.fasta"),
-                 "-O", str(out), "--architecture", str(js), "--weights", str(hd5), "--trust-model-code",
-                 "--backend", "tensorflow"])
+    code = main(
+        [
+            "score",
+            "--quiet",
+            "-V",
+            str(d / "test_haplotcaller.noCNN.vcf"),
+            "-R",
+            str(d / "genome.fasta"),
+            "-O",
+            str(out),
+            "--architecture",
+            str(js),
+            "--weights",
+            str(hd5),
+            "--trust-model-code",
+            "--backend",
+            "tensorflow",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert marker.exists() and out.exists()
     assert f"{TRUST_ENV}=1: loading {hd5} without the layer allow-list" in caplog.text
@@ -218,8 +254,7 @@ def test_bridge_nacks_the_lambda_model_and_never_runs_it(tmp_path, monkeypatch):
     try:
         java.start()
         assert java.command("import vqsr_cnn") == "ack"
-        ack = java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{js}', "
-                           f"weights_hd5='{hd5}')")
+        ack = java.command(f"args, model = vqsr_cnn.start_session_get_args_and_model(1, 1, '{js}', weights_hd5='{hd5}')")
         assert ack.startswith("nkm:"), java.output()
         assert "layer 'evil_lambda' (#1) of class 'Lambda'" in ack and str(hd5) in ack
     finally:

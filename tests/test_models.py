@@ -33,7 +33,8 @@ def test_json_names_its_hd5_when_no_weights_given(model_1d_paths, model_2d_paths
     assert_same_weights(model, explicit)  # the weights of the .hd5 the JSON names, not a fresh initialisation
     _, other = load_model_pair(*model_2d_paths)
     assert len(other.get_weights()) != len(explicit.get_weights()) or any(
-        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(other.get_weights(), explicit.get_weights()))
+        a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(other.get_weights(), explicit.get_weights())
+    )
 
 
 def test_missing_json_falls_back_to_hd5_alone(tmp_path, model_2d_paths):

@@ -150,8 +150,10 @@ def test_eight_processes_on_a_new_model_quantise_once_and_each_gets_a_whole_mode
     weights.write_bytes(b"shared weights")
     calls = tmp_path / "calls.txt"
     script = WORKER.format(tests=str(Path(__file__).parent), calls=str(calls), weights=str(weights), cache=str(cache))
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(8)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
     results = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-500:] for _, err in results]
     assert [out.strip() for out, _ in results] == ["[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]"] * 8
@@ -182,10 +184,33 @@ def test_eight_score_int8_runs_at_once_on_a_new_model(tmp_path, testdata, model_
     env = {**os.environ, ENV_CACHE_DIR: str(cache), "OPENVINO_TF_DISABLE": ""}
     exe = Path(sys.executable).with_name("vqsr-cnn")
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "vqsr_cnn.cli"]
-    procs = [subprocess.Popen([*cli, "score", "-V", str(vcf), "-R", str(src / "hg38_chr21_22000000_23000000.fasta"),
-                               "-O", str(tmp_path / f"out{i}.vcf"), "--weights", str(weights), "--precision", "int8",
-                               "--backend", "openvino", "--threads", "1"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for i in range(8)]
+    procs = [
+        subprocess.Popen(
+            [
+                *cli,
+                "score",
+                "-V",
+                str(vcf),
+                "-R",
+                str(src / "hg38_chr21_22000000_23000000.fasta"),
+                "-O",
+                str(tmp_path / f"out{i}.vcf"),
+                "--weights",
+                str(weights),
+                "--precision",
+                "int8",
+                "--backend",
+                "openvino",
+                "--threads",
+                "1",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(8)
+    ]
     logs = [p.communicate(timeout=1800)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), [log[-800:] for log in logs]
     assert all("precision=int8" in log and "falling back" not in log for log in logs), [log[-800:] for log in logs]

@@ -23,8 +23,12 @@ def normal(testdata, tmp_path) -> dict[str, Path]:
     d = tmp_path / "in"
     shutil.copytree(src, d)
     (tmp_path / "out").mkdir()
-    return {"vcf": d / "test_haplotcaller.noCNN.vcf", "fasta": d / "genome.fasta",
-            "bam": d / "test.paired_end.sorted.bam", "out": tmp_path / "out"}
+    return {
+        "vcf": d / "test_haplotcaller.noCNN.vcf",
+        "fasta": d / "genome.fasta",
+        "bam": d / "test.paired_end.sorted.bam",
+        "out": tmp_path / "out",
+    }
 
 
 def cli_error(capsys, *argv: str) -> str:
@@ -47,8 +51,12 @@ def score_args(n: dict[str, Path], vcf: Path | None = None, **extra: str) -> lis
 
 
 def write_vcf(path: Path, body: str, header: str = "") -> Path:
-    path.write_text("##fileformat=VCFv4.2\n##contig=<ID=chr22,length=40001>\n" + header
-                    + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ttestN\n" + body)
+    path.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr22,length=40001>\n"
+        + header
+        + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ttestN\n"
+        + body
+    )
     return path
 
 
@@ -56,6 +64,7 @@ GOOD = "chr22\t1982\t.\tA\tG\t339.64\t.\tDP=322;MQ=60.00\tGT\t0/1\n"
 
 
 # ---- checked before the model is loaded (fast) ----
+
 
 def test_missing_fasta(normal, capsys):
     os.remove(normal["fasta"])
@@ -75,7 +84,7 @@ def test_unindexed_fasta(normal, capsys):
 def test_gzip_not_bgzip_fasta(normal, capsys):
     gz = normal["fasta"].with_suffix(".fasta.gz")
     gz.write_bytes(gzip.compress(normal["fasta"].read_bytes()))
-    msg = cli_error(capsys, *score_args(normal) [:2], "-R", str(gz), "-O", str(normal["out"] / "o.vcf"))
+    msg = cli_error(capsys, *score_args(normal)[:2], "-R", str(gz), "-O", str(normal["out"] / "o.vcf"))
     assert "bgzip" in msg and str(gz) in msg
 
 
@@ -99,8 +108,19 @@ def test_contig_names_differ_between_vcf_fasta_and_bam(normal, capsys, tmp_path)
     msg = cli_error(capsys, "-V", str(normal["vcf"]), "-R", str(fasta22), "-O", str(normal["out"] / "o.vcf"))
     assert "share no contig names" in msg and "chr22" in msg and "22" in msg
     # VCF and BAM agree on chr22 but the FASTA says 22
-    msg = cli_error(capsys, "-V", str(normal["vcf"]), "-R", str(fasta22), "-I", str(normal["bam"]),
-                    "--tensor-type", "read_tensor", "-O", str(normal["out"] / "o.vcf"))
+    msg = cli_error(
+        capsys,
+        "-V",
+        str(normal["vcf"]),
+        "-R",
+        str(fasta22),
+        "-I",
+        str(normal["bam"]),
+        "--tensor-type",
+        "read_tensor",
+        "-O",
+        str(normal["out"] / "o.vcf"),
+    )
     assert "share no contig names" in msg
     # Same name, different length: another assembly
     longer = tmp_path / "longer.fa"
@@ -132,8 +152,15 @@ def test_truncated_bgzf(normal, capsys, testdata, tmp_path):
     data = (testdata / "hg004_chr21" / "NA24143.vcf.gz").read_bytes()
     cut = tmp_path / "cut.vcf.gz"
     cut.write_bytes(data[: len(data) // 2])
-    msg = cli_error(capsys, "-V", str(cut), "-R", str(testdata / "hg004_chr21" / "hg38_chr21_22000000_23000000.fasta"),
-                    "-O", str(normal["out"] / "o.vcf.gz"))
+    msg = cli_error(
+        capsys,
+        "-V",
+        str(cut),
+        "-R",
+        str(testdata / "hg004_chr21" / "hg38_chr21_22000000_23000000.fasta"),
+        "-O",
+        str(normal["out"] / "o.vcf.gz"),
+    )
     assert str(cut) in msg and "truncated" in msg
     assert_no_output(normal["out"])
 
@@ -148,6 +175,7 @@ def test_bad_interval(normal, capsys):
 
 
 # ---- found while streaming (the model is loaded; the partial output must vanish) ----
+
 
 @pytest.fixture(scope="module")
 def engine_1d(model_1d_paths):
@@ -164,14 +192,17 @@ def stream_error(engine, normal: dict[str, Path], vcf: Path, **kw) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("record, expect", [
-    ("chr22\t2000\t.\tA\tG\t1\n", "malformed record, 6 tab-separated columns"),
-    ("chr22\tx2000\t.\tA\tG\t1\t.\t.\tGT\t0/1\n", "POS 'x2000' is not an integer"),
-    ("chr22\t2000\t.\tA\tZ\t1\t.\t.\tGT\t0/1\n", "allele 'Z' has bases other than"),
-    ("chr1\t2000\t.\tA\tG\t1\t.\t.\tGT\t0/1\n", "contig 'chr1' is not in the reference"),
-    ("chr22\t2000\t.\tA\tG,<NON_REF>\t1\t.\t.\tGT\t0/1\n", "GenotypeGVCFs"),
-    ("chr22\t2000\t.\tA\tG\t1\t.\tMQ=high;DP=3\tGT\t0/1\n", "annotation MQ='high' is not a number"),
-])
+@pytest.mark.parametrize(
+    "record, expect",
+    [
+        ("chr22\t2000\t.\tA\tG\t1\n", "malformed record, 6 tab-separated columns"),
+        ("chr22\tx2000\t.\tA\tG\t1\t.\t.\tGT\t0/1\n", "POS 'x2000' is not an integer"),
+        ("chr22\t2000\t.\tA\tZ\t1\t.\t.\tGT\t0/1\n", "allele 'Z' has bases other than"),
+        ("chr1\t2000\t.\tA\tG\t1\t.\t.\tGT\t0/1\n", "contig 'chr1' is not in the reference"),
+        ("chr22\t2000\t.\tA\tG,<NON_REF>\t1\t.\t.\tGT\t0/1\n", "GenotypeGVCFs"),
+        ("chr22\t2000\t.\tA\tG\t1\t.\tMQ=high;DP=3\tGT\t0/1\n", "annotation MQ='high' is not a number"),
+    ],
+)
 def test_bad_record_names_file_and_line(engine_1d, normal, tmp_path, record, expect):
     # Many good records first, so the bad one arrives after output has started.
     vcf = write_vcf(tmp_path / "bad.vcf", GOOD * 9 + record)
@@ -227,11 +258,12 @@ def test_dot_and_list_annotations_are_scored_like_missing_and_first(engine_1d, n
 def test_multi_sample_warning(engine_1d, normal, tmp_path, caplog):
     eng = engine_1d
     vcf = tmp_path / "two.vcf"
-    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\n"
-                   "chr22\t1982\t.\tA\tG\t1\t.\tDP=3\tGT\t0/1\t0/0\n")
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\n"
+        "chr22\t1982\t.\tA\tG\t1\t.\tDP=3\tGT\t0/1\t0/0\n"
+    )
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        summary = score_vcf(ScoreOptions(str(vcf), str(normal["fasta"]), str(normal["out"] / "m.vcf"), quiet=True),
-                            eng)
+        summary = score_vcf(ScoreOptions(str(vcf), str(normal["fasta"]), str(normal["out"] / "m.vcf"), quiet=True), eng)
     assert summary.scored == 1
     assert "single sample tool but the input VCF has more than 1 sample" in caplog.text
 

@@ -30,8 +30,21 @@ def test_kill_9_leaves_nothing_and_the_rerun_is_byte_identical(tmp_path, testdat
     assert shifted_vcf(src / "NA24143.vcf.gz", fasta, vcf, N_RECORDS) == N_RECORDS
 
     def command(out: Path) -> list[str]:
-        return [*_cli(), "score", "--quiet", "-V", str(vcf), "-R", str(fasta), "-O", str(out), "--threads", "1",
-                "--backend", "openvino"]
+        return [
+            *_cli(),
+            "score",
+            "--quiet",
+            "-V",
+            str(vcf),
+            "-R",
+            str(fasta),
+            "-O",
+            str(out),
+            "--threads",
+            "1",
+            "--backend",
+            "openvino",
+        ]
 
     reference_dir = tmp_path / "uninterrupted"
     reference_dir.mkdir()

@@ -87,8 +87,11 @@ def test_committed_fifo_lines_regenerate(tmp_path):
 @pytest.mark.slow
 def test_parity_full_giab_bam(shared_data):
     d = shared_data / "na12878_chr22_reads_giab"
-    examples = standalone_examples(d / "NA12878.1000GP_NYGC30x_jointcall.nonref.chr22_16570000-16610000.vcf.gz",
-                                   d / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz", d / "NA12878.chr22.bam")
+    examples = standalone_examples(
+        d / "NA12878.1000GP_NYGC30x_jointcall.nonref.chr22_16570000-16610000.vcf.gz",
+        d / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz",
+        d / "NA12878.chr22.bam",
+    )
     assert len(examples) == 72 and all(e.reads for e in examples)
     assert_bridge_parity(examples, "read_tensor")
 

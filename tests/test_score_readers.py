@@ -37,17 +37,20 @@ def test_reservoir_keeps_all_below_limit_and_draws_once_per_overflow():
     assert kept != sorted(kept)  # in-place replacement: slot order, as GATK's ArrayList.set
 
 
-@pytest.mark.parametrize("ref, alts, htsjdk, java", [
-    ("A", ("G",), "SNP", "SNP"),
-    ("C", ("*",), "SNP", "SNP"),  # '*' is a one-base allele to htsjdk, not symbolic
-    ("CT", ("*",), "INDEL", "INDEL"),
-    ("A", ("C", "*"), "SNP", "SNP"),
-    ("A", ("AT", "*"), "MIXED", "OTHER"),
-    ("AC", ("GT",), "MNP", "OTHER"),
-    ("A", ("<DEL>",), "SYMBOLIC", "OTHER"),
-    ("A", ("A]chr2:100]",), "SYMBOLIC", "OTHER"),
-    ("A", (), "NO_VARIATION", "OTHER"),
-])
+@pytest.mark.parametrize(
+    "ref, alts, htsjdk, java",
+    [
+        ("A", ("G",), "SNP", "SNP"),
+        ("C", ("*",), "SNP", "SNP"),  # '*' is a one-base allele to htsjdk, not symbolic
+        ("CT", ("*",), "INDEL", "INDEL"),
+        ("A", ("C", "*"), "SNP", "SNP"),
+        ("A", ("AT", "*"), "MIXED", "OTHER"),
+        ("AC", ("GT",), "MNP", "OTHER"),
+        ("A", ("<DEL>",), "SYMBOLIC", "OTHER"),
+        ("A", ("A]chr2:100]",), "SYMBOLIC", "OTHER"),
+        ("A", (), "NO_VARIATION", "OTHER"),
+    ],
+)
 def test_variant_type_follows_htsjdk(ref, alts, htsjdk, java):
     assert variant_type(ref, alts) == htsjdk
     assert java_type_string(htsjdk) == java
@@ -154,7 +157,7 @@ def test_example_from_hg004_spanning_deletion(testdata):
     record = next(r for r in vcf if r.alts == ("*",) and len(r.ref) > 1)
     ex = make_example(record, vcf.header, ref, None, KEYS, 128, 128, "w")
     assert ex.variant.alts == ("*",) and ex.variant.variant_type == "INDEL"
-    assert len(ex.reference) == 128 and ex.reference[64:64 + len(record.ref)] == record.ref.upper()
+    assert len(ex.reference) == 128 and ex.reference[64 : 64 + len(record.ref)] == record.ref.upper()
     assert list(ex.annotations) == [k for k in KEYS if k in ex.annotations]  # Java's key order
 
 
@@ -181,17 +184,17 @@ def test_info_insertion_keeps_every_other_byte():
     assert insert_info("c\t5\t.\tA\tG\t.\t.\tCNN_1D=3;Z=1\n", "CNN_1D", "1") == "c\t5\t.\tA\tG\t.\t.\tCNN_1D=1;Z=1\n"
     header = ["##fileformat=VCFv4.2\n", "##INFO=<ID=AC,Number=A>\n", "##INFO=<ID=DP,Number=1>\n", "#CHROM\n"]
     out = add_info_header(header, "CNN_1D", "d")
-    assert out[2].startswith("##INFO=<ID=CNN_1D,Number=1,Type=Float,Description=\"d\">") and len(out) == 5
+    assert out[2].startswith('##INFO=<ID=CNN_1D,Number=1,Type=Float,Description="d">') and len(out) == 5
     assert add_info_header(out, "CNN_1D", "d") == out
 
 
 def test_cram_gives_the_same_reads_as_bam(testdata, tmp_path):
     d = testdata / "chr22_normal"
     cram = tmp_path / "reads.cram"
-    pysam.view("-C", "-T", str(d / "genome.fasta"), "-o", str(cram), str(d / "test.paired_end.sorted.bam"),
-               catch_stdout=False)
+    pysam.view("-C", "-T", str(d / "genome.fasta"), "-o", str(cram), str(d / "test.paired_end.sorted.bam"), catch_stdout=False)
     pysam.index(str(cram))
     from_bam = ReadSource(d / "test.paired_end.sorted.bam").reads("chr22", 3413, 3413, 128, "w")
     from_cram = ReadSource(cram, str(d / "genome.fasta")).reads("chr22", 3413, 3413, 128, "w")
-    assert from_bam and [(r.seq, r.cigar, r.start, r.qual.tobytes()) for r in from_bam] == \
-        [(r.seq, r.cigar, r.start, r.qual.tobytes()) for r in from_cram]
+    assert from_bam and [(r.seq, r.cigar, r.start, r.qual.tobytes()) for r in from_bam] == [
+        (r.seq, r.cigar, r.start, r.qual.tobytes()) for r in from_cram
+    ]

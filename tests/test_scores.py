@@ -22,16 +22,31 @@ from vqsr_cnn.scores import (
 )
 
 #                  NOT_SNP NOT_INDEL SNP  INDEL
-ROWS = np.array([[0.10, 0.20, 0.60, 0.10],  # SNP-like: snp log(6), indel log(1/2)
-                 [0.05, 0.15, 0.05, 0.75],  # indel-like: snp log(1), indel log(5)
-                 [0.70, 0.10, 0.10, 0.10],  # false SNP: snp log(1/7), indel log(1)
-                 [0.00, 0.50, 0.50, 0.00],  # P(NOT_SNP)=0 and P(INDEL)=0: epsilon keeps both finite
-                 [0.25, 0.25, 0.25, 0.25]], dtype=np.float32)
+ROWS = np.array(
+    [
+        [0.10, 0.20, 0.60, 0.10],  # SNP-like: snp log(6), indel log(1/2)
+        [0.05, 0.15, 0.05, 0.75],  # indel-like: snp log(1), indel log(5)
+        [0.70, 0.10, 0.10, 0.10],  # false SNP: snp log(1/7), indel log(1)
+        [0.00, 0.50, 0.50, 0.00],  # P(NOT_SNP)=0 and P(INDEL)=0: epsilon keeps both finite
+        [0.25, 0.25, 0.25, 0.25],
+    ],
+    dtype=np.float32,
+)
 E = 1e-7
-SNP_BY_HAND = [math.log(E + 0.60 / (0.10 + E)), math.log(E + 0.05 / (0.05 + E)), math.log(E + 0.10 / (0.70 + E)),
-               math.log(E + 0.50 / (0.00 + E)), math.log(E + 0.25 / (0.25 + E))]
-INDEL_BY_HAND = [math.log(E + 0.10 / (0.20 + E)), math.log(E + 0.75 / (0.15 + E)), math.log(E + 0.10 / (0.10 + E)),
-                 math.log(E + 0.00 / (0.50 + E)), math.log(E + 0.25 / (0.25 + E))]
+SNP_BY_HAND = [
+    math.log(E + 0.60 / (0.10 + E)),
+    math.log(E + 0.05 / (0.05 + E)),
+    math.log(E + 0.10 / (0.70 + E)),
+    math.log(E + 0.50 / (0.00 + E)),
+    math.log(E + 0.25 / (0.25 + E)),
+]
+INDEL_BY_HAND = [
+    math.log(E + 0.10 / (0.20 + E)),
+    math.log(E + 0.75 / (0.15 + E)),
+    math.log(E + 0.10 / (0.10 + E)),
+    math.log(E + 0.00 / (0.50 + E)),
+    math.log(E + 0.25 / (0.25 + E)),
+]
 TOL = {"rtol": 1e-6, "atol": 1e-6}  # the module computes in float32, as GATK; the hand values are float64
 
 
@@ -64,8 +79,13 @@ def test_epsilon_keeps_zero_probabilities_finite():
 @pytest.mark.parametrize("other", ["MIXED", "MNP", "SYMBOLIC", "NO_VARIATION"])
 def test_each_type_takes_its_own_score_and_other_types_the_larger(other):
     types = ["SNP", "INDEL", other, other, other]
-    expected = [SNP_BY_HAND[0], INDEL_BY_HAND[1], max(SNP_BY_HAND[2], INDEL_BY_HAND[2]),
-                max(SNP_BY_HAND[3], INDEL_BY_HAND[3]), max(SNP_BY_HAND[4], INDEL_BY_HAND[4])]
+    expected = [
+        SNP_BY_HAND[0],
+        INDEL_BY_HAND[1],
+        max(SNP_BY_HAND[2], INDEL_BY_HAND[2]),
+        max(SNP_BY_HAND[3], INDEL_BY_HAND[3]),
+        max(SNP_BY_HAND[4], INDEL_BY_HAND[4]),
+    ]
     got = scores_for_types(ROWS, types)
     np.testing.assert_allclose(got, expected, **TOL)
     assert got[2] == pytest.approx(INDEL_BY_HAND[2], abs=1e-6)  # here the indel score is the larger
@@ -79,8 +99,11 @@ def test_scores_follow_their_rows_not_their_positions():
     straight = scores_for_types(ROWS, types)
     permuted = scores_for_types(ROWS[order], [types[i] for i in order])
     np.testing.assert_array_equal(permuted, straight[order])
-    np.testing.assert_allclose(straight, [SNP_BY_HAND[0], INDEL_BY_HAND[1], max(SNP_BY_HAND[2], INDEL_BY_HAND[2]),
-                                          INDEL_BY_HAND[3], SNP_BY_HAND[4]], **TOL)
+    np.testing.assert_allclose(
+        straight,
+        [SNP_BY_HAND[0], INDEL_BY_HAND[1], max(SNP_BY_HAND[2], INDEL_BY_HAND[2]), INDEL_BY_HAND[3], SNP_BY_HAND[4]],
+        **TOL,
+    )
 
 
 def test_float64_input_is_scored_in_float32_like_gatk():

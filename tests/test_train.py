@@ -29,11 +29,29 @@ def small(testdata) -> Path:
 
 
 def _train(data: Path, tensor_type: str, prefix: Path, *extra: str) -> int:
-    return main(["train", "--tensor-type", tensor_type, "--data", str(data), "--out-prefix", str(prefix),
-                 "--epochs", "1", "--batch-size", "8", "--seed", "3", "--quiet", *extra])
+    return main(
+        [
+            "train",
+            "--tensor-type",
+            tensor_type,
+            "--data",
+            str(data),
+            "--out-prefix",
+            str(prefix),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--seed",
+            "3",
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 # --- metrics ---------------------------------------------------------------------------------------------------
+
 
 def test_roc_auc_matches_pairwise_definition():
     rng = np.random.default_rng(0)
@@ -48,11 +66,15 @@ def test_roc_auc_matches_pairwise_definition():
 
 
 def test_evaluate_uses_gatk_log_odds_per_variant_type():
-    p = np.array([[0.1, 0.1, 0.7, 0.1],   # SNP, called SNP
-                  [0.6, 0.1, 0.2, 0.1],   # NOT_SNP, called NOT_SNP
-                  [0.1, 0.2, 0.1, 0.6],   # INDEL
-                  [0.1, 0.5, 0.1, 0.3]],  # NOT_INDEL
-                 dtype=np.float32)
+    p = np.array(
+        [
+            [0.1, 0.1, 0.7, 0.1],  # SNP, called SNP
+            [0.6, 0.1, 0.2, 0.1],  # NOT_SNP, called NOT_SNP
+            [0.1, 0.2, 0.1, 0.6],  # INDEL
+            [0.1, 0.5, 0.1, 0.3],
+        ],  # NOT_INDEL
+        dtype=np.float32,
+    )
     labels = np.array([LABELS["SNP"], LABELS["NOT_SNP"], LABELS["INDEL"], LABELS["NOT_INDEL"]])
     m = evaluate(p, labels)
     assert m["auc_snp"] == 1.0 and m["auc_indel"] == 1.0
@@ -68,8 +90,10 @@ def test_evaluate_uses_gatk_log_odds_per_variant_type():
 
 # --- data ------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("tensor_type, shape, dataset", [("reference", (128, 4), "best_practices"),
-                                                         ("read_tensor", (128, 128, 15), "gatk")])
+
+@pytest.mark.parametrize(
+    "tensor_type, shape, dataset", [("reference", (128, 4), "best_practices"), ("read_tensor", (128, 128, 15), "gatk")]
+)
 def test_load_split_reads_both_layouts(small, tensor_type, shape, dataset):
     ex = load_split(small / tensor_type, "valid", tensor_type)
     assert ex.tensors.shape == (16, *shape) and ex.tensors.dtype == np.float32
@@ -82,6 +106,7 @@ def test_load_split_reads_both_layouts(small, tensor_type, shape, dataset):
 
 
 # --- training round trip ----------------------------------------------------------------------------------------
+
 
 def _data_line_1d(path: Path, reference: np.ndarray, annotations: np.ndarray) -> str:
     from vqsr_cnn.readers.fifo import format_data_line
@@ -107,8 +132,9 @@ def test_train_1d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
     assert semantics["input_tensor_map_name"] == "reference" and semantics["input_annotations"] == ANNOTATIONS
     assert sorted(p.name for p in prefix.parent.iterdir()) == ["tiny_1d.hd5", "tiny_1d.json"]  # no temp leftovers
 
-    args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, str(prefix.with_suffix(".json")),
-                                                            weights_hd5=str(prefix.with_suffix(".hd5")))
+    args, model = vqsr_cnn.start_session_get_args_and_model(
+        0, 0, str(prefix.with_suffix(".json")), weights_hd5=str(prefix.with_suffix(".hd5"))
+    )
     assert args.tensor_name == "reference"
     valid = load_split(small / "reference", "valid", "reference")
     lines = [_data_line_1d(p, t, a) for p, t, a in zip(valid.paths, valid.tensors, valid.annotations)]
@@ -128,8 +154,7 @@ def test_training_is_deterministic_for_a_seed(small):
 
     train = load_split(small / "reference", "train", "reference")
     valid = load_split(small / "reference", "valid", "reference")
-    runs = [fit(train, valid, FitConfig("reference", epochs=2, seed=5, batch_size=8), list(ANNOTATIONS))
-            for _ in range(2)]
+    runs = [fit(train, valid, FitConfig("reference", epochs=2, seed=5, batch_size=8), list(ANNOTATIONS)) for _ in range(2)]
     other = fit(train, valid, FitConfig("reference", epochs=1, seed=6, batch_size=8), list(ANNOTATIONS))
     first, second = (r.model.get_weights() for r in runs)
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
@@ -141,8 +166,28 @@ def test_best_epoch_is_checkpointed_and_shipped(small, tmp_path, capsys):
     from vqsr_cnn.models.gatk_format import load_keras_model
 
     out, ckpt = tmp_path / "final", tmp_path / "ckpt" / "best"
-    assert main(["train", "--tensor-type", "reference", "--data", str(small / "reference"), "--out-prefix", str(out),
-                 "--epochs", "3", "--batch-size", "4", "--patience", "0", "--checkpoint", str(ckpt)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--tensor-type",
+                "reference",
+                "--data",
+                str(small / "reference"),
+                "--out-prefix",
+                str(out),
+                "--epochs",
+                "3",
+                "--batch-size",
+                "4",
+                "--patience",
+                "0",
+                "--checkpoint",
+                str(ckpt),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     epochs = [line for line in printed.splitlines() if line.startswith("epoch ")]
     assert len(epochs) == 3 and "best epoch" in printed and "SNP=" in printed
@@ -176,14 +221,18 @@ def test_bfloat16_training_saves_a_float32_gatk_model(small, tmp_path):
     assert args.tensor_type == "reference" and model.outputs[0].dtype == "float32"
 
 
-TWO_D_LINE = ("chr1\t{pos}\tA\t[{alt}]\t{ref}\tMQ=60.0;DP=31;SOR=0.7;FS=1.2;QD=15.5;MQRankSum=0.1;ReadPosRankSum=-0.3;\t{vtype}\t"
-              + "{reads}")
+TWO_D_LINE = (
+    "chr1\t{pos}\tA\t[{alt}]\t{ref}\tMQ=60.0;DP=31;SOR=0.7;FS=1.2;QD=15.5;MQRankSum=0.1;ReadPosRankSum=-0.3;\t{vtype}\t"
+    + "{reads}"
+)
 
 
 def _read_field(seq: str, start: int, reverse: bool, cigar: str | None = None) -> str:
     quals = ",".join(["30"] * len(seq))
-    return "\t".join([seq, quals, cigar or f"{len(seq)}M", str(reverse).lower(), str(not reverse).lower(), "true", "60",
-                      str(start)]) + "\t"
+    return (
+        "\t".join([seq, quals, cigar or f"{len(seq)}M", str(reverse).lower(), str(not reverse).lower(), "true", "60", str(start)])
+        + "\t"
+    )
 
 
 @pytest.mark.slow
@@ -197,15 +246,16 @@ def test_train_2d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
 
     prefix = tmp_path / "tiny_2d"
     assert _train(small / "read_tensor", "read_tensor", prefix) == 0
-    args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, str(prefix.with_suffix(".json")),
-                                                            weights_hd5=str(prefix.with_suffix(".hd5")))
+    args, model = vqsr_cnn.start_session_get_args_and_model(
+        0, 0, str(prefix.with_suffix(".json")), weights_hd5=str(prefix.with_suffix(".hd5"))
+    )
     assert args.tensor_name == "read_tensor"
     rng = np.random.default_rng(1)
     ref = "".join(rng.choice(list("ACGT"), 128))
     lines = []
     for k, (alt, vtype) in enumerate([("C", "SNP"), ("AT", "INDEL"), ("G", "SNP")]):
         pos = 1000 + k
-        reads = "".join(_read_field(ref[10 + i:110 + i], pos - 64 + 10 + i, i % 2 == 1) for i in range(0, 12 + 4 * k, 2))
+        reads = "".join(_read_field(ref[10 + i : 110 + i], pos - 64 + 10 + i, i % 2 == 1) for i in range(0, 12 + 4 * k, 2))
         lines.append(TWO_D_LINE.format(pos=pos, alt=alt, ref=ref, vtype=vtype, reads=reads) + "\n")
     echoes, scores = score_lines(model, lines, "read_tensor", "best_practices", 128, 128)
     assert echoes == [f"chr1\t{1000 + k}\tA\t[{a}]" for k, a in enumerate(["C", "AT", "G"])]
@@ -222,13 +272,16 @@ def test_inference_never_imports_training_code():
     import subprocess
     import sys
 
-    code = ("import sys, vqsr_cnn, vqsr_cnn.gatk, vqsr_cnn.cli; vqsr_cnn.cli.build_parser(); "
-            "print(sorted(m for m in sys.modules if m.startswith('vqsr_cnn.train')))")
+    code = (
+        "import sys, vqsr_cnn, vqsr_cnn.gatk, vqsr_cnn.cli; vqsr_cnn.cli.build_parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith('vqsr_cnn.train')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 # --- bad input ----------------------------------------------------------------------------------------------------
+
 
 def _copy(small: Path, tmp_path: Path, tensor_type: str = "reference") -> Path:
     data = tmp_path / "data"

@@ -67,8 +67,12 @@ def test_chr22_workflow_outputs(chr22_local_run):
     # each backend really ran on its engine: the tensorflow job had OPENVINO_TF_DISABLE=1
     assert "backend=tensorflow" in (work / "logs/score/chr22_normal.tensorflow.log").read_text()
     assert "backend=openvino" in (work / "logs/score/chr22_normal.openvino.log").read_text()
-    for name in ("logs/diff/chr22_normal.openvino.log", "logs/summary/summary.log",
-                 "benchmarks/score/chr22_normal.tensorflow.tsv", "benchmarks/score/chr22_normal.openvino.tsv"):
+    for name in (
+        "logs/diff/chr22_normal.openvino.log",
+        "logs/summary/summary.log",
+        "benchmarks/score/chr22_normal.tensorflow.tsv",
+        "benchmarks/score/chr22_normal.openvino.tsv",
+    ):
         assert (work / name).is_file(), name
 
     # the diff report's numbers agree with the two VCFs
@@ -93,10 +97,18 @@ def test_chr22_workflow_outputs(chr22_local_run):
     assert summary["samples"] == ["chr22_normal"] and summary["backends"] == ["tensorflow", "openvino"]
     (row,) = read_tsv(out / "summary" / "summary.tsv")
     assert (row["sample"], row["backend"], int(row["matched"]), int(row["differ"])) == (
-        "chr22_normal", "openvino", 5, r["scores"]["differ"])
+        "chr22_normal",
+        "openvino",
+        5,
+        r["scores"]["differ"],
+    )
     speed = {(t["backend"], t["sample"]): t for t in read_tsv(out / "summary" / "throughput.tsv")}
-    assert set(speed) == {("tensorflow", "chr22_normal"), ("openvino", "chr22_normal"), ("tensorflow", "ALL"),
-                          ("openvino", "ALL")}
+    assert set(speed) == {
+        ("tensorflow", "chr22_normal"),
+        ("openvino", "chr22_normal"),
+        ("tensorflow", "ALL"),
+        ("openvino", "ALL"),
+    }
     for backend in ("tensorflow", "openvino"):
         bench = read_tsv(work / f"benchmarks/score/chr22_normal.{backend}.tsv")[0]
         metrics = json.loads((out / f"chr22_normal/{backend}/chr22_normal.{backend}.metrics.json").read_text())
@@ -157,8 +169,12 @@ def test_report_zip_carries_the_results(default_run):
 def test_workflow_reports_render_in_chromium(default_run, tmp_path):
     for page in ("results/hg004_chr21/diff/openvino_vs_tensorflow/report.html", "results/summary/summary.html"):
         png = tmp_path / (Path(page).parent.name + ".png")
-        proc = subprocess.run(["bash", str(REPO / "scripts" / "screenshot_report.sh"), str(default_run / page), str(png),
-                               "1200", "1400"], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            ["bash", str(REPO / "scripts" / "screenshot_report.sh"), str(default_run / page), str(png), "1200", "1400"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         assert png.stat().st_size > 20_000
 
@@ -167,9 +183,11 @@ def test_workflow_reports_render_in_chromium(default_run, tmp_path):
 def test_scatter_by_interval_gathers_the_unsharded_records(chr22_local_run, tmp_path):
     # two overlapping intervals: chr22:2123 lies in both, the gather keeps it once
     config = tmp_path / "scatter.yaml"
-    config.write_text("backends:\n  - {name: tensorflow, backend: tensorflow, env: {OPENVINO_TF_DISABLE: '1'}}\n"
-                      f"reference_backend: tensorflow\nsamples: {chr22_sheet(tmp_path)}\n"
-                      "scatter: {by: intervals, intervals: ['chr22:1-2200', 'chr22:2100-40001']}\n")
+    config.write_text(
+        "backends:\n  - {name: tensorflow, backend: tensorflow, env: {OPENVINO_TF_DISABLE: '1'}}\n"
+        f"reference_backend: tensorflow\nsamples: {chr22_sheet(tmp_path)}\n"
+        "scatter: {by: intervals, intervals: ['chr22:1-2200', 'chr22:2100-40001']}\n"
+    )
     proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(config))
     assert proc.returncode == 0, proc.stderr[-3000:]
     gathered = tmp_path / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
@@ -198,15 +216,20 @@ GOOD = ("s1", str(DATA / "test_haplotcaller.noCNN.vcf"), str(DATA / "test.paired
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case, needle", [
-    ("missing_file", "line 2 (sample 's1'): field vcf: '/nonexistent/calls.vcf' not found"),
-    ("duplicate_sample", "line 3 (sample 's1'): field sample: duplicate sample name 's1'"),
-    ("bad_sample_name", "field sample: 's 1' does not match"),
-    ("wrong_type", "config (see workflows/schemas/config.schema.yaml): field inference_batch_size: 'many' is not of "
-                   "type 'integer'"),
-    ("unknown_backend", "field backends.0.backend: 'cuda' is not one of"),
-    ("reference_backend", "config field reference_backend: 'gpu' is not one of the backends"),
-])
+@pytest.mark.parametrize(
+    "case, needle",
+    [
+        ("missing_file", "line 2 (sample 's1'): field vcf: '/nonexistent/calls.vcf' not found"),
+        ("duplicate_sample", "line 3 (sample 's1'): field sample: duplicate sample name 's1'"),
+        ("bad_sample_name", "field sample: 's 1' does not match"),
+        (
+            "wrong_type",
+            "config (see workflows/schemas/config.schema.yaml): field inference_batch_size: 'many' is not of type 'integer'",
+        ),
+        ("unknown_backend", "field backends.0.backend: 'cuda' is not one of"),
+        ("reference_backend", "config field reference_backend: 'gpu' is not one of the backends"),
+    ],
+)
 def test_bad_input_fails_before_any_job(tmp_path, case, needle):
     sheet = tmp_path / "samples.tsv"
     args = ["--cores", "1", "--config", f"samples={sheet}"]
@@ -218,8 +241,11 @@ def test_bad_input_fails_before_any_job(tmp_path, case, needle):
         _sheet(sheet, [("s 1", *GOOD[1:])])
     else:
         _sheet(sheet, [GOOD])
-        extra = {"wrong_type": "inference_batch_size=many", "reference_backend": "reference_backend=gpu",
-                 "unknown_backend": "backends=[{name: x, backend: cuda}]"}[case]
+        extra = {
+            "wrong_type": "inference_batch_size=many",
+            "reference_backend": "reference_backend=gpu",
+            "unknown_backend": "backends=[{name: x, backend: cuda}]",
+        }[case]
         args += [extra]
     proc = snakemake(tmp_path, *args)
     assert proc.returncode != 0
@@ -235,10 +261,18 @@ def test_sample_sheet_paths_relative_to_its_folder_and_repo_root(tmp_path):
     data.mkdir(parents=True)
     for f in DATA.iterdir():
         (data / f.name).symlink_to(f)
-    sheet = _sheet(tmp_path / "cfg" / "samples.tsv", [
-        ("local", "data/test_haplotcaller.noCNN.vcf", "data/test.paired_end.sorted.bam", "data/genome.fasta"),
-        ("repo", "testdata/chr22_normal/test_haplotcaller.noCNN.vcf", "testdata/chr22_normal/test.paired_end.sorted.bam",
-         "testdata/chr22_normal/genome.fasta")])
+    sheet = _sheet(
+        tmp_path / "cfg" / "samples.tsv",
+        [
+            ("local", "data/test_haplotcaller.noCNN.vcf", "data/test.paired_end.sorted.bam", "data/genome.fasta"),
+            (
+                "repo",
+                "testdata/chr22_normal/test_haplotcaller.noCNN.vcf",
+                "testdata/chr22_normal/test.paired_end.sorted.bam",
+                "testdata/chr22_normal/genome.fasta",
+            ),
+        ],
+    )
     cfg = tmp_path / "cfg" / "config.yaml"
     cfg.write_text("samples: samples.tsv\n")  # relative to the config file's folder
     proc = snakemake(tmp_path / "cfg", "--cores", "1", "--configfile", str(cfg), "--dry-run")
@@ -251,15 +285,28 @@ def test_sample_sheet_paths_relative_to_its_folder_and_repo_root(tmp_path):
 def test_workflow_command_wraps_snakemake(tmp_path):
     proc = subprocess.run([*VQSR_CNN, "workflow", "--print-path"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and (Path(proc.stdout.strip()) / "Snakefile").is_file()
-    proc = subprocess.run([*VQSR_CNN, "workflow", "--init", str(tmp_path / "mine")], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([*VQSR_CNN, "workflow", "--init", str(tmp_path / "mine")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "samples: samples.tsv" in (tmp_path / "mine" / "config.yaml").read_text()
     assert "hg004_chr21\ttestdata/hg004_chr21/NA24143.vcf.gz" in (tmp_path / "mine" / "samples.tsv").read_text()
     (tmp_path / "mine" / "samples.tsv").write_text(chr22_sheet(tmp_path).read_text())  # one sample: 2 scoring jobs
-    proc = subprocess.run([*VQSR_CNN, "workflow", "--cores", "2", "-d", str(tmp_path / "run"), "--dry-run",
-                           "--configfile", str(tmp_path / "mine" / "config.yaml")],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    proc = subprocess.run(
+        [
+            *VQSR_CNN,
+            "workflow",
+            "--cores",
+            "2",
+            "-d",
+            str(tmp_path / "run"),
+            "--dry-run",
+            "--configfile",
+            str(tmp_path / "mine" / "config.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = proc.stdout + proc.stderr
     assert "score          2" in jobs and "diff           1" in jobs and "summary        1" in jobs

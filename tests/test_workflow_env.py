@@ -41,8 +41,13 @@ def test_conda_pip_section_resolves_to_this_checkout(tmp_path):
     req = tmp_path / "condaenv.requirements.txt"
     req.write_text("\n".join(pip_section()) + "\n")
     env = {**os.environ, "VQSR_CNN_CHECKOUT": str(ROOT), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-build-isolation",
-                           "--no-index", "-r", str(req)], capture_output=True, text=True, timeout=300, env=env,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-build-isolation", "--no-index", "-r", str(req)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Would install vqsr-cnn-openvino-" in proc.stdout.replace("vqsr_cnn_openvino", "vqsr-cnn-openvino")

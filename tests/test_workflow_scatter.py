@@ -16,8 +16,10 @@ from gather_vcfs import gather  # noqa: E402
 from shard_plan import Region, index_contigs, plan_regions  # noqa: E402
 
 SNAKEFILE = ROOT / "workflows" / "Snakefile"
-HEADER = ("##fileformat=VCFv4.2\n##contig=<ID=c1,length=250>\n##contig=<ID=c2,length=100>\n##contig=<ID=c3,length=300>\n"
-          '##INFO=<ID=CNN_1D,Number=1,Type=Float,Description="s">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n')
+HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=c1,length=250>\n##contig=<ID=c2,length=100>\n##contig=<ID=c3,length=300>\n"
+    '##INFO=<ID=CNN_1D,Number=1,Type=Float,Description="s">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
+)
 
 
 def three_contigs(folder: Path, index: str = "tbi") -> tuple[Path, Path]:
@@ -45,8 +47,14 @@ def test_plan_reads_the_index_not_the_vcf(tmp_path, index):
     sys.addaudithook(audit)
     assert index_contigs(str(vcf)) == ["c1", "c3"]  # contigs with records, c2 has none
     regions = plan_regions(str(vcf), str(fasta), region_size=100)
-    assert regions == [Region("c1", 1, 100), Region("c1", 101, 200), Region("c1", 201, 250),
-                       Region("c3", 1, 100), Region("c3", 101, 200), Region("c3", 201, 300)]
+    assert regions == [
+        Region("c1", 1, 100),
+        Region("c1", 101, 200),
+        Region("c1", 201, 250),
+        Region("c3", 1, 100),
+        Region("c3", 101, 200),
+        Region("c3", 201, 300),
+    ]
     assert plan_regions(str(vcf), str(fasta)) == [Region("c1", 1, 250), Region("c3", 1, 300)]
     assert opened == []
 
@@ -62,11 +70,30 @@ def test_dry_run_over_three_contigs_never_opens_records(tmp_path):
     sheet = tmp_path / "samples.tsv"
     sheet.write_text(f"sample\tvcf\tbam\treference\ttensor_type\nthree\t{vcf}\t\t{fasta}\treference\n")
     config = tmp_path / "config.yaml"
-    config.write_text(f"samples: {sheet}\nbackends:\n  - {{name: tensorflow, backend: tensorflow}}\n"
-                      "reference_backend: tensorflow\nscatter: {by: contig, region_size: 100}\n")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(tmp_path),
-                           "--configfile", str(config), "--cores", "1", "--dry-run"],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    config.write_text(
+        f"samples: {sheet}\nbackends:\n  - {{name: tensorflow, backend: tensorflow}}\n"
+        "reference_backend: tensorflow\nscatter: {by: contig, region_size: 100}\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(SNAKEFILE),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(config),
+            "--cores",
+            "1",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     shards = ["000-c1_1-100", "001-c1_101-200", "002-c1_201-250", "003-c3_1-100", "004-c3_101-200", "005-c3_201-300"]
@@ -100,12 +127,30 @@ def test_gather_concatenates_in_plan_order_keeping_each_record_once(tmp_path):
 def test_region_scatter_equals_the_unsharded_run(chr22_local_run, tmp_path):
     # chr22_normal (40,001 bp, 5 records) in 15 kb regions: 3 shards, concatenated = the unsharded VCF
     config = tmp_path / "regions.yaml"
-    config.write_text("backends:\n  - {name: tensorflow, backend: tensorflow, env: {OPENVINO_TF_DISABLE: '1'}}\n"
-                      f"reference_backend: tensorflow\nsamples: {chr22_sheet(tmp_path)}\n"
-                      "scatter: {by: contig, region_size: 15000}\n")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(tmp_path),
-                           "--configfile", str(config), "--cores", "2"], capture_output=True, text=True, timeout=900,
-                          cwd=tmp_path)
+    config.write_text(
+        "backends:\n  - {name: tensorflow, backend: tensorflow, env: {OPENVINO_TF_DISABLE: '1'}}\n"
+        f"reference_backend: tensorflow\nsamples: {chr22_sheet(tmp_path)}\n"
+        "scatter: {by: contig, region_size: 15000}\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(SNAKEFILE),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(config),
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rel = "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
 
@@ -115,6 +160,7 @@ def test_region_scatter_equals_the_unsharded_run(chr22_local_run, tmp_path):
 
     assert lines(tmp_path / rel) == lines(chr22_local_run / rel)
     marks = sorted(p.name for p in (tmp_path / "benchmarks/score").iterdir())
-    assert marks == [f"chr22_normal.tensorflow.{s}.tsv" for s in
-                     ("000-chr22_1-15000", "001-chr22_15001-30000", "002-chr22_30001-40001")]
+    assert marks == [
+        f"chr22_normal.tensorflow.{s}.tsv" for s in ("000-chr22_1-15000", "001-chr22_15001-30000", "002-chr22_30001-40001")
+    ]
     assert "concatenated in plan order" in (tmp_path / "logs/gather/chr22_normal.tensorflow.log").read_text()

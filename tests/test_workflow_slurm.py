@@ -59,12 +59,34 @@ def vcf_lines(path: Path) -> list[str]:
 
 def test_workflow_runs_on_slurm(cluster, chr22_local_run, tmp_path):
     before = set(_jobs())
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflows" / "Snakefile"), "--directory", str(tmp_path),
-           "--workflow-profile", str(PROFILE), "--config", f"samples={chr22_sheet(tmp_path)}",
-           # this cluster: one 2-CPU node, no accounting daemon (so squeue, not sacct, reports job states)
-           "--default-resources", "slurm_account=vqsrtest", "slurm_partition=debug", "runtime=30",
-           "--set-threads", "score=1", "--slurm-status-command", "squeue",
-           "--slurm-init-seconds-before-status-checks", "5", "--latency-wait", "10", "--retries", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "workflows" / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--workflow-profile",
+        str(PROFILE),
+        "--config",
+        f"samples={chr22_sheet(tmp_path)}",
+        # this cluster: one 2-CPU node, no accounting daemon (so squeue, not sacct, reports job states)
+        "--default-resources",
+        "slurm_account=vqsrtest",
+        "slurm_partition=debug",
+        "runtime=30",
+        "--set-threads",
+        "score=1",
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-init-seconds-before-status-checks",
+        "5",
+        "--latency-wait",
+        "10",
+        "--retries",
+        "0",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]

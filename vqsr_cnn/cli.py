@@ -24,8 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(f".commands.{name}", __package__).register(sub)
     for command in sub.choices.values():
-        command.add_argument("-v", "--verbose", action="store_true",
-                             help="debug logging, and TensorFlow's native start-up messages (hidden by default)")
+        command.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="debug logging, and TensorFlow's native start-up messages (hidden by default)",
+        )
     return parser
 
 

@@ -39,8 +39,7 @@ class TensorType(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            raise InputError(f"unknown tensor type {value!r}: expected 'reference' (1D) or 'read_tensor' (2D)",
-                             where) from None
+            raise InputError(f"unknown tensor type {value!r}: expected 'reference' (1D) or 'read_tensor' (2D)", where) from None
 
 
 # Tensor types as GATK's module lists them (tensor maps).
@@ -76,10 +75,36 @@ ANNOTATIONS_SETS = {
     "gatk": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"],
     "annotations": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"],
     "m2": ["AF", "AD_0", "AD_1", "MBQ", "MFRL_0", "MFRL_1", "MMQ", "MPOS"],
-    "combine": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum",
-                "AF", "AD_0", "AD_1", "MBQ", "MFRL_0", "MFRL_1", "MMQ", "MPOS"],
-    "gnomad": ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum",
-               "DP_MEDIAN", "DREF_MEDIAN", "GQ_MEDIAN", "AB_MEDIAN"],
+    "combine": [
+        "MQ",
+        "DP",
+        "SOR",
+        "FS",
+        "QD",
+        "MQRankSum",
+        "ReadPosRankSum",
+        "AF",
+        "AD_0",
+        "AD_1",
+        "MBQ",
+        "MFRL_0",
+        "MFRL_1",
+        "MMQ",
+        "MPOS",
+    ],
+    "gnomad": [
+        "MQ",
+        "DP",
+        "SOR",
+        "FS",
+        "QD",
+        "MQRankSum",
+        "ReadPosRankSum",
+        "DP_MEDIAN",
+        "DREF_MEDIAN",
+        "GQ_MEDIAN",
+        "AB_MEDIAN",
+    ],
 }
 DEFAULT_ANNOTATION_SET = "best_practices"
 

@@ -28,9 +28,14 @@ from .writers.tensors import write_tensor
 log = logging.getLogger("vqsr_cnn")
 
 
-def start_session_get_args_and_model(intra_ops: int, inter_ops: int, semantics_json: str | None,
-                                     weights_hd5: str | None = None, tensor_type: str | None = None,
-                                     hd5: str | None = None) -> tuple[Namespace, Engine]:
+def start_session_get_args_and_model(
+    intra_ops: int,
+    inter_ops: int,
+    semantics_json: str | None,
+    weights_hd5: str | None = None,
+    tensor_type: str | None = None,
+    hd5: str | None = None,
+) -> tuple[Namespace, Engine]:
     """Load the GATK model pair once, freeze it and pick the backend; returns (args, model).
 
     `model` is an :class:`Engine`: it has a Keras-style ``predict`` for callers that use it directly.
@@ -56,9 +61,16 @@ def _read_lines(batch_size: int) -> list[str]:
     return lines
 
 
-def score_lines(model: Engine, lines: list[str], tensor_type: TensorType, annotation_set: str, window_size: int,
-                read_limit: int, tensor_dir: str = "", gather: int = defines.MIN_INFERENCE_BATCH_2D
-                ) -> tuple[list[str], np.ndarray]:
+def score_lines(
+    model: Engine,
+    lines: list[str],
+    tensor_type: TensorType,
+    annotation_set: str,
+    window_size: int,
+    read_limit: int,
+    tensor_dir: str = "",
+    gather: int = defines.MIN_INFERENCE_BATCH_2D,
+) -> tuple[list[str], np.ndarray]:
     """Parse, encode and score data lines, `gather` at a time; returns (echo prefixes, scores).
 
     `gather` (GATK's inference batch size) only sets how many lines are encoded before they go to the engine,
@@ -87,12 +99,27 @@ def score_lines(model: Engine, lines: list[str], tensor_type: TensorType, annota
     return echoes, (np.concatenate(scores) if scores else np.zeros(0))
 
 
-def score_and_write_batch(model: Engine, file_out: TextIO, batch_size: int, python_batch_size: int,
-                          tensor_type: str, annotation_set: str, window_size: int, read_limit: int,
-                          tensor_dir: str = "") -> None:
+def score_and_write_batch(
+    model: Engine,
+    file_out: TextIO,
+    batch_size: int,
+    python_batch_size: int,
+    tensor_type: str,
+    annotation_set: str,
+    window_size: int,
+    read_limit: int,
+    tensor_dir: str = "",
+) -> None:
     """Read `batch_size` data lines from GATK's FIFO and write one score line per variant, in order."""
     lines = _read_lines(int(batch_size))  # read the whole batch first, so Java never blocks on a full FIFO
-    echoes, scores = score_lines(model, lines, TensorType.parse(tensor_type), annotation_set, int(window_size),
-                                 int(read_limit),
-                                 tensor_dir, gather=int(python_batch_size))
+    echoes, scores = score_lines(
+        model,
+        lines,
+        TensorType.parse(tensor_type),
+        annotation_set,
+        int(window_size),
+        int(read_limit),
+        tensor_dir,
+        gather=int(python_batch_size),
+    )
     write_batch(file_out, echoes, scores)

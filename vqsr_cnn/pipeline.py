@@ -1,5 +1,8 @@
 """Standalone scoring: VCF + FASTA (+ BAM/CRAM) -> VCF with CNN_1D / CNN_2D, streamed.
 
+(About 340 lines: options, input checks, the record stream and the summary of one scoring run, read top to
+bottom; readers, encoders, engine and writers are in their own modules.)
+
 One reader thread walks the VCF in file order, builds each record's Example (reference window, INFO
 annotations, reads) exactly as CNNScoreVariants.java would send it, and encodes batches; the calling
 thread runs the engine (which releases the GIL) and writes the scored lines.  A bounded queue between
@@ -113,18 +116,20 @@ def load_engine(options: ScoreOptions, calibration: Any = None) -> Engine:
     json_path, hd5_path = resolve_model_paths(options.tensor_type, options.architecture, options.weights)
     spec, keras_model = load_model_pair(json_path, hd5_path, options.tensor_type, options.trust_model_code)
     if spec.tensor_type != options.tensor_type:
-        raise InputError(f"--tensor-type {options.tensor_type} but model {hd5_path} is a {spec.tensor_type} model; "
-                         f"pass --tensor-type {spec.tensor_type} or a {options.tensor_type} model")
+        raise InputError(
+            f"--tensor-type {options.tensor_type} but model {hd5_path} is a {spec.tensor_type} model; "
+            f"pass --tensor-type {spec.tensor_type} or a {options.tensor_type} model"
+        )
     config, quantized = options.engine, None
     if config.precision == "int8" and calibration is not None:
         from .engine.freeze import freeze
         from .engine.quantize import QuantizeSettings, engine_precision, int8_model
 
-        quantized = int8_model(freeze(keras_model), hd5_path, calibration, QuantizeSettings(cache_dir=config.cache_dir),
-                               float_hint=config.int8_float)
+        quantized = int8_model(
+            freeze(keras_model), hd5_path, calibration, QuantizeSettings(cache_dir=config.cache_dir), float_hint=config.int8_float
+        )
         config = replace(config, precision=engine_precision("int8", quantized))
     return Engine(keras_model, spec, config, quantized_model=quantized)
-
 
 
 class _Inputs:
@@ -141,11 +146,14 @@ class _Inputs:
         self.vcf = VcfReader(options.variant)
         header = self.vcf.header
         if header.is_gvcf:
-            raise InputError(f"{options.variant} is a GVCF (##GVCFBlock header); CNNScoreVariants scores genotyped "
-                             "calls: run GATK GenotypeGVCFs first and score its output")
+            raise InputError(
+                f"{options.variant} is a GVCF (##GVCFBlock header); CNNScoreVariants scores genotyped "
+                "calls: run GATK GenotypeGVCFs first and score its output"
+            )
         if len(header.samples) > 1:
-            log.warning("CNNScoreVariants is a single sample tool but the input VCF has more than 1 sample (%d)",
-                        len(header.samples))
+            log.warning(
+                "CNNScoreVariants is a single sample tool but the input VCF has more than 1 sample (%d)", len(header.samples)
+            )
         self.reference = ReferenceReader(options.reference)
         check_contigs(header, options.variant, self.reference)
         self.reads: ReadSource | None = None
@@ -163,8 +171,9 @@ class _Inputs:
             self.reads.close()
 
 
-def _examples(inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int,
-              summary: ScoreSummary) -> Iterator[tuple[str, Example]]:
+def _examples(
+    inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int, summary: ScoreSummary
+) -> Iterator[tuple[str, Example]]:
     """(record text, Example) for every record GATK would score, in file order."""
     vcf = inputs.vcf
     for record in vcf:
@@ -184,14 +193,16 @@ def _examples(inputs: _Inputs, options: ScoreOptions, keys: Sequence[str], windo
         yield record.text, example
 
 
-def _encode(chunk: list[tuple[str, Example]], tensor_type: TensorType, keys: Sequence[str], window: int,
-            read_limit: int) -> EncodedBatch[list[str]]:
+def _encode(
+    chunk: list[tuple[str, Example]], tensor_type: TensorType, keys: Sequence[str], window: int, read_limit: int
+) -> EncodedBatch[list[str]]:
     """Errors name the VCF file and line: each Example carries the reader's `where`."""
     examples = [e for _, e in chunk]
     tensors, annotations = encode_examples(examples, tensor_type, keys, window, read_limit)
     last = examples[-1].variant
-    return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [t for t, _ in chunk],
-                        f"{last.contig}:{last.pos}")
+    return EncodedBatch(
+        tensors, annotations, [e.variant.variant_type for e in examples], [t for t, _ in chunk], f"{last.contig}:{last.pos}"
+    )
 
 
 def _chunked(items: Iterator[tuple[str, Example]], size: int) -> Iterator[list[tuple[str, Example]]]:
@@ -216,12 +227,15 @@ def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_l
         finally:
             inputs.close()
         if len(chunk) < 20:
-            raise InputError(f"only {len(chunk)} records to calibrate INT8 on (need 20): score in fp32, or pass a "
-                             "larger VCF", options.variant)
+            raise InputError(
+                f"only {len(chunk)} records to calibrate INT8 on (need 20): score in fp32, or pass a larger VCF", options.variant
+            )
         batch = _encode(chunk, options.tensor_type, keys, window, read_limit)
         half = len(chunk) // 2
-        return ((batch.tensors[:half], batch.annotations[:half]),
-                (batch.tensors[half:], batch.annotations[half:], batch.variant_types[half:]))
+        return (
+            (batch.tensors[:half], batch.annotations[:half]),
+            (batch.tensors[half:], batch.annotations[half:], batch.variant_types[half:]),
+        )
 
     return data
 
@@ -236,22 +250,35 @@ def score_vcf(options: ScoreOptions, engine: Engine | None = None) -> ScoreSumma
     try:
         if engine is None:
             keys_for_int8 = list(options.annotation_keys or defines.ANNOTATIONS_SETS[defines.DEFAULT_ANNOTATION_SET])
-            engine = load_engine(options, _calibration(
-                options, keys_for_int8, options.window_size or defines.DEFAULT_WINDOW_SIZE,
-                options.read_limit or defines.DEFAULT_READ_LIMIT))
+            engine = load_engine(
+                options,
+                _calibration(
+                    options,
+                    keys_for_int8,
+                    options.window_size or defines.DEFAULT_WINDOW_SIZE,
+                    options.read_limit or defines.DEFAULT_READ_LIMIT,
+                ),
+            )
         spec = engine.spec
         keys = list(options.annotation_keys) if options.annotation_keys else list(spec.annotations)
         if len(keys) != len(spec.annotations):
-            raise InputError(f"--info-annotation-keys gives {len(keys)} keys ({','.join(keys)}) but the model takes "
-                             f"{len(spec.annotations)} ({','.join(spec.annotations)})")
+            raise InputError(
+                f"--info-annotation-keys gives {len(keys)} keys ({','.join(keys)}) but the model takes "
+                f"{len(spec.annotations)} ({','.join(spec.annotations)})"
+            )
         window = options.window_size or spec.window_size
         read_limit = options.read_limit or spec.read_limit
-        if window != spec.window_size or (options.tensor_type.is_2d
-                                                and read_limit != spec.read_limit):
-            raise InputError(f"--window-size {window} / --read-limit {read_limit} do not match the model "
-                             f"(window {spec.window_size}, read limit {spec.read_limit})")
-        summary = ScoreSummary(options.output, backend=engine.backend.name, precision=engine.backend.precision,
-                               info_key=defines.INFO_KEY[options.tensor_type])
+        if window != spec.window_size or (options.tensor_type.is_2d and read_limit != spec.read_limit):
+            raise InputError(
+                f"--window-size {window} / --read-limit {read_limit} do not match the model "
+                f"(window {spec.window_size}, read limit {spec.read_limit})"
+            )
+        summary = ScoreSummary(
+            options.output,
+            backend=engine.backend.name,
+            precision=engine.backend.precision,
+            info_key=defines.INFO_KEY[options.tensor_type],
+        )
         summary.extra["setup_seconds"] = time.monotonic() - started
         streaming = time.monotonic()
         _run(inputs, options, engine, keys, window, read_limit, summary)
@@ -264,8 +291,15 @@ def score_vcf(options: ScoreOptions, engine: Engine | None = None) -> ScoreSumma
     return summary
 
 
-def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[str], window: int,
-         read_limit: int, summary: ScoreSummary) -> None:
+def _run(
+    inputs: _Inputs,
+    options: ScoreOptions,
+    engine: Engine,
+    keys: Sequence[str],
+    window: int,
+    read_limit: int,
+    summary: ScoreSummary,
+) -> None:
     key = defines.INFO_KEY[options.tensor_type]
     progress = ProgressMeter(enabled=not options.quiet, seconds_between_updates=options.progress_seconds)
 
@@ -279,8 +313,7 @@ def _run(inputs: _Inputs, options: ScoreOptions, engine: Engine, keys: Sequence[
         description = defines.INFO_DESCRIPTION[options.tensor_type]
         writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))
         progress.start()
-        for batch, scores in score_batches(engine, chunks, encode, depth=options.queue_depth,
-                                           hold=max(gather, SCORE_HOLD)):
+        for batch, scores in score_batches(engine, chunks, encode, depth=options.queue_depth, hold=max(gather, SCORE_HOLD)):
             writer.write("".join(insert_info(text, key, format_score(float(s))) for text, s in zip(batch.records, scores)))
             summary.scored += len(batch.records)
             progress.update(batch.last, len(batch.records))
@@ -294,9 +327,22 @@ def _log_summary(summary: ScoreSummary, options: ScoreOptions) -> None:
         skipped.append(f"{summary.outside_intervals} outside -L")
     if summary.filtered_symbolic_or_sv:
         skipped.append(f"{summary.filtered_symbolic_or_sv} symbolic/SV filtered (--filter-symbolic-and-sv)")
-    log.info("scored %d of %d records with %s%s -> %s (%.1f s after %.1f s setup, %.0f variants/min)",
-             summary.scored, summary.records, summary.info_key, f"; not written: {', '.join(skipped)}" if skipped else "",
-             summary.output, summary.seconds, summary.extra.get("setup_seconds", 0.0), summary.variants_per_minute)
+    log.info(
+        "scored %d of %d records with %s%s -> %s (%.1f s after %.1f s setup, %.0f variants/min)",
+        summary.scored,
+        summary.records,
+        summary.info_key,
+        f"; not written: {', '.join(skipped)}" if skipped else "",
+        summary.output,
+        summary.seconds,
+        summary.extra.get("setup_seconds", 0.0),
+        summary.variants_per_minute,
+    )
     if options.reads and options.tensor_type.is_2d:
-        log.info("reads: %d overlapping, %d encoded (read limit, filters); %d records had no reads (scored on an "
-                 "empty read tensor, as GATK does)", summary.reads_seen, summary.reads_kept, summary.without_reads)
+        log.info(
+            "reads: %d overlapping, %d encoded (read limit, filters); %d records had no reads (scored on an "
+            "empty read tensor, as GATK does)",
+            summary.reads_seen,
+            summary.reads_kept,
+            summary.without_reads,
+        )

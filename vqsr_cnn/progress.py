@@ -11,8 +11,14 @@ from typing import TextIO
 class ProgressMeter:
     """Rows of: current locus, elapsed minutes, records processed, records per minute."""
 
-    def __init__(self, enabled: bool = True, seconds_between_updates: float = 10.0, unit: str = "Variants",
-                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        enabled: bool = True,
+        seconds_between_updates: float = 10.0,
+        unit: str = "Variants",
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.enabled = enabled
         self.interval = seconds_between_updates
         self.unit = unit
@@ -33,8 +39,9 @@ class ProgressMeter:
 
     def start(self) -> None:
         self._start = self._last = self.clock()
-        self._print(f"{'Current Locus':>20}  {'Elapsed Minutes':>15}  {self.unit + ' Processed':>20}  "
-                    f"{self.unit + '/Minute':>15}")
+        self._print(
+            f"{'Current Locus':>20}  {'Elapsed Minutes':>15}  {self.unit + ' Processed':>20}  {self.unit + '/Minute':>15}"
+        )
 
     def update(self, locus: str, n: int = 1) -> None:
         self.count += n

@@ -30,14 +30,16 @@ class EncodedBatch(Generic[R]):
     last: str = ""  # contig:pos of the last record, for progress lines
 
 
-def score_batches(engine: Engine, chunks: Iterable[T], encode: Callable[[T], EncodedBatch[Any]],
-                  depth: int = 2, hold: int = 0) -> Iterator[tuple[EncodedBatch[Any], np.ndarray]]:
+def score_batches(
+    engine: Engine, chunks: Iterable[T], encode: Callable[[T], EncodedBatch[Any]], depth: int = 2, hold: int = 0
+) -> Iterator[tuple[EncodedBatch[Any], np.ndarray]]:
     """(batch, GATK scores) for every chunk, in order; at most `depth` encoded batches wait to be scored.
 
     Up to `hold` variants may wait for the engine's row buckets to fill (the depth-aware 2D engine; the
     dense engine scores each batch at once). A waiting batch keeps only its records: its tensors are
     handed to the engine and dropped here.
     """
+
     def handed() -> Iterator[tuple[np.ndarray, np.ndarray, EncodedBatch[Any]]]:
         for batch in overlapped(chunks, encode, depth=max(1, depth)):
             tensors, annotations = batch.tensors, batch.annotations

@@ -23,13 +23,15 @@ def get_tensor_channel_map_reference_reads() -> dict[str, int]:
 def get_read_tensor_channel_map() -> dict[str, int]:
     """The 15-channel read tensor GATK's 2D models take."""
     channels = get_tensor_channel_map_reference_reads()
-    channels.update({
-        "flag_bit_4": defines.READ_CHANNEL_REVERSE,
-        "flag_bit_5": defines.READ_CHANNEL_MATE_REVERSE,
-        "flag_bit_6": defines.READ_CHANNEL_FIRST,
-        "flag_bit_7": defines.READ_CHANNEL_SECOND,
-        "mapping_quality": defines.READ_CHANNEL_MAPQ,
-    })
+    channels.update(
+        {
+            "flag_bit_4": defines.READ_CHANNEL_REVERSE,
+            "flag_bit_5": defines.READ_CHANNEL_MATE_REVERSE,
+            "flag_bit_6": defines.READ_CHANNEL_FIRST,
+            "flag_bit_7": defines.READ_CHANNEL_SECOND,
+            "mapping_quality": defines.READ_CHANNEL_MAPQ,
+        }
+    )
     return channels
 
 

@@ -49,8 +49,16 @@ def compare(reference: np.ndarray, other: np.ndarray, types: Sequence[str], trut
             cut = float(np.quantile(reference[mask], 1.0 - keep))
             crossed = mask & ((reference >= cut) != (other >= cut))
             crossed_any |= crossed
-            thresholds.append({"type": vtype, "keep": keep, "cutoff": round(cut, 4), "calls": int(mask.sum()),
-                               "crossed": int(crossed.sum()), "share": float(crossed.sum() / mask.sum())})
+            thresholds.append(
+                {
+                    "type": vtype,
+                    "keep": keep,
+                    "cutoff": round(cut, 4),
+                    "calls": int(mask.sum()),
+                    "crossed": int(crossed.sum()),
+                    "share": float(crossed.sum() / mask.sum()),
+                }
+            )
     auc_ref, auc_other = roc_auc(reference, truth), roc_auc(other, truth)
     per_type_auc = {}
     for vtype in THRESHOLDS:
@@ -82,8 +90,12 @@ def run_accuracy(tb: Any) -> dict[str, Any]:
         return scores_for_types(engine.predict_arrays(valid.tensors, valid.annotations), types)
 
     fp32 = scores(tb.engine("openvino", "fp32"))
-    result: dict[str, Any] = {"tensors": len(valid), "split": "valid", "model": tb.hd5_path,
-                              "labels": {k: valid.labels.count(k) for k in sorted(set(valid.labels))}}
+    result: dict[str, Any] = {
+        "tensors": len(valid),
+        "split": "valid",
+        "model": tb.hd5_path,
+        "labels": {k: valid.labels.count(k) for k in sorted(set(valid.labels))},
+    }
     result["tensorflow_fp32"] = compare(fp32, scores(tb.engine("tensorflow", "fp32")), types, truth)
     result["bf16"] = compare(fp32, scores(tb.engine("openvino", "bf16")), types, truth)
     quantized = tb.int8() if tb.options.int8 else None

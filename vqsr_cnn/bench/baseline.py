@@ -91,8 +91,7 @@ def _apply_gaps(chars: list, quals: list, gaps: dict[int, int]) -> tuple[list, l
     return chars, quals
 
 
-def encode_read_tensor_loop(pos: int, vtype: str, reference: str, reads: list[dict], window: int,
-                            read_limit: int) -> np.ndarray:
+def encode_read_tensor_loop(pos: int, vtype: str, reference: str, reads: list[dict], window: int, read_limit: int) -> np.ndarray:
     tensor = np.zeros((read_limit, window, 15), dtype=np.float32)
     start = pos - window // 2
     inserts = _insertions(reads, start, window)
@@ -136,8 +135,13 @@ def encode_read_tensor_loop(pos: int, vtype: str, reference: str, reads: list[di
             else:
                 raise ValueError(f"unknown read base {ch!r}")
         if len(filled) >= 2:
-            flags = (float(read["reverse"]), float(read["mate_reverse"]), float(read["first"]),
-                     float(not read["first"]), read["mapq"] / defines.MAPPING_QUALITY_MAX)
+            flags = (
+                float(read["reverse"]),
+                float(read["mate_reverse"]),
+                float(read["first"]),
+                float(not read["first"]),
+                read["mapq"] / defines.MAPPING_QUALITY_MAX,
+            )
             for col in range(filled[0], filled[-1]):
                 for channel, value in zip(range(10, 15), flags):
                     tensor[row, col, channel] = value
@@ -159,10 +163,19 @@ def parse_line(line: str) -> tuple[list[str], list[dict]]:
     head, rest = fields[:7], fields[7:]
     reads = []
     for k in range(0, len(rest) - 7, 8):
-        seq, qual, cigar, rev, mate_rev, first, mapq, start = rest[k:k + 8]
-        reads.append({"seq": seq, "qual": [int(q) for q in qual.split(",")] if qual else [], "cigar": cigar,
-                      "reverse": rev == "true", "mate_reverse": mate_rev == "true", "first": first == "true",
-                      "mapq": int(mapq), "start": int(start)})
+        seq, qual, cigar, rev, mate_rev, first, mapq, start = rest[k : k + 8]
+        reads.append(
+            {
+                "seq": seq,
+                "qual": [int(q) for q in qual.split(",")] if qual else [],
+                "cigar": cigar,
+                "reverse": rev == "true",
+                "mate_reverse": mate_rev == "true",
+                "first": first == "true",
+                "mapq": int(mapq),
+                "start": int(start),
+            }
+        )
     return head, reads
 
 
@@ -182,8 +195,9 @@ def annotation_vector(text: str, names: Sequence[str]) -> np.ndarray:
     return out
 
 
-def encode_lines(lines: Sequence[str], tensor_type: str, names: Sequence[str], window: int,
-                 read_limit: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def encode_lines(
+    lines: Sequence[str], tensor_type: str, names: Sequence[str], window: int, read_limit: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     tensors, annotations, types = [], [], []
     for line in lines:
         head, reads = parse_line(line)
@@ -197,8 +211,15 @@ def encode_lines(lines: Sequence[str], tensor_type: str, names: Sequence[str], w
     return np.stack(tensors), np.stack(annotations), types
 
 
-def score_lines_baseline(keras_model: Any, lines: Sequence[str], tensor_type: str, names: Sequence[str],
-                         window: int, read_limit: int, inference_batch: int) -> np.ndarray:
+def score_lines_baseline(
+    keras_model: Any,
+    lines: Sequence[str],
+    tensor_type: str,
+    names: Sequence[str],
+    window: int,
+    read_limit: int,
+    inference_batch: int,
+) -> np.ndarray:
     """GATK 4.2's per-transfer-batch flow: encode each variant, then un-frozen `model.predict`."""
     tensors, annotations, types = encode_lines(lines, tensor_type, names, window, read_limit)
     inputs = _keras_inputs(keras_model, tensors, annotations)

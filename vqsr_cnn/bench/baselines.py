@@ -37,6 +37,7 @@ INTEL_LABEL = "peer: Intel OVTF patch (GATK encoder, frozen graph, padded)"
 def baseline_rows(tb: Any, chunks: list[tuple[int, int]]) -> list[Row]:
     """[real GATK 4.2 baseline (if its env exists), re-creation]; the first row of kind 'baseline' is what
     every ratio is taken against."""
+
     def recreation() -> None:
         for a, b in chunks:
             score_lines_baseline(tb.keras, tb.lines[a:b], tb.tt, tb.names, tb.window, tb.read_limit, tb.batch)
@@ -69,13 +70,15 @@ def intel_patch_rows(tb: Any) -> list[Row]:
     """[the Intel-patch peer row] when the legacy env can run it, else [] (with the reason in the checks)."""
     python = intel_env.legacy_python()
     if python is None:
-        tb.checks["intel_patch"] = ("environment absent (scripts/legacy_env.sh, with GATK's code in "
-                                    "<venv>/gatk-4.2.6.1): no Intel-patch row")
+        tb.checks["intel_patch"] = (
+            "environment absent (scripts/legacy_env.sh, with GATK's code in <venv>/gatk-4.2.6.1): no Intel-patch row"
+        )
         return []
     tb.progress("loading the Intel-patch path in the legacy environment")
     try:
-        session = intel_env.IntelPatchSession(python, tb.json_path, tb.hd5_path, tb.tt, tb.names, tb.batch,
-                                              tb.window, tb.read_limit)
+        session = intel_env.IntelPatchSession(
+            python, tb.json_path, tb.hd5_path, tb.tt, tb.names, tb.batch, tb.window, tb.read_limit
+        )
     except Exception as exc:  # say why; the other rows still run
         tb.checks["intel_patch"] = f"could not start the Intel-patch path: {str(exc).splitlines()[0]}"
         log.warning("bench: %s", tb.checks["intel_patch"])

@@ -27,9 +27,11 @@ TENSOR_TARBALLS = {
 }
 # (VCF, FASTA, BAM or None) per tensor type: the 2D rows need reads, the 1D rows a larger VCF.
 VARIANT_SOURCES = {
-    "read_tensor": ("na12878_chr22_reads_giab/NA12878.1000GP_NYGC30x_jointcall.nonref.chr22_16570000-16610000.vcf.gz",
-                    "na12878_chr22_reads_giab/chr22_GRCh38_Npadded_16570000-16610000.fa.gz",
-                    "na12878_chr22_reads_giab/NA12878.chr22.bam"),
+    "read_tensor": (
+        "na12878_chr22_reads_giab/NA12878.1000GP_NYGC30x_jointcall.nonref.chr22_16570000-16610000.vcf.gz",
+        "na12878_chr22_reads_giab/chr22_GRCh38_Npadded_16570000-16610000.fa.gz",
+        "na12878_chr22_reads_giab/NA12878.chr22.bam",
+    ),
     "reference": ("hg004_chr21_hc_calls/NA24143.vcf.gz", "hg004_chr21_hc_calls/hg38_chr21_22000000_23000000.fasta", None),
 }
 LABEL_TYPES = {"SNP": "SNP", "NOT_SNP": "SNP", "INDEL": "INDEL", "NOT_INDEL": "INDEL"}
@@ -54,8 +56,9 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
 
 def _require(path: Path, what: str) -> Path:
     if not path.exists():
-        raise FileNotFoundError(f"{what} not found at {path}: pass --data DIR pointing at shared/data "
-                                f"(or set VQSR_CNN_SHARED_DATA)")
+        raise FileNotFoundError(
+            f"{what} not found at {path}: pass --data DIR pointing at shared/data (or set VQSR_CNN_SHARED_DATA)"
+        )
     return path
 
 
@@ -129,6 +132,7 @@ def repeat_to(array: np.ndarray, n: int) -> np.ndarray:
 
 # ---------------------------------------------------------------- examples from VCF / FASTA / BAM
 
+
 def prepare_sources(data_dir: Path, tensor_type: str, cache: Path) -> tuple[Path, Path, Path | None]:
     """(VCF, plain indexed FASTA, BAM) for the tensor type; a gzipped FASTA is decompressed into the cache."""
     vcf, fasta, bam = VARIANT_SOURCES[tensor_type]
@@ -190,10 +194,16 @@ def reads_at(bam, contig: str, pos: int, read_limit: int, seed: int = 0) -> list
     for aln in bam.fetch(contig, pos - 1, pos):
         if aln.is_unmapped or aln.is_secondary or aln.is_duplicate or aln.is_qcfail or not aln.query_sequence:
             continue
-        read = Read(aln.query_sequence, np.asarray(aln.query_qualities if aln.query_qualities is not None else [],
-                                                   dtype=np.uint8),
-                    aln.cigarstring or "", aln.is_reverse, aln.is_paired and aln.mate_is_reverse,
-                    aln.is_read1, aln.mapping_quality, unclipped_start(aln))
+        read = Read(
+            aln.query_sequence,
+            np.asarray(aln.query_qualities if aln.query_qualities is not None else [], dtype=np.uint8),
+            aln.cigarstring or "",
+            aln.is_reverse,
+            aln.is_paired and aln.mate_is_reverse,
+            aln.is_read1,
+            aln.mapping_quality,
+            unclipped_start(aln),
+        )
         seen += 1
         if len(chosen) < read_limit:
             chosen.append(read)
@@ -204,8 +214,14 @@ def reads_at(bam, contig: str, pos: int, read_limit: int, seed: int = 0) -> list
     return sorted(chosen, key=lambda r: r.start)
 
 
-def load_examples(vcf: Path, fasta_path: Path, bam_path: Path | None, annotation_names: Sequence[str],
-                  window: int = defines.DEFAULT_WINDOW_SIZE, read_limit: int = defines.DEFAULT_READ_LIMIT) -> list[Example]:
+def load_examples(
+    vcf: Path,
+    fasta_path: Path,
+    bam_path: Path | None,
+    annotation_names: Sequence[str],
+    window: int = defines.DEFAULT_WINDOW_SIZE,
+    read_limit: int = defines.DEFAULT_READ_LIMIT,
+) -> list[Example]:
     """One Example per VCF record (symbolic / '*' alleles skipped), reads attached when a BAM is given."""
     names = set(annotation_names)
     examples = []

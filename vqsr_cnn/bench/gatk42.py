@@ -13,15 +13,28 @@ from pathlib import Path
 from .java_side import ScoringSession, run_session
 
 # Keep in sync with PACKAGES in scripts/gatk42_env.sh.
-GATK42_PACKAGES = ("intel-tensorflow==1.15.2", "keras==2.2.4", "h5py<3", "numpy<1.19", "matplotlib<3.4",
-                   "scikit-learn<0.25", "scipy<1.6", "pysam", "gatkpythonpackages==0.1")
+GATK42_PACKAGES = (
+    "intel-tensorflow==1.15.2",
+    "keras==2.2.4",
+    "h5py<3",
+    "numpy<1.19",
+    "matplotlib<3.4",
+    "scikit-learn<0.25",
+    "scipy<1.6",
+    "pysam",
+    "gatkpythonpackages==0.1",
+)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Cheap check (no TensorFlow import): GATK's packages are there and `vqsr_cnn` is GATK's, not ours.
-_QUICK = ("import os, sys, gatktool.tool, vqsr_cnn; "
-          "assert not os.path.isdir(os.path.join(os.path.dirname(vqsr_cnn.__file__), 'engine')); "
-          "assert sys.version_info[:2] == (3, 6)")
-_VERSIONS = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, tensorflow as tf; "
-             "print(sys.version.split()[0], tf.__version__, keras.__version__)")
+_QUICK = (
+    "import os, sys, gatktool.tool, vqsr_cnn; "
+    "assert not os.path.isdir(os.path.join(os.path.dirname(vqsr_cnn.__file__), 'engine')); "
+    "assert sys.version_info[:2] == (3, 6)"
+)
+_VERSIONS = (
+    "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, tensorflow as tf; "
+    "print(sys.version.split()[0], tf.__version__, keras.__version__)"
+)
 _found: dict[str, str | None] = {}
 
 
@@ -47,8 +60,9 @@ def _run(python: str, code: str) -> str | None:
         return None
     env = {k: v for k, v in {**os.environ, **subprocess_env()}.items() if v is not None}
     try:
-        out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=180, env=env,
-                             cwd=tempfile.gettempdir())
+        out = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=180, env=env, cwd=tempfile.gettempdir()
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout if out.returncode == 0 else None
@@ -65,17 +79,38 @@ def subprocess_env() -> dict[str, str | None]:
     return overrides
 
 
-def score_with_gatk42(python: str, json_path: str, hd5_path: str, tensor_type: str, lines: Sequence[str],
-                      annotations: Sequence[str], transfer_batch: int = 256, inference_batch: int = 32,
-                      window: int = 128, read_limit: int = 128, workdir: Path | None = None) -> tuple[str, float]:
+def score_with_gatk42(
+    python: str,
+    json_path: str,
+    hd5_path: str,
+    tensor_type: str,
+    lines: Sequence[str],
+    annotations: Sequence[str],
+    transfer_batch: int = 256,
+    inference_batch: int = 32,
+    window: int = 128,
+    read_limit: int = 128,
+    workdir: Path | None = None,
+) -> tuple[str, float]:
     """(GATK's temp-file text, wall seconds of the whole session) for `lines` scored by GATK 4.2's code."""
     with tempfile.TemporaryDirectory(prefix="gatk42-") as tmp:
         where = workdir or Path(tmp)
         env = subprocess_env()
         start = time.perf_counter()
-        text = run_session(where, str(Path(json_path).resolve()), str(Path(hd5_path).resolve()), tensor_type,
-                           list(lines), ",".join(annotations), transfer_batch, inference_batch, window, read_limit,
-                           python=python, env=env)
+        text = run_session(
+            where,
+            str(Path(json_path).resolve()),
+            str(Path(hd5_path).resolve()),
+            tensor_type,
+            list(lines),
+            ",".join(annotations),
+            transfer_batch,
+            inference_batch,
+            window,
+            read_limit,
+            python=python,
+            env=env,
+        )
         return text, time.perf_counter() - start
 
 
@@ -84,7 +119,17 @@ class Gatk42Session(ScoringSession):
 
     what = "GATK 4.2 session"
 
-    def __init__(self, python: str, json_path: str, hd5_path: str, tensor_type: str, annotations: Sequence[str],
-                 inference_batch: int, window: int = 128, read_limit: int = 128) -> None:
-        super().__init__(python, subprocess_env(), json_path, hd5_path, tensor_type, annotations, inference_batch,
-                         window, read_limit)
+    def __init__(
+        self,
+        python: str,
+        json_path: str,
+        hd5_path: str,
+        tensor_type: str,
+        annotations: Sequence[str],
+        inference_batch: int,
+        window: int = 128,
+        read_limit: int = 128,
+    ) -> None:
+        super().__init__(
+            python, subprocess_env(), json_path, hd5_path, tensor_type, annotations, inference_batch, window, read_limit
+        )

@@ -48,8 +48,9 @@ def _merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
 
 
 class JavaSide:
-    def __init__(self, workdir: Path, env: dict[str, str | None], timeout: float = 240,
-                 python: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, workdir: Path, env: dict[str, str | None], timeout: float = 240, python: str | os.PathLike | None = None
+    ) -> None:
         """`env` overrides the caller's environment; a None value removes that variable. `python` is the
         interpreter Java would find on PATH (default: this one)."""
         self.timeout = timeout
@@ -57,8 +58,15 @@ class JavaSide:
         os.mkfifo(self.ack_path)
         os.mkfifo(self.data_path)
         self.log = open(workdir / "python.log", "w+")
-        self.proc = subprocess.Popen([str(python or sys.executable), "-u", "-i"], stdin=subprocess.PIPE, stdout=self.log,
-                                     stderr=subprocess.STDOUT, text=True, env=_merged_env(env), cwd=workdir)
+        self.proc = subprocess.Popen(
+            [str(python or sys.executable), "-u", "-i"],
+            stdin=subprocess.PIPE,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=_merged_env(env),
+            cwd=workdir,
+        )
         self.ack: Any = None  # text FIFOs, opened by start()
         self.data: Any = None
         self.stdin: Any = self.proc.stdin
@@ -69,11 +77,13 @@ class JavaSide:
 
     def read_ack(self) -> str:
         """'ack', or the nack message (from 'nkm' + 4-digit length + text, or a bare 'nck')."""
+
         def read() -> str:
             head = self.ack.read(3)
             if head == "nkm":
                 return "nkm:" + self.ack.read(int(self.ack.read(4)))
             return head
+
         return _bounded(read, self.timeout, "an ack")
 
     def command(self, command: str) -> str:
@@ -100,6 +110,7 @@ class JavaSide:
             for line in lines:
                 self.data.write(line)
             self.data.flush()
+
         _bounded(write, self.timeout, "python to read the data FIFO")
         return self.read_ack()
 
@@ -126,27 +137,43 @@ class JavaSide:
         return Path(self.log.name).read_text()
 
 
-def run_session(workdir: Path, json_path: str, hd5_path: str, tensor_type: str, lines: Sequence[str],
-                annotations: str, transfer_batch: int = 256, inference_batch: int = 32, window: int = 128,
-                read_limit: int = 128, python: str | os.PathLike | None = None,
-                env: dict[str, str | None] | None = None, timeout: float = 600) -> str:
+def run_session(
+    workdir: Path,
+    json_path: str,
+    hd5_path: str,
+    tensor_type: str,
+    lines: Sequence[str],
+    annotations: str,
+    transfer_batch: int = 256,
+    inference_batch: int = 32,
+    window: int = 128,
+    read_limit: int = 128,
+    python: str | os.PathLike | None = None,
+    env: dict[str, str | None] | None = None,
+    timeout: float = 600,
+) -> str:
     """One whole CNNScoreVariants session (DESIGN.md §2): the temp file's text. A nack raises RuntimeError."""
     workdir.mkdir(parents=True, exist_ok=True)
     java = JavaSide(workdir, env or {}, timeout=timeout, python=python)
     temp = workdir / "scores.txt"
     try:
         java.start()
-        for command in (f"tempFile = open('{temp}', 'w+')", "import vqsr_cnn",
-                        f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, '{json_path}', "
-                        f"weights_hd5='{hd5_path}')"):
+        for command in (
+            f"tempFile = open('{temp}', 'w+')",
+            "import vqsr_cnn",
+            f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, '{json_path}', weights_hd5='{hd5_path}')",
+        ):
             ack = java.command(command)
             if ack != "ack":
                 raise RuntimeError(f"{command!r} failed: {ack}\n{java.output()[-2000:]}")
         for i in range(0, len(lines), transfer_batch):
-            batch = lines[i:i + transfer_batch]
-            ack = java.score_batch(batch, f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, "
-                                          f"{inference_batch}, '{tensor_type}', '{annotations}', {window}, "
-                                          f"{read_limit}, '')")
+            batch = lines[i : i + transfer_batch]
+            ack = java.score_batch(
+                batch,
+                f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, "
+                f"{inference_batch}, '{tensor_type}', '{annotations}', {window}, "
+                f"{read_limit}, '')",
+            )
             if ack != "ack":
                 raise RuntimeError(f"batch at line {i + 1} failed: {ack}\n{java.output()[-2000:]}")
         java.finish()
@@ -162,9 +189,20 @@ class ScoringSession:
 
     what = "scoring session"
 
-    def __init__(self, python: str, env: dict[str, str | None], json_path: str, hd5_path: str, tensor_type: str,
-                 annotations: Sequence[str], inference_batch: int, window: int = 128, read_limit: int = 128,
-                 module: str = "vqsr_cnn", timeout: float = 1800) -> None:
+    def __init__(
+        self,
+        python: str,
+        env: dict[str, str | None],
+        json_path: str,
+        hd5_path: str,
+        tensor_type: str,
+        annotations: Sequence[str],
+        inference_batch: int,
+        window: int = 128,
+        read_limit: int = 128,
+        module: str = "vqsr_cnn",
+        timeout: float = 1800,
+    ) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="vqsr_cnn-session-"))
         self.java = JavaSide(self.workdir, env, timeout=timeout, python=python)
         self.temp = self.workdir / "scores.txt"
@@ -172,9 +210,12 @@ class ScoringSession:
         load = "import vqsr_cnn" if module == "vqsr_cnn" else f"import {module} as vqsr_cnn"
         try:
             self.java.start()
-            for command in (f"tempFile = open('{self.temp}', 'w+')", load,
-                            f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, "
-                            f"'{Path(json_path).resolve()}', weights_hd5='{Path(hd5_path).resolve()}')"):
+            for command in (
+                f"tempFile = open('{self.temp}', 'w+')",
+                load,
+                f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, "
+                f"'{Path(json_path).resolve()}', weights_hd5='{Path(hd5_path).resolve()}')",
+            ):
                 self._check(self.java.command(command), command)
         except BaseException:
             self.close()
@@ -187,7 +228,7 @@ class ScoringSession:
     def score(self, lines: Sequence[str], transfer_batch: int) -> list[str]:
         self._check(self.java.command("tempFile.seek(0); tempFile.truncate()"), "truncate")
         for i in range(0, len(lines), transfer_batch):
-            batch = lines[i:i + transfer_batch]
+            batch = lines[i : i + transfer_batch]
             command = "vqsr_cnn.score_and_write_batch(model, tempFile, " + self.call.format(n=len(batch)) + ")"
             self._check(self.java.score_batch(batch, command), f"batch at line {i + 1}")
         self._check(self.java.command("tempFile.flush()"), "flush")
@@ -198,7 +239,7 @@ class ScoringSession:
         marker = f"@@{id(self)}@@"
         self._check(self.java.command(f"print({marker!r}, {expression}, {marker!r}, sep='')"), expression)
         text = self.java.output()
-        return text[text.rindex(marker, 0, text.rindex(marker)) + len(marker):text.rindex(marker)]
+        return text[text.rindex(marker, 0, text.rindex(marker)) + len(marker) : text.rindex(marker)]
 
     def close(self) -> None:
         try:

@@ -23,8 +23,7 @@ def openvino_matmul(size: int, precision: str, threads: int) -> tuple[Any, np.nd
     a = ops.parameter([size, size], ov.Type.f32, name="a")
     b = ops.constant(rng.standard_normal((size, size), dtype=np.float32))
     model = ov.Model([ops.matmul(a, b, False, False)], [a], "gemm_limit")
-    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
-                              "PERFORMANCE_HINT": "LATENCY"}
+    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32", "PERFORMANCE_HINT": "LATENCY"}
     if threads > 0:
         config["INFERENCE_NUM_THREADS"] = threads
     compiled = ov.Core().compile_model(model, "CPU", config)
@@ -53,4 +52,3 @@ class GemmProbe:
                 np.matmul(self._a, self._b)
             else:
                 self._request.infer({0: self._a})
-

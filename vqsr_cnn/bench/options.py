@@ -53,21 +53,28 @@ def check_variant_count(n: int, batch: int) -> None:
     """Refuse runs too small to time: fewer than MIN_VARIANTS or than one full batch."""
     need = max(MIN_VARIANTS, batch)
     if n < need:
-        raise InputError(f"bench needs at least {need} variants (at least {MIN_VARIANTS} and one full batch of {batch}) "
-                         f"for meaningful timings, got {n}: pass --variants {need} or more")
+        raise InputError(
+            f"bench needs at least {need} variants (at least {MIN_VARIANTS} and one full batch of {batch}) "
+            f"for meaningful timings, got {n}: pass --variants {need} or more"
+        )
 
 
-def check_model_matches_data(model_shape: Sequence[int], n_annotations: int, tensors: np.ndarray,
-                             annotations: np.ndarray, model_path: str, data_path: str) -> None:
+def check_model_matches_data(
+    model_shape: Sequence[int], n_annotations: int, tensors: np.ndarray, annotations: np.ndarray, model_path: str, data_path: str
+) -> None:
     """Refuse a model whose inputs do not match the bench data (it would fail or time nonsense)."""
     data_shape = tuple(int(d) for d in tensors.shape[1:])
     if tuple(model_shape) != data_shape:
-        raise InputError(f"model {model_path} takes tensors of shape {tuple(model_shape)} but the bench data in {data_path} "
-                         f"are {data_shape}: pass a model of the matching tensor type/window/read limit "
-                         f"(--tensor-type, --architecture/--weights)")
+        raise InputError(
+            f"model {model_path} takes tensors of shape {tuple(model_shape)} but the bench data in {data_path} "
+            f"are {data_shape}: pass a model of the matching tensor type/window/read limit "
+            f"(--tensor-type, --architecture/--weights)"
+        )
     if n_annotations != annotations.shape[1]:
-        raise InputError(f"model {model_path} takes {n_annotations} annotations but the bench data have "
-                         f"{annotations.shape[1]}: pass a model using the best_practices annotation set")
+        raise InputError(
+            f"model {model_path} takes {n_annotations} annotations but the bench data have "
+            f"{annotations.shape[1]}: pass a model using the best_practices annotation set"
+        )
 
 
 def model_paths(tensor_type: TensorType, options: BenchOptions) -> tuple[str, str]:

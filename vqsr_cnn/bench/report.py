@@ -21,9 +21,15 @@ def summarise(rows: Sequence[Row], flops: float) -> list[dict[str, Any]]:
     peer = next((r.variants / r.median for r in rows if r.kind == "peer" and r.times), None)  # the Intel patch
     out = []
     for r in rows:
-        entry: dict[str, Any] = {"name": r.name, "kind": r.kind, "precision": r.precision, "note": r.note,
-                                 "times_s": [round(t, 4) for t in r.times], "peak_rss_mb": round(r.peak_rss_mb, 1),
-                                 "rss_growth_mb": round(r.rss_growth_mb, 1)}
+        entry: dict[str, Any] = {
+            "name": r.name,
+            "kind": r.kind,
+            "precision": r.precision,
+            "note": r.note,
+            "times_s": [round(t, 4) for t in r.times],
+            "peak_rss_mb": round(r.peak_rss_mb, 1),
+            "rss_growth_mb": round(r.rss_growth_mb, 1),
+        }
         if r.error:
             entry["error"] = r.error
         if r.times:
@@ -45,13 +51,15 @@ def summarise(rows: Sequence[Row], flops: float) -> list[dict[str, Any]]:
 def format_table(label: str, results: list[dict[str, Any]], header: str) -> str:
     """One line per row; an `x Intel` column (ratio to the Intel-patch peer row) when that row was timed."""
     intel = any("ratio_to_intel_patch" in e for e in results)
-    lines = [f"{label}: {header}",
-             f"{'row':<62} {'var/s':>9} {'x base':>7}{' x Intel' if intel else ''} {'% limit':>8} {'peak RSS':>9} "
-             f"{'+RSS':>7}  spread"]
+    lines = [
+        f"{label}: {header}",
+        f"{'row':<62} {'var/s':>9} {'x base':>7}{' x Intel' if intel else ''} {'% limit':>8} {'peak RSS':>9} {'+RSS':>7}  spread",
+    ]
     for e in results:
         if "variants_per_s" not in e:
-            lines.append(f"{e['name']:<62} {'-':>9} {'':>7}{' ' * 8 if intel else ''} {'':>8} {'':>9}  "
-                         f"{e.get('error', 'no timing')}")
+            lines.append(
+                f"{e['name']:<62} {'-':>9} {'':>7}{' ' * 8 if intel else ''} {'':>8} {'':>9}  {e.get('error', 'no timing')}"
+            )
             continue
         pct = e.get("pct_of_limit")
         pct_text = f"{pct:7.0f}%" if pct is not None else f"{'':>8}"
@@ -60,23 +68,28 @@ def format_table(label: str, results: list[dict[str, Any]], header: str) -> str:
         times = e["times_s"]
         spread = f"{min(times):.2f}-{max(times):.2f}s" if times else ""
         to_intel = (f" {e['ratio_to_intel_patch']:7.2f}" if "ratio_to_intel_patch" in e else " " * 8) if intel else ""
-        lines.append(f"{e['name']:<62} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f}{to_intel} {pct_text:>8} "
-                     f"{e['peak_rss_mb']:7.0f}MB {e['rss_growth_mb']:5.0f}MB  {spread}")
+        lines.append(
+            f"{e['name']:<62} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f}{to_intel} {pct_text:>8} "
+            f"{e['peak_rss_mb']:7.0f}MB {e['rss_growth_mb']:5.0f}MB  {spread}"
+        )
     return "\n".join(lines)
 
 
 def format_accuracy(label: str, acc: dict[str, Any]) -> str:
-    lines = [f"{label} accuracy vs OpenVINO FP32 on {acc['tensors']} labelled valid tensors ({acc['labels']})",
-             f"{'precision':<16} {'max|d|':>8} {'p99|d|':>8} {'crossed any':>12} {'worst thr':>10} {'AUC fp32':>9} "
-             f"{'dAUC':>8}"]
+    lines = [
+        f"{label} accuracy vs OpenVINO FP32 on {acc['tensors']} labelled valid tensors ({acc['labels']})",
+        f"{'precision':<16} {'max|d|':>8} {'p99|d|':>8} {'crossed any':>12} {'worst thr':>10} {'AUC fp32':>9} {'dAUC':>8}",
+    ]
     for key in ("tensorflow_fp32", "bf16", "int8"):
         r = acc.get(key, {})
         if "skipped" in r:
             lines.append(f"{key:<16} skipped: {r['skipped']}")
             continue
-        lines.append(f"{key:<16} {r['max_abs_delta']:8.4f} {r['p99_abs_delta']:8.4f} "
-                     f"{r['crossed_any']:5d} ({100 * r['crossed_any_share']:4.1f}%) {100 * r['max_share_one_threshold']:9.2f}% "
-                     f"{r['auc_fp32']:9.4f} {r['auc_change']:+8.4f}")
+        lines.append(
+            f"{key:<16} {r['max_abs_delta']:8.4f} {r['p99_abs_delta']:8.4f} "
+            f"{r['crossed_any']:5d} ({100 * r['crossed_any_share']:4.1f}%) {100 * r['max_share_one_threshold']:9.2f}% "
+            f"{r['auc_fp32']:9.4f} {r['auc_change']:+8.4f}"
+        )
     return "\n".join(lines)
 
 
@@ -91,5 +104,10 @@ def machine_info(threads: int) -> dict[str, Any]:
             cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
     except OSError:
         pass
-    return {"cpu": cpu, "cpus_visible": os.cpu_count(), "threads": threads, "python": platform.python_version(),
-            "loadavg_start": loadavg()}
+    return {
+        "cpu": cpu,
+        "cpus_visible": os.cpu_count(),
+        "threads": threads,
+        "python": platform.python_version(),
+        "loadavg_start": loadavg(),
+    }

@@ -41,8 +41,11 @@ def build_rows(tb: Any) -> list[Row]:
     if o.int8 and o.wanted("INT8"):
         quantized = tb.int8()
         if quantized is not None:
-            rows.append(engine_row(tb, "engine only: openvino INT8 (accuracy-controlled)",
-                                   tb.engine("openvino", "int8", quantized), "int8"))
+            rows.append(
+                engine_row(
+                    tb, "engine only: openvino INT8 (accuracy-controlled)", tb.engine("openvino", "int8", quantized), "int8"
+                )
+            )
     if o.tuning:
         rows.extend(tuning_rows(tb))
     default = tb.engine("openvino", "fp32")
@@ -59,8 +62,10 @@ def build_rows(tb: Any) -> list[Row]:
 
 
 def _engine_note(engine: Any) -> str:
-    return (f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}"
-            f"{', depth-aware' if engine.depth is not None else ''}")
+    return (
+        f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}"
+        f"{', depth-aware' if engine.depth is not None else ''}"
+    )
 
 
 def encode_row(tb: Any) -> Row:
@@ -99,18 +104,37 @@ def tuning_rows(tb: Any) -> list[Row]:
     # (the largest shape of the former bucketed engine), on the same rows, interleaved.
     default = DEFAULT_MICRO_BATCH["openvino"][tb.tt]
     for micro in sorted({max(1, default // 2), default, default * 2, default * 4, tb.batch}):
-        rows.append(engine_row(tb, f"tuning: openvino FP32 micro-batch {micro}{' (default)' if micro == default else ''}",
-                               tb.engine("openvino", "fp32", micro_batch=micro), "fp32"))
+        rows.append(
+            engine_row(
+                tb,
+                f"tuning: openvino FP32 micro-batch {micro}{' (default)' if micro == default else ''}",
+                tb.engine("openvino", "fp32", micro_batch=micro),
+                "fp32",
+            )
+        )
         tb.engines.pop(f"openvino-fp32-m{micro}", None)  # the row holds it; keep few compiled models alive
-    rows.append(bridge_row(tb, f"tuning: bridge, micro-batch {tb.batch} = gather (bucketed engine's shape)",
-                           tb.engine("openvino", "fp32", micro_batch=tb.batch), "fp32"))
+    rows.append(
+        bridge_row(
+            tb,
+            f"tuning: bridge, micro-batch {tb.batch} = gather (bucketed engine's shape)",
+            tb.engine("openvino", "fp32", micro_batch=tb.batch),
+            "fp32",
+        )
+    )
     tb.engines.pop(f"openvino-fp32-m{tb.batch}", None)
     model = dynamic_ov_model(tb.engine("openvino", "fp32").frozen)
     for hint in ("LATENCY", "THROUGHPUT"):
         for pinning in (False, True):
             runner = OVRunner(model, tb.batch, hint, "fp32", tb.options.threads, pinning=pinning)
-            rows.append(Row(f"tuning: openvino FP32 {runner.label}", "engine",
-                            partial(runner, tb.tensors, tb.annotations), tb.n, precision="fp32"))
+            rows.append(
+                Row(
+                    f"tuning: openvino FP32 {runner.label}",
+                    "engine",
+                    partial(runner, tb.tensors, tb.annotations),
+                    tb.n,
+                    precision="fp32",
+                )
+            )
     return rows
 
 
@@ -123,17 +147,30 @@ def score_row(tb: Any, engine: Any) -> Row:
     work = Path(tempfile.mkdtemp(prefix="vqsr_cnn_bench_"))
     vcf = work / "input.vcf"
     repeated_vcf(tb.sources["vcf"], vcf, tb.n, _usable)
-    options = ScoreOptions(variant=str(vcf), reference=tb.sources["fasta"], output=str(work / "out.vcf.gz"),
-                           reads=tb.sources["bam"], tensor_type=tb.tt, batch_size=tb.batch,
-                           engine=engine.config, quiet=True, progress_seconds=1e9)
+    options = ScoreOptions(
+        variant=str(vcf),
+        reference=tb.sources["fasta"],
+        output=str(work / "out.vcf.gz"),
+        reads=tb.sources["bam"],
+        tensor_type=tb.tt,
+        batch_size=tb.batch,
+        engine=engine.config,
+        quiet=True,
+        progress_seconds=1e9,
+    )
 
     def score() -> None:
         summary = score_vcf(options, engine=engine)
         if summary.scored != tb.n:
             raise RuntimeError(f"score wrote {summary.scored} scores for {tb.n} records")
 
-    return Row("end to end: score (VCF+FASTA+BAM -> scored VCF)", "end-to-end", score, tb.n,
-               note=f"{tb.real_examples} real records repeated")
+    return Row(
+        "end to end: score (VCF+FASTA+BAM -> scored VCF)",
+        "end-to-end",
+        score,
+        tb.n,
+        note=f"{tb.real_examples} real records repeated",
+    )
 
 
 def limit_rows(threads: int) -> list[Row]:
@@ -141,6 +178,13 @@ def limit_rows(threads: int) -> list[Row]:
     rows = []
     for precision, label in LIMIT_PROBES:
         probe = GemmProbe(precision, threads)
-        rows.append(Row(f"limit: {label} GEMM {probe.size}^3 x{probe.calls} / model FLOPs", "limit", probe,
-                        precision="bf16" if precision == "bf16" else "fp32", flops=probe.flops))
+        rows.append(
+            Row(
+                f"limit: {label} GEMM {probe.size}^3 x{probe.calls} / model FLOPs",
+                "limit",
+                probe,
+                precision="bf16" if precision == "bf16" else "fp32",
+                flops=probe.flops,
+            )
+        )
     return rows

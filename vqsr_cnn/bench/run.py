@@ -21,21 +21,35 @@ from .type_bench import TypeBench
 log = logging.getLogger("vqsr_cnn")
 
 
-def run_bench(options: BenchOptions, progress: Callable[[str], None] | None = None,
-              out: Callable[[str], None] = print) -> dict[str, Any]:
+def run_bench(
+    options: BenchOptions, progress: Callable[[str], None] | None = None, out: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Run every requested tensor type; print tables; return the JSON-able report."""
     progress = progress or (lambda msg: log.info("bench: %s", msg))
     for tt in options.tensor_types:  # refuse bad arguments before any slow work
         check_variant_count(options.variants or DEFAULT_VARIANTS[tt], options.batch_size or DEFAULT_BATCH[tt])
     configure_tensorflow_threads(options.threads, options.threads)
-    report: dict[str, Any] = {"machine": machine_info(options.threads), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                              "repeats": options.repeats, "types": {}}
+    report: dict[str, Any] = {
+        "machine": machine_info(options.threads),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "repeats": options.repeats,
+        "types": {},
+    }
     for tt in options.tensor_types:
         tb = TypeBench(tt, options, progress)
-        entry: dict[str, Any] = {"variants": tb.n, "batch": tb.batch, "transfer_batch": options.transfer_batch,
-                                 "model": {"json": tb.json_path, "weights": tb.hd5_path, "flops_per_variant": tb.flops,
-                                           "flops_by_layer": flops_by_layer(tb.keras)},
-                                 "sources": tb.sources, "real_examples": tb.real_examples}
+        entry: dict[str, Any] = {
+            "variants": tb.n,
+            "batch": tb.batch,
+            "transfer_batch": options.transfer_batch,
+            "model": {
+                "json": tb.json_path,
+                "weights": tb.hd5_path,
+                "flops_per_variant": tb.flops,
+                "flops_by_layer": flops_by_layer(tb.keras),
+            },
+            "sources": tb.sources,
+            "real_examples": tb.real_examples,
+        }
         try:
             if options.speed:
                 _time_rows(tb, entry, progress, out)
@@ -52,8 +66,7 @@ def run_bench(options: BenchOptions, progress: Callable[[str], None] | None = No
     return report
 
 
-def _time_rows(tb: TypeBench, entry: dict[str, Any], progress: Callable[[str], None],
-               out: Callable[[str], None]) -> None:
+def _time_rows(tb: TypeBench, entry: dict[str, Any], progress: Callable[[str], None], out: Callable[[str], None]) -> None:
     """Cross-check, build and time the rows of one tensor type; print its table (and depth report)."""
     options, tt = tb.options, tb.tt
     tb.cross_checks()
@@ -61,9 +74,11 @@ def _time_rows(tb: TypeBench, entry: dict[str, Any], progress: Callable[[str], N
     progress(f"{LABEL[tt]}: timing {len(rows)} rows x {options.repeats} rounds (interleaved)")
     run_interleaved(rows, options.repeats, progress=progress)
     entry["rows"] = summarise(rows, tb.flops)
-    header = (f"{tb.n} variants, batch {tb.batch}, transfer batch {options.transfer_batch}, "
-              f"{options.threads} threads, {tb.flops / 1e9:.3f} GFLOP/variant, median of {options.repeats} "
-              "interleaved rounds")
+    header = (
+        f"{tb.n} variants, batch {tb.batch}, transfer batch {options.transfer_batch}, "
+        f"{options.threads} threads, {tb.flops / 1e9:.3f} GFLOP/variant, median of {options.repeats} "
+        "interleaved rounds"
+    )
     out(format_table(f"{LABEL[tt]} ({tt})", entry["rows"], header))
     entry["depth"] = depth_report(tb, entry["rows"])
     if entry["depth"]:

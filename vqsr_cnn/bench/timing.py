@@ -79,8 +79,9 @@ def transfer_chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(n, i + size)) for i in range(0, n, size)]
 
 
-def run_interleaved(rows: Sequence[Row], repeats: int, warmup: bool = True,
-                    progress: Callable[[str], None] | None = None) -> None:
+def run_interleaved(
+    rows: Sequence[Row], repeats: int, warmup: bool = True, progress: Callable[[str], None] | None = None
+) -> None:
     """One warm-up call per row, then `repeats` rounds over all rows in turn."""
     live = list(rows)
     if warmup:

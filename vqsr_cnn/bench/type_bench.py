@@ -47,8 +47,10 @@ class TypeBench:
         self.json_path, self.hd5_path = model_paths(tensor_type, options)
         self.spec, self.keras = load_model_pair(self.json_path, self.hd5_path, tensor_type, options.trust_model_code)
         if self.spec.tensor_type != tensor_type:
-            raise InputError(f"model {self.hd5_path} is a {self.spec.tensor_type} model but the bench is running "
-                             f"{tensor_type}: pass --tensor-type {self.spec.tensor_type}")
+            raise InputError(
+                f"model {self.hd5_path} is a {self.spec.tensor_type} model but the bench is running "
+                f"{tensor_type}: pass --tensor-type {self.spec.tensor_type}"
+            )
         self.names = list(self.spec.annotations)
         self.window, self.read_limit = self.spec.window_size, self.spec.read_limit
         progress(f"{LABEL[tensor_type]}: loading real tensors")
@@ -57,8 +59,14 @@ class TypeBench:
         real = bench_data.load_tensors(files, tensor_type, min(self.n, MAX_REAL_TENSORS), seed=3)
         tensor_input = [t for t in self.keras.inputs if len(t.shape) > 2][0]
         annotation_input = [t for t in self.keras.inputs if len(t.shape) == 2][0]
-        check_model_matches_data(tuple(int(d) for d in tensor_input.shape[1:]), int(annotation_input.shape[-1]),
-                                 real.tensors, real.annotations, self.hd5_path, str(self.root))
+        check_model_matches_data(
+            tuple(int(d) for d in tensor_input.shape[1:]),
+            int(annotation_input.shape[-1]),
+            real.tensors,
+            real.annotations,
+            self.hd5_path,
+            str(self.root),
+        )
         self.real_tensors = len(real)
         self.depth_inputs: dict[str, Any] = {}  # encoded GIAB tensors for the depth-aware rows
         self.tensors = bench_data.repeat_to(real.tensors, self.n)
@@ -77,20 +85,28 @@ class TypeBench:
         self.int8_note = ""
         self.checks: dict[str, Any] = {}
 
-    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0,
-               dense: bool = False) -> Any:
+    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0, dense: bool = False) -> Any:
         key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "") + ("-dense" if dense else "")
         if key not in self.engines:
-            config = EngineConfig(backend=backend, precision=precision, micro_batch=micro_batch, dense=dense,
-                                  intra_threads=self.options.threads, inter_threads=self.options.threads)
+            config = EngineConfig(
+                backend=backend,
+                precision=precision,
+                micro_batch=micro_batch,
+                dense=dense,
+                intra_threads=self.options.threads,
+                inter_threads=self.options.threads,
+            )
             self.engines[key] = Engine(self.keras, self.spec, config, quantized_model=quantized)
         return self.engines[key]
 
     def int8(self) -> Any:
         """The accuracy-controlled INT8 model (cached by weights hash); None (with a note) on fallback."""
         if self.quantized is None and not self.int8_note:
-            settings = QuantizeSettings(max_score_delta=self.options.max_score_delta,
-                                        subset_size=self.options.calibration_size, cache_dir=self.options.int8_cache_dir)
+            settings = QuantizeSettings(
+                max_score_delta=self.options.max_score_delta,
+                subset_size=self.options.calibration_size,
+                cache_dir=self.options.int8_cache_dir,
+            )
             self.progress(f"{LABEL[self.tt]}: INT8 model (quantising with accuracy control if not cached)")
             frozen = self.engine("openvino", "fp32").frozen
             self.quantized = int8_model(frozen, self.hd5_path, self.calibration_data, settings)
@@ -104,7 +120,7 @@ class TypeBench:
         random.Random(11).shuffle(files)
         k = self.options.calibration_size
         cal = bench_data.load_tensors(files[:k], self.tt)
-        val = bench_data.load_tensors(files[k:k + 200], self.tt)
+        val = bench_data.load_tensors(files[k : k + 200], self.tt)
         return (cal.tensors, cal.annotations), (val.tensors, val.annotations, val.variant_types)
 
     def cross_checks(self) -> None:
@@ -113,10 +129,16 @@ class TypeBench:
         vec_t, vec_a = encode_examples(self.examples[:k], self.tt, self.names, self.window, self.read_limit)
         loop_t, loop_a, _ = encode_lines(self.lines[:k], self.tt, self.names, self.window, self.read_limit)
         self.checks["encoder_max_abs_diff"] = float(max(np.abs(vec_t - loop_t).max(), np.abs(vec_a - loop_a).max()))
-        base = score_lines_baseline(self.keras, self.lines[:k], self.tt, self.names, self.window, self.read_limit,
-                                    self.batch)
-        _, bridge = score_lines(self.engine("openvino", "fp32"), self.lines[:k], self.tt, ",".join(self.names),
-                                self.window, self.read_limit, gather=self.batch)
+        base = score_lines_baseline(self.keras, self.lines[:k], self.tt, self.names, self.window, self.read_limit, self.batch)
+        _, bridge = score_lines(
+            self.engine("openvino", "fp32"),
+            self.lines[:k],
+            self.tt,
+            ",".join(self.names),
+            self.window,
+            self.read_limit,
+            gather=self.batch,
+        )
         self.checks["baseline_vs_bridge_max_abs_dscore"] = float(np.abs(base - bridge).max())
         # The 2D VCF's INFO values are cohort-level (DP summed over 3,202 samples), so a trained model may saturate
         # on it: say how many distinct scores the comparison saw, so a vacuous 0.0 is visible as such.

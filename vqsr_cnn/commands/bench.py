@@ -16,11 +16,12 @@ from . import add_tensor_type, add_trust_model_code
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "bench", help="benchmark baseline vs encoder vs engines vs end to end, against the machine's GEMM limit",
+        "bench",
+        help="benchmark baseline vs encoder vs engines vs end to end, against the machine's GEMM limit",
         description="Times every row on the same real inputs (shared/data), interleaved, and prints variants/s, the "
-                    "ratio to a GATK-4.2-style baseline, %% of the measured GEMM limit and peak RSS.")
-    add_tensor_type(p, both=True, default="both",
-                   help="2D (read_tensor), 1D (reference) or both (default)")
+        "ratio to a GATK-4.2-style baseline, %% of the measured GEMM limit and peak RSS.",
+    )
+    add_tensor_type(p, both=True, default="both", help="2D (read_tensor), 1D (reference) or both (default)")
     p.add_argument("--variants", type=int, help="variants per row (default 200 for 2D, 2000 for 1D; minimum 64)")
     p.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds; the median is reported (default 5)")
     p.add_argument("--threads", type=int, default=2, help="inference threads / cores to use (default 2)")
@@ -30,16 +31,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", type=Path, help="where tarballs are extracted (default $TMPDIR/vqsr_cnn_bench)")
     p.add_argument("--architecture", help="model JSON (default: the bundled model of the tensor type)")
     p.add_argument("--weights", help="model HD5 (default: the bundled model of the tensor type)")
-    p.add_argument("--rows", nargs="+", default=(), metavar="TEXT",
-                   help="only rows whose name contains one of these (baseline, Intel-patch peer, OpenVINO FP32 and limits "
-                        "always run)")
+    p.add_argument(
+        "--rows",
+        nargs="+",
+        default=(),
+        metavar="TEXT",
+        help="only rows whose name contains one of these (baseline, Intel-patch peer, OpenVINO FP32 and limits always run)",
+    )
     p.add_argument("--tuning", action="store_true", help="add OpenVINO LATENCY/THROUGHPUT x pinning rows")
     p.add_argument("--no-int8", dest="int8", action="store_false", help="skip INT8 (no NNCF quantisation)")
-    p.add_argument("--accuracy", action="store_true",
-                   help="also score the labelled valid tensors in FP32 vs TF/BF16/INT8: |dscore|, threshold crossings, AUC")
+    p.add_argument(
+        "--accuracy",
+        action="store_true",
+        help="also score the labelled valid tensors in FP32 vs TF/BF16/INT8: |dscore|, threshold crossings, AUC",
+    )
     p.add_argument("--accuracy-only", action="store_true", help="--accuracy without the timing rows")
-    p.add_argument("--max-score-delta", type=float, default=0.1,
-                   help="INT8 accuracy control: allowed p99 |dscore| vs FP32 on held-out train tensors (default 0.1)")
+    p.add_argument(
+        "--max-score-delta",
+        type=float,
+        default=0.1,
+        help="INT8 accuracy control: allowed p99 |dscore| vs FP32 on held-out train tensors (default 0.1)",
+    )
     p.add_argument("--json", type=Path, metavar="PATH", help="write the full report as JSON here")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     add_trust_model_code(p)
@@ -62,12 +74,25 @@ def run(args: argparse.Namespace) -> int:
     if (args.architecture or args.weights) and len(types) > 1:
         raise InputError("--architecture/--weights name one model: pass --tensor-type read_tensor or reference too")
     options = BenchOptions(
-        tensor_types=types, variants=args.variants, repeats=args.repeats, threads=args.threads,
-        batch_size=args.batch_size, transfer_batch=args.transfer_batch, data_dir=args.data or default_data_dir(os.environ),
-        cache_dir=args.cache or default_cache_dir(os.environ), architecture=args.architecture, weights=args.weights,
-        rows=tuple(args.rows), tuning=args.tuning, int8=args.int8, accuracy=args.accuracy or args.accuracy_only,
-        speed=not args.accuracy_only, max_score_delta=args.max_score_delta,
-        trust_model_code=trust_requested(os.environ), int8_cache_dir=user_cache_dir(os.environ))
+        tensor_types=types,
+        variants=args.variants,
+        repeats=args.repeats,
+        threads=args.threads,
+        batch_size=args.batch_size,
+        transfer_batch=args.transfer_batch,
+        data_dir=args.data or default_data_dir(os.environ),
+        cache_dir=args.cache or default_cache_dir(os.environ),
+        architecture=args.architecture,
+        weights=args.weights,
+        rows=tuple(args.rows),
+        tuning=args.tuning,
+        int8=args.int8,
+        accuracy=args.accuracy or args.accuracy_only,
+        speed=not args.accuracy_only,
+        max_score_delta=args.max_score_delta,
+        trust_model_code=trust_requested(os.environ),
+        int8_cache_dir=user_cache_dir(os.environ),
+    )
     if not options.data_dir.is_dir():
         raise FileNotFoundError(f"bench data directory {options.data_dir} not found: pass --data PATH/TO/shared/data")
     log = logging.getLogger("vqsr_cnn")

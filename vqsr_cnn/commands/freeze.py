@@ -29,8 +29,11 @@ def run(args: argparse.Namespace) -> int:
     from ..models.bundled import default_model_paths
     from ..models.gatk_format import load_model_pair
 
-    json_path, hd5_path = (args.architecture, args.weights) if args.architecture or args.weights else (
-        tuple(map(str, default_model_paths(args.tensor_type))))
+    json_path, hd5_path = (
+        (args.architecture, args.weights)
+        if args.architecture or args.weights
+        else (tuple(map(str, default_model_paths(args.tensor_type))))
+    )
     _, model = load_model_pair(json_path, hd5_path, args.tensor_type, trust_requested(os.environ))
     frozen = freeze(model)
     out = Path(args.output_dir)
@@ -38,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
     (out / "frozen.pb").write_bytes(frozen.graph_def.SerializeToString())
     import openvino as ov
 
-    ov_model = ov.convert_model(frozen.graph_def, input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]),
-                                                         (frozen.input_names[1], [-1, frozen.n_annotations])])
+    ov_model = ov.convert_model(
+        frozen.graph_def,
+        input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]), (frozen.input_names[1], [-1, frozen.n_annotations])],
+    )
     ov.save_model(ov_model, str(out / "model.xml"), compress_to_fp16=False)
     print(f"wrote {out / 'frozen.pb'} and {out / 'model.xml'} (inputs {', '.join(frozen.input_names)})")
     return 0

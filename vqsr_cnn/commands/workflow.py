@@ -27,15 +27,19 @@ def workflow_dir() -> Path:
     for c in candidates:
         if (c / "Snakefile").is_file():
             return c.resolve()
-    raise InputError(f"no Snakefile found in {', '.join(map(str, candidates))}: reinstall vqsr-cnn or set "
-                       f"{ENV_WORKFLOW_DIR} to the workflows/ folder of a checkout")
+    raise InputError(
+        f"no Snakefile found in {', '.join(map(str, candidates))}: reinstall vqsr-cnn or set "
+        f"{ENV_WORKFLOW_DIR} to the workflows/ folder of a checkout"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "workflow", help="run the Snakemake workflow (score with each backend, diff, summary)",
+        "workflow",
+        help="run the Snakemake workflow (score with each backend, diff, summary)",
         description="Run the packaged Snakemake workflow. Without --configfile it uses the default config "
-                    "(the testdata/ sample: works from a repository checkout). Extra Snakemake arguments go after --.")
+        "(the testdata/ sample: works from a repository checkout). Extra Snakemake arguments go after --.",
+    )
     p.add_argument("--configfile", help="your config.yaml (merged over the default one)")
     p.add_argument("--cores", default="all", help="cores for local execution (default: %(default)s)")
     p.add_argument("-d", "--directory", help="working directory for results/, logs/, benchmarks/ (default: .)")

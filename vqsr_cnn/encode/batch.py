@@ -34,8 +34,11 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> None:
     wrong = [i for i, n in enumerate(lengths) if n != window]
     if wrong:
         i = wrong[0]
-        raise InputError(f"reference window has {lengths[i]} characters, expected exactly {window} (the model's "
-                         "window size; GATK pads it with '\\x00' past the contig end)", example_where(examples[i]))
+        raise InputError(
+            f"reference window has {lengths[i]} characters, expected exactly {window} (the model's "
+            "window size; GATK pads it with '\\x00' past the contig end)",
+            example_where(examples[i]),
+        )
     if not examples:
         return
     codes = symbols.to_codes("".join(e.reference for e in examples)).reshape(len(examples), window)
@@ -43,8 +46,9 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> None:
     resumed = pad[:, :-1] & ~pad[:, 1:]
     if resumed.any():
         i = int(np.flatnonzero(resumed.any(axis=1))[0])
-        raise InputError("reference window has bases after its '\\x00' padding; Java pads only past the contig end",
-                         example_where(examples[i]))
+        raise InputError(
+            "reference window has bases after its '\\x00' padding; Java pads only past the contig end", example_where(examples[i])
+        )
 
 
 def encode_examples(
@@ -70,6 +74,7 @@ def encode_examples(
             tensors[i] = encode_reference(example.reference, window, where)
         else:
             reference_codes(example.reference, window, where)  # validated as GATK does, not encoded twice
-            encode_read_tensor(example.variant, example.reference, example.reads or [], window, read_limit,
-                               out=tensors[i], where=where)
+            encode_read_tensor(
+                example.variant, example.reference, example.reads or [], window, read_limit, out=tensors[i], where=where
+            )
     return tensors, annotations

@@ -196,8 +196,13 @@ def _fill_reads(tensor: np.ndarray, codes: np.ndarray, quals: np.ndarray, reads:
         [(rd.reverse, rd.mate_reverse, rd.first, not rd.first, rd.mapping_quality / defines.MAPPING_QUALITY_MAX) for rd in reads],
         dtype=np.float32,
     )
-    channels = [defines.READ_CHANNEL_REVERSE, defines.READ_CHANNEL_MATE_REVERSE, defines.READ_CHANNEL_FIRST,
-                defines.READ_CHANNEL_SECOND, defines.READ_CHANNEL_MAPQ]
+    channels = [
+        defines.READ_CHANNEL_REVERSE,
+        defines.READ_CHANNEL_MATE_REVERSE,
+        defines.READ_CHANNEL_FIRST,
+        defines.READ_CHANNEL_SECOND,
+        defines.READ_CHANNEL_MAPQ,
+    ]
     rows[:, :, channels] = span[:, :, None] * attrs[:, None, :]
 
 

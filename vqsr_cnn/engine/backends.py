@@ -82,7 +82,7 @@ class TensorFlowBackend:
             self._shapes.see(t.shape)
             probs = self._fn(self._tf.constant(t), self._tf.constant(a))
             probs = probs[0] if isinstance(probs, (list, tuple)) else probs
-            out[start:start + rows] = probs.numpy()[:rows]
+            out[start : start + rows] = probs.numpy()[:rows]
         return out
 
 
@@ -112,17 +112,25 @@ class OpenVINOBackend:
             log.warning("precision int8 needs a quantised model (vqsr_cnn.engine.quantize.int8_model); running fp32")
             precision = "fp32"
         if precision == "bf16" and not cpu_has_bf16():
-            log.warning("bf16 was requested but this CPU has no native bf16 (OpenVINO capabilities: %s); running fp32",
-                        ",".join(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")))
+            log.warning(
+                "bf16 was requested but this CPU has no native bf16 (OpenVINO capabilities: %s); running fp32",
+                ",".join(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")),
+            )
             precision = "fp32"
         self.micro_batch = config.micro_batch
         self._names = self.input_names = frozen.input_names
         self._classes = frozen.n_classes
-        model = quantized_model.clone() if quantized_model is not None else ov.convert_model(
-            frozen.graph_def, input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]),
-                                     (frozen.input_names[1], [-1, frozen.n_annotations])])
-        model.reshape({self._names[0]: [self.micro_batch, *frozen.tensor_shape],
-                       self._names[1]: [self.micro_batch, frozen.n_annotations]})
+        model = (
+            quantized_model.clone()
+            if quantized_model is not None
+            else ov.convert_model(
+                frozen.graph_def,
+                input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]), (frozen.input_names[1], [-1, frozen.n_annotations])],
+            )
+        )
+        model.reshape(
+            {self._names[0]: [self.micro_batch, *frozen.tensor_shape], self._names[1]: [self.micro_batch, frozen.n_annotations]}
+        )
         # INT8 layers run INT8 regardless; the layers accuracy control kept in float run at int8_float.
         float_hint = {"fp32": "f32", "bf16": "bf16"}.get(precision) or int8_float_hint(config)
         threads = config.intra_threads if config.intra_threads > 0 else (os.cpu_count() or 1)
@@ -146,7 +154,7 @@ class OpenVINOBackend:
 
         def done(request: Any, userdata: tuple[int, int]) -> None:
             start, rows = userdata
-            out[start:start + rows] = request.get_output_tensor(0).data[:rows]
+            out[start : start + rows] = request.get_output_tensor(0).data[:rows]
 
         with self._lock:
             self._queue.set_callback(done)
@@ -191,8 +199,9 @@ class OpenVINOTensorFlowBackend:
         self._graph = tf.Graph()
         with self._graph.as_default():
             tf.compat.v1.import_graph_def(frozen.graph_def, name="")
-        self._config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=config.intra_threads,
-                                                inter_op_parallelism_threads=config.inter_threads)
+        self._config = tf.compat.v1.ConfigProto(
+            intra_op_parallelism_threads=config.intra_threads, inter_op_parallelism_threads=config.inter_threads
+        )
         self._local = threading.local()
         self.micro_batch = config.micro_batch
         self._classes = frozen.n_classes
@@ -202,9 +211,13 @@ class OpenVINOTensorFlowBackend:
         # OpenVINO 2022.3 inside OVTF picks BF16 on CPUs that have it; report what actually runs.
         self.precision = ovtf_cpu_precision(ovtf)
         if config.precision != self.precision:
-            log.warning("openvino-tensorflow runs %s here, not the requested %s: its precision is set only by an "
-                        "INFERENCE_PRECISION_HINT property in %s", self.precision, config.precision,
-                        os.path.join(os.path.dirname(ovtf.__file__), "plugins.xml"))
+            log.warning(
+                "openvino-tensorflow runs %s here, not the requested %s: its precision is set only by an "
+                "INFERENCE_PRECISION_HINT property in %s",
+                self.precision,
+                config.precision,
+                os.path.join(os.path.dirname(ovtf.__file__), "plugins.xml"),
+            )
 
     @property
     def compiles(self) -> int:
@@ -222,7 +235,7 @@ class OpenVINOTensorFlowBackend:
         session = self._session()
         for start, rows, t, a in micro_batches(tensor, annotations, self.micro_batch):
             self._shapes.see(t.shape)
-            out[start:start + rows] = session.run(self._output, {self._inputs[0]: t, self._inputs[1]: a})[:rows]
+            out[start : start + rows] = session.run(self._output, {self._inputs[0]: t, self._inputs[1]: a})[:rows]
         return out
 
 
@@ -232,8 +245,7 @@ def ovtf_cpu_precision(ovtf: Any) -> str:
 
     folder = os.path.dirname(ovtf.__file__)
     try:
-        lib = ctypes.CDLL(next(os.path.join(folder, f) for f in sorted(os.listdir(folder))
-                               if f.startswith("libopenvino_c.so")))
+        lib = ctypes.CDLL(next(os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.startswith("libopenvino_c.so")))
         core, value = ctypes.c_void_p(), ctypes.c_void_p()
         if lib.ov_core_create_with_config(os.path.join(folder, "plugins.xml").encode(), ctypes.byref(core)) != 0:
             return "unknown"

@@ -12,15 +12,14 @@ from collections.abc import Iterator
 import numpy as np
 
 
-def micro_batches(tensors: np.ndarray, annotations: np.ndarray, micro: int
-                  ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+def micro_batches(tensors: np.ndarray, annotations: np.ndarray, micro: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """(start, rows, tensor, annotations) per micro-batch; every yielded array has exactly `micro` rows."""
     if micro < 1:
         raise ValueError(f"micro-batch must be positive, got {micro}")
     n = tensors.shape[0]
     for start in range(0, n, micro):
         rows = min(micro, n - start)
-        yield start, rows, pad_rows(tensors[start:start + rows], micro), pad_rows(annotations[start:start + rows], micro)
+        yield start, rows, pad_rows(tensors[start : start + rows], micro), pad_rows(annotations[start : start + rows], micro)
 
 
 def pad_rows(array: np.ndarray, size: int) -> np.ndarray:
@@ -30,4 +29,3 @@ def pad_rows(array: np.ndarray, size: int) -> np.ndarray:
     out = np.zeros((size, *array.shape[1:]), dtype=np.float32)
     out[: array.shape[0]] = array
     return out
-

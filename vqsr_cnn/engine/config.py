@@ -87,9 +87,16 @@ class EngineConfig:
                 raise InputError(f"{name.replace('_', ' ')} must be 0 or more, got {getattr(self, name)}")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], backend: str | None = None, precision: str | None = None,
-                 micro_batch: int | None = None, intra_threads: int = 0, inter_threads: int = 0,
-                 dense: bool | None = None) -> EngineConfig:
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        backend: str | None = None,
+        precision: str | None = None,
+        micro_batch: int | None = None,
+        intra_threads: int = 0,
+        inter_threads: int = 0,
+        dense: bool | None = None,
+    ) -> EngineConfig:
         """Flags win over the environment, except OPENVINO_TF_DISABLE=1, which always means stock TensorFlow
         (users of Intel's GATK patch set it to get the reference backend, whatever else is configured)."""
         chosen = backend or environ.get(ENV_BACKEND, "")
@@ -100,11 +107,17 @@ class EngineConfig:
             micro = int(micro)
         except ValueError:
             raise InputError(f"{ENV_MICRO_BATCH}={micro!r} is not a whole number") from None
-        return cls(backend=chosen, precision=(precision or environ.get(ENV_PRECISION, "") or "fp32").lower(),
-                   micro_batch=micro, intra_threads=int(intra_threads or 0), inter_threads=int(inter_threads or 0),
-                   ov_hint=environ.get(ENV_OV_HINT, "THROUGHPUT").upper(),
-                   int8_float=environ.get(ENV_INT8_FLOAT, "").lower(),
-                   dense=bool(dense) or environ.get(ENV_DENSE, "") == "1", cache_dir=user_cache_dir(environ))
+        return cls(
+            backend=chosen,
+            precision=(precision or environ.get(ENV_PRECISION, "") or "fp32").lower(),
+            micro_batch=micro,
+            intra_threads=int(intra_threads or 0),
+            inter_threads=int(inter_threads or 0),
+            ov_hint=environ.get(ENV_OV_HINT, "THROUGHPUT").upper(),
+            int8_float=environ.get(ENV_INT8_FLOAT, "").lower(),
+            dense=bool(dense) or environ.get(ENV_DENSE, "") == "1",
+            cache_dir=user_cache_dir(environ),
+        )
 
     def resolved(self, tensor_type: str) -> EngineConfig:
         """This config with the backend and the micro-batch filled in for a model of `tensor_type`."""

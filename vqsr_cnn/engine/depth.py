@@ -42,8 +42,20 @@ log = logging.getLogger("vqsr_cnn")
 READ_AXIS = 1  # channels_last read tensor: (batch, reads, positions, channels)
 MIN_TAIL = 2  # a uniform tail is at least two equal rows at the end; otherwise there is nothing to skip
 
-ROW_LOCAL = {"Activation", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU", "Dropout", "SpatialDropout2D",
-             "GaussianDropout", "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Dense"}
+ROW_LOCAL = {
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "ThresholdedReLU",
+    "Dropout",
+    "SpatialDropout2D",
+    "GaussianDropout",
+    "GaussianNoise",
+    "AlphaDropout",
+    "ActivityRegularization",
+    "Dense",
+}
 CHANNEL_AXIS_LAYERS = {"BatchNormalization", "LayerNormalization", "Softmax"}  # row-local only over channels
 WINDOW = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D"}
 MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
@@ -59,10 +71,10 @@ def distinct_rows(tensors: np.ndarray, chunk: int = 64) -> np.ndarray:
     n, height = tensors.shape[0], tensors.shape[READ_AXIS]
     out = np.empty(n, dtype=np.int64)
     for a in range(0, n, chunk):
-        block = tensors[a:a + chunk].reshape(min(chunk, n - a), height, -1)
+        block = tensors[a : a + chunk].reshape(min(chunk, n - a), height, -1)
         same = (block == block[:, -1:]).all(axis=2)[:, ::-1]  # row equals the last row, last row first
         run = np.where(same.all(axis=1), height, same.argmin(axis=1))  # length of the trailing equal run
-        out[a:a + chunk] = np.where(run >= MIN_TAIL, height - run, height)
+        out[a : a + chunk] = np.where(run >= MIN_TAIL, height - run, height)
     return out
 
 
@@ -132,8 +144,14 @@ def analyse(model: Any) -> DepthPlan:
     tensor_name, annotation_name = (t.name.split(":")[0] for t in (tensor_input, annotation_input))
     in_shape = tuple(int(d) for d in tensor_input.shape[1:])
     config = model.get_config()
-    plan = DepthPlan([], (tensor_name, annotation_name), [(o[0], int(o[2])) for o in config["output_layers"]],
-                     in_shape[0] if len(in_shape) == 3 else 0, in_shape, int(annotation_input.shape[-1]))
+    plan = DepthPlan(
+        [],
+        (tensor_name, annotation_name),
+        [(o[0], int(o[2])) for o in config["output_layers"]],
+        in_shape[0] if len(in_shape) == 3 else 0,
+        in_shape,
+        int(annotation_input.shape[-1]),
+    )
     if len(in_shape) != 3:
         plan.reason = f"the tensor input {tensor_name} has shape {in_shape}, not (reads, positions, channels)"
         return plan
@@ -207,6 +225,7 @@ def _classify(layer: Any, cls: str, cfg: dict[str, Any], all_on_path: bool) -> t
 
 # ---------------------------------------------------------------- building a cut model
 
+
 def window_rows(m: int, k: int, s: int, h_out: int) -> tuple[int, int]:
     """(output rows m', input rows needed) of a valid window (k rows, stride s) on a tensor cut to m rows."""
     m_out = min(h_out, math.ceil((m - 1) / s) + 1)
@@ -249,8 +268,10 @@ def cut_function(plan: DepthPlan) -> Any:
 
     if not plan.applies:
         raise ValueError(f"depth-aware model not applicable: {plan.reason}")
-    specs = [tf.TensorSpec([None, None, *plan.tensor_shape[1:]], tf.float32, name=plan.inputs[0]),
-             tf.TensorSpec([None, plan.n_annotations], tf.float32, name=plan.inputs[1])]
+    specs = [
+        tf.TensorSpec([None, None, *plan.tensor_shape[1:]], tf.float32, name=plan.inputs[0]),
+        tf.TensorSpec([None, plan.n_annotations], tf.float32, name=plan.inputs[1]),
+    ]
 
     @tf.function(input_signature=specs)
     def infer(tensor: Any, annotations: Any) -> Any:
@@ -293,13 +314,19 @@ def freeze_cut(plan: DepthPlan) -> FrozenModel:
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     frozen = convert_variables_to_constants_v2(cut_function(plan).get_concrete_function())
-    return FrozenModel(function=frozen, graph_def=frozen.graph.as_graph_def(),
-                       input_names=(frozen.inputs[0].name, frozen.inputs[1].name), output_name=frozen.outputs[0].name,
-                       tensor_shape=plan.tensor_shape, n_annotations=plan.n_annotations,
-                       n_classes=int(frozen.outputs[0].shape[-1]))
+    return FrozenModel(
+        function=frozen,
+        graph_def=frozen.graph.as_graph_def(),
+        input_names=(frozen.inputs[0].name, frozen.inputs[1].name),
+        output_name=frozen.outputs[0].name,
+        tensor_shape=plan.tensor_shape,
+        n_annotations=plan.n_annotations,
+        n_classes=int(frozen.outputs[0].shape[-1]),
+    )
 
 
 # ---------------------------------------------------------------- FLOPs actually executed
+
 
 def cut_flops(plan: DepthPlan, rows: int) -> int:
     """FLOPs per example of the model cut to `rows` rows (2 x MACs; convolutions and dense layers)."""
@@ -318,8 +345,10 @@ def cut_flops(plan: DepthPlan, rows: int) -> int:
 
 # ---------------------------------------------------------------- synthetic tensors for the load-time proof
 
-def synthetic_tensors(shape: tuple[int, ...], depths: list[int], n_annotations: int,
-                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+
+def synthetic_tensors(
+    shape: tuple[int, ...], depths: list[int], n_annotations: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Read-tensor-like inputs with the given R: p-hot read rows, a reference in every row, a uniform tail.
 
     Each R in `depths` gives one tensor; R >= H gives a tensor with no uniform tail.

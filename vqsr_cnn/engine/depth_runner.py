@@ -1,5 +1,8 @@
 """The depth-aware 2D engine on OpenVINO: variants routed by their R to row buckets, one fixed shape each.
 
+(Over 300 lines: routing, per-bucket gathering across batches, lazy compilation and the load-time proof against
+dense are one mechanism; the graph surgery and its algebra are in :mod:`.depth`.)
+
 Each bucket of h input rows has one model cut to h rows (`depth.freeze_cut`), compiled once for one compute
 shape (micro-batch x h rows). A variant's bucket depends only on its own tensor, and every micro-batch of a
 bucket has the same shape (a short one is zero-padded), so its score never depends on its batch.

@@ -56,8 +56,12 @@ def _usable_cache_dir(settings: QuantizeSettings, create: bool) -> Path | None:
     except OSError:
         return None
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        log.warning("INT8 cache %s not used: it must be a directory owned by this user and writable by no one else "
-                    "(chmod go-w it, or set %s)", directory, ENV_CACHE_DIR)
+        log.warning(
+            "INT8 cache %s not used: it must be a directory owned by this user and writable by no one else "
+            "(chmod go-w it, or set %s)",
+            directory,
+            ENV_CACHE_DIR,
+        )
         return None
     return directory
 
@@ -77,14 +81,22 @@ def load_cached(weights_path: str | os.PathLike, settings: QuantizeSettings) -> 
     try:
         manifest = json.loads((entry / MANIFEST).read_text())
         xml, weights_bin = (entry / IR_XML).read_bytes(), (entry / IR_BIN).read_bytes()
-        expected = {"format": CACHE_FORMAT, "settings": settings.tag, "weights_sha256": weights_digest(weights_path, 64),
-                    "files": {IR_XML: sha256_bytes(xml), IR_BIN: sha256_bytes(weights_bin)}}
+        expected = {
+            "format": CACHE_FORMAT,
+            "settings": settings.tag,
+            "weights_sha256": weights_digest(weights_path, 64),
+            "files": {IR_XML: sha256_bytes(xml), IR_BIN: sha256_bytes(weights_bin)},
+        }
         wrong = [key for key, value in expected.items() if manifest.get(key) != value]
     except (OSError, ValueError) as exc:
         wrong = [f"unreadable ({exc})"]
     if wrong:
-        log.warning("ignoring INT8 cache entry %s: %s does not match what vqsr_cnn wrote for %s; it is replaced",
-                    entry, ", ".join(wrong), weights_path)
+        log.warning(
+            "ignoring INT8 cache entry %s: %s does not match what vqsr_cnn wrote for %s; it is replaced",
+            entry,
+            ", ".join(wrong),
+            weights_path,
+        )
         _discard(entry)
         return None
     log.info("INT8 model from cache %s", entry)
@@ -118,8 +130,13 @@ def save_cached(model: Any, weights_path: str | os.PathLike, settings: QuantizeS
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=directory))
         ov.save_model(model, str(tmp / IR_XML), compress_to_fp16=False)
         files = {name: sha256_bytes((tmp / name).read_bytes()) for name in (IR_XML, IR_BIN)}
-        manifest = {"format": CACHE_FORMAT, "settings": settings.tag, "weights_sha256": weights_digest(weights_path, 64),
-                    "weights": str(Path(weights_path).resolve()), "files": files}
+        manifest = {
+            "format": CACHE_FORMAT,
+            "settings": settings.tag,
+            "weights_sha256": weights_digest(weights_path, 64),
+            "weights": str(Path(weights_path).resolve()),
+            "files": files,
+        }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         for name in (IR_XML, IR_BIN, MANIFEST):
             with open(tmp / name, "rb") as fh:

@@ -27,7 +27,6 @@ from .int8_cache import cache_entry, entry_lock, load_cached, save_cached
 log = logging.getLogger("vqsr_cnn")
 
 
-
 @dataclass(frozen=True)
 class QuantizeSettings:
     max_score_delta: float = 0.1  # allowed p99 |dscore| (log-odds units) on the validation tensors
@@ -43,8 +42,10 @@ class QuantizeSettings:
     @property
     def tag(self) -> str:
         mode = "ac" if self.accuracy_control else "ptq"
-        return (f"{mode}{self.max_score_delta:g}-n{self.subset_size}{'-all' if self.quantize_dense else '-conv'}"
-                f"{'-' + self.float_hint if self.float_hint else ''}")
+        return (
+            f"{mode}{self.max_score_delta:g}-n{self.subset_size}{'-all' if self.quantize_dense else '-conv'}"
+            f"{'-' + self.float_hint if self.float_hint else ''}"
+        )
 
     def resolved(self, float_hint: str = "") -> QuantizeSettings:
         """These settings with the run-time float precision filled in (it is part of the cache key):
@@ -62,32 +63,33 @@ class QuantizationError(InputError):
     """Quantisation could not produce an INT8 model within the accuracy limit (the fix: fp32, or a wider limit)."""
 
 
-
 def dynamic_ov_model(frozen: FrozenModel) -> Any:
     """The frozen graph as an OpenVINO model with a dynamic batch (the backend reshapes it to its micro-batch)."""
     import openvino as ov
 
-    return ov.convert_model(frozen.graph_def, input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]),
-                                                     (frozen.input_names[1], [-1, frozen.n_annotations])])
+    return ov.convert_model(
+        frozen.graph_def,
+        input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]), (frozen.input_names[1], [-1, frozen.n_annotations])],
+    )
 
 
 def _infer(compiled: Any, tensors: np.ndarray, annotations: np.ndarray, batch: int = 32) -> np.ndarray:
     request = compiled.create_infer_request()
     out = []
     for i in range(0, len(tensors), batch):
-        result = request.infer([np.ascontiguousarray(tensors[i:i + batch]), np.ascontiguousarray(annotations[i:i + batch])])
+        result = request.infer([np.ascontiguousarray(tensors[i : i + batch]), np.ascontiguousarray(annotations[i : i + batch])])
         out.append(np.array(next(iter(result.values())), dtype=np.float32))
     return np.concatenate(out)
 
 
-def score_delta(compiled: Any, tensors: np.ndarray, annotations: np.ndarray, reference_scores: np.ndarray,
-                types: Sequence[str]) -> np.ndarray:
+def score_delta(
+    compiled: Any, tensors: np.ndarray, annotations: np.ndarray, reference_scores: np.ndarray, types: Sequence[str]
+) -> np.ndarray:
     """|score - reference score| per example for a compiled model."""
     return np.abs(scores_for_types(_infer(compiled, tensors, annotations), types) - reference_scores)
 
 
-_WEIGHT_PATH_OPS = frozenset({"Multiply", "Subtract", "Convert", "Reshape", "Unsqueeze", "Squeeze", "Transpose",
-                              "FakeQuantize"})
+_WEIGHT_PATH_OPS = frozenset({"Multiply", "Subtract", "Convert", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "FakeQuantize"})
 
 
 def _int8_source(node: Any, depth: int = 6) -> bool:
@@ -104,13 +106,19 @@ def _int8_source(node: Any, depth: int = 6) -> bool:
 
 def quantized_layer_count(model: Any) -> int:
     """Convolution / MatMul layers whose weights are INT8 (those OpenVINO runs as INT8 kernels)."""
-    return sum(1 for op in model.get_ops() if op.get_type_name() in ("Convolution", "MatMul")
-               and _int8_source(op.input_value(1).get_node()))
+    return sum(
+        1
+        for op in model.get_ops()
+        if op.get_type_name() in ("Convolution", "MatMul") and _int8_source(op.input_value(1).get_node())
+    )
 
 
-def quantize_model(frozen: FrozenModel, calibration: tuple[np.ndarray, np.ndarray],
-                   validation: tuple[np.ndarray, np.ndarray, Sequence[str]],
-                   settings: QuantizeSettings = QuantizeSettings()) -> Any:
+def quantize_model(
+    frozen: FrozenModel,
+    calibration: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray, Sequence[str]],
+    settings: QuantizeSettings = QuantizeSettings(),
+) -> Any:
     """INT8 ov.Model (dynamic batch); raises QuantizationError when the accuracy limit is not met."""
     import nncf
     import openvino as ov
@@ -124,11 +132,13 @@ def quantize_model(frozen: FrozenModel, calibration: tuple[np.ndarray, np.ndarra
     reference = scores_for_types(_infer(fp32, val_t, val_a), types)
     del fp32
 
-    cal_items = [(cal_t[i:i + 1], cal_a[i:i + 1]) for i in range(len(cal_t))]
+    cal_items = [(cal_t[i : i + 1], cal_a[i : i + 1]) for i in range(len(cal_t))]
     calibration_ds = nncf.Dataset(cal_items, lambda item: [item[0], item[1]])
     step = settings.chunk
-    val_items = [(val_t[i:i + step], val_a[i:i + step], reference[i:i + step], types[i:i + step])
-                 for i in range(0, len(val_t), step)]
+    val_items = [
+        (val_t[i : i + step], val_a[i : i + step], reference[i : i + step], types[i : i + step])
+        for i in range(0, len(val_t), step)
+    ]
     validation_ds = nncf.Dataset(val_items, lambda item: [item[0], item[1]])
 
     def validate(compiled: Any, items: Any) -> tuple[float, list[float]]:
@@ -145,12 +155,20 @@ def quantize_model(frozen: FrozenModel, calibration: tuple[np.ndarray, np.ndarra
     ignored = nncf.IgnoredScope(names=dense) if dense and not settings.quantize_dense else None
     if settings.accuracy_control:
         quantized = nncf.quantize_with_accuracy_control(
-            model, calibration_ds, validation_ds, validate, max_drop=settings.max_score_delta,
-            drop_type=nncf.DropType.ABSOLUTE, subset_size=subset, preset=nncf.QuantizationPreset.MIXED,
-            ignored_scope=ignored)
+            model,
+            calibration_ds,
+            validation_ds,
+            validate,
+            max_drop=settings.max_score_delta,
+            drop_type=nncf.DropType.ABSOLUTE,
+            subset_size=subset,
+            preset=nncf.QuantizationPreset.MIXED,
+            ignored_scope=ignored,
+        )
     else:
-        quantized = nncf.quantize(model, calibration_ds, subset_size=subset, preset=nncf.QuantizationPreset.MIXED,
-                                  ignored_scope=ignored)
+        quantized = nncf.quantize(
+            model, calibration_ds, subset_size=subset, preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored
+        )
     n_quantizers = quantized_layer_count(quantized)
     if n_quantizers == 0:
         raise QuantizationError("accuracy control had to return every layer to FP32: no INT8 layer is left; score in fp32")
@@ -159,16 +177,26 @@ def quantize_model(frozen: FrozenModel, calibration: tuple[np.ndarray, np.ndarra
     compiled = core.compile_model(quantized, "CPU", {"INFERENCE_PRECISION_HINT": settings.float_hint})
     p99 = float(np.percentile(score_delta(compiled, val_t, val_a, reference, types), 99))
     if settings.accuracy_control and p99 > settings.max_score_delta * 1.05:
-        raise QuantizationError(f"INT8 p99 |dscore| {p99:.3f} exceeds {settings.max_score_delta} after accuracy control; "
-                                "score in fp32")
-    log.info("INT8 quantisation: %d INT8 layers, p99 |dscore| %.4f on %d validation tensors (%s)", n_quantizers, p99,
-             len(val_t), settings.tag)
+        raise QuantizationError(
+            f"INT8 p99 |dscore| {p99:.3f} exceeds {settings.max_score_delta} after accuracy control; score in fp32"
+        )
+    log.info(
+        "INT8 quantisation: %d INT8 layers, p99 |dscore| %.4f on %d validation tensors (%s)",
+        n_quantizers,
+        p99,
+        len(val_t),
+        settings.tag,
+    )
     return quantized
 
 
-def int8_model(frozen: FrozenModel, weights_path: str | os.PathLike,
-               data: Callable[[], tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, Sequence[str]]]],
-               settings: QuantizeSettings = QuantizeSettings(), float_hint: str = "") -> Any | None:
+def int8_model(
+    frozen: FrozenModel,
+    weights_path: str | os.PathLike,
+    data: Callable[[], tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, Sequence[str]]]],
+    settings: QuantizeSettings = QuantizeSettings(),
+    float_hint: str = "",
+) -> Any | None:
     """Cached INT8 model (when settings.cache_dir is set), or quantise now (`data()` -> (calibration, validation)
     is called only then).
 

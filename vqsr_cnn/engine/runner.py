@@ -47,8 +47,7 @@ class Engine:
     rows a caller gathers per call (GATK's batch sizes, `--inference-batch-size`) changes nothing but latency.
     """
 
-    def __init__(self, model: Any, spec: ModelSpec, config: EngineConfig | None = None,
-                 quantized_model: Any = None) -> None:
+    def __init__(self, model: Any, spec: ModelSpec, config: EngineConfig | None = None, quantized_model: Any = None) -> None:
         self.spec = spec
         self.frozen: FrozenModel = freeze(model)
         self.config = (config or EngineConfig()).resolved(spec.tensor_type)
@@ -56,10 +55,16 @@ class Engine:
         self.check_annotations = AnnotationRangeCheck(model, spec.annotations)
         self.backend = make_backend(self.frozen, self.config, quantized_model)
         self.depth = depth_engine(model, self.frozen, self.backend, self.config)  # None: every row runs dense
-        log.info("vqsr_cnn engine: backend=%s device=%s precision=%s (requested %s) micro-batch=%d rows "
-                 "threads(intra=%s, inter=%s)", self.backend.name, self.backend.device, self.backend.precision,
-                 self.config.precision, self.backend.micro_batch, self.config.intra_threads or "auto",
-                 self.config.inter_threads or "auto")
+        log.info(
+            "vqsr_cnn engine: backend=%s device=%s precision=%s (requested %s) micro-batch=%d rows threads(intra=%s, inter=%s)",
+            self.backend.name,
+            self.backend.device,
+            self.backend.precision,
+            self.config.precision,
+            self.backend.micro_batch,
+            self.config.intra_threads or "auto",
+            self.config.inter_threads or "auto",
+        )
 
     @property
     def compiles(self) -> int:
@@ -77,8 +82,9 @@ class Engine:
             return self.depth.predict(tensors, annotations)
         return self.backend.run(tensors, annotations)
 
-    def predict_stream(self, batches: Iterable[tuple[np.ndarray, np.ndarray, K]], hold: int = 0
-                       ) -> Iterator[tuple[K, np.ndarray]]:
+    def predict_stream(
+        self, batches: Iterable[tuple[np.ndarray, np.ndarray, K]], hold: int = 0
+    ) -> Iterator[tuple[K, np.ndarray]]:
         """(key, probabilities) per (tensors, annotations, key), in order.
 
         The depth-aware engine gathers each row bucket across batches, letting up to `hold` variants wait for

@@ -1,5 +1,8 @@
 """Refuse model files that could run code, before Keras deserialises any of them.
 
+(Over 300 lines: most of it is the allow-list itself, every layer class GATK's builders emit with the config keys
+it may carry in Keras 2.2.4 and tf-keras files, kept next to the checks that read it.)
+
 A Keras-2 ``.hd5`` model carries its architecture as JSON (the ``model_config`` attribute). Keras turns
 that JSON into objects by name, and some of those objects hold code: a ``Lambda`` layer stores marshalled
 Python bytecode and runs it while the model is built, and any class name Keras can resolve (custom
@@ -45,8 +48,19 @@ MODEL_KEYS = frozenset({"name", "trainable", "layers", "input_layers", "output_l
 LAYER_ENTRY_KEYS = frozenset({"class_name", "config", "name", "inbound_nodes"})
 
 _COMMON = frozenset({"name", "trainable", "dtype", "batch_input_shape"})
-_WEIGHTED = frozenset({"activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
-                       "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"})
+_WEIGHTED = frozenset(
+    {
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+    }
+)
 _CONV = _WEIGHTED | {"filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups"}
 _POOL = frozenset({"pool_size", "padding", "strides", "data_format"})
 _DROPOUT = frozenset({"rate", "noise_shape", "seed"})
@@ -56,10 +70,23 @@ LAYER_KEYS: Mapping[str, frozenset[str]] = {
     "Conv1D": _COMMON | _CONV,
     "Conv2D": _COMMON | _CONV,
     "Dense": _COMMON | _WEIGHTED | {"units"},
-    "BatchNormalization": _COMMON | {"axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
-                                     "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
-                                     "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
-                                     "synchronized"},
+    "BatchNormalization": _COMMON
+    | {
+        "axis",
+        "momentum",
+        "epsilon",
+        "center",
+        "scale",
+        "beta_initializer",
+        "gamma_initializer",
+        "moving_mean_initializer",
+        "moving_variance_initializer",
+        "beta_regularizer",
+        "gamma_regularizer",
+        "beta_constraint",
+        "gamma_constraint",
+        "synchronized",
+    },
     "Dropout": _COMMON | _DROPOUT,
     "SpatialDropout1D": _COMMON | _DROPOUT,
     "SpatialDropout2D": _COMMON | _DROPOUT,
@@ -72,11 +99,44 @@ LAYER_KEYS: Mapping[str, frozenset[str]] = {
     "Add": _COMMON,
 }
 
-ACTIVATIONS = frozenset({"linear", "relu", "selu", "elu", "softmax", "sigmoid", "hard_sigmoid", "tanh", "softplus",
-                         "softsign", "exponential", "swish", "silu", "gelu", "relu6"})
-INITIALIZERS = frozenset({"Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
-                          "VarianceScaling", "Orthogonal", "Identity", "GlorotNormal", "GlorotUniform", "HeNormal",
-                          "HeUniform", "LecunNormal", "LecunUniform"})
+ACTIVATIONS = frozenset(
+    {
+        "linear",
+        "relu",
+        "selu",
+        "elu",
+        "softmax",
+        "sigmoid",
+        "hard_sigmoid",
+        "tanh",
+        "softplus",
+        "softsign",
+        "exponential",
+        "swish",
+        "silu",
+        "gelu",
+        "relu6",
+    }
+)
+INITIALIZERS = frozenset(
+    {
+        "Zeros",
+        "Ones",
+        "Constant",
+        "RandomNormal",
+        "RandomUniform",
+        "TruncatedNormal",
+        "VarianceScaling",
+        "Orthogonal",
+        "Identity",
+        "GlorotNormal",
+        "GlorotUniform",
+        "HeNormal",
+        "HeUniform",
+        "LecunNormal",
+        "LecunUniform",
+    }
+)
 REGULARIZERS = frozenset({"L1L2", "L1", "L2"})
 CONSTRAINTS = frozenset({"MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm"})
 DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
@@ -84,6 +144,7 @@ DTYPE_POLICIES = frozenset({"float16", "bfloat16", "float32", "float64", "mixed_
 
 
 # ---- value checks (each returns None when fine, else why not) ------------------------------------------
+
 
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
@@ -158,22 +219,30 @@ def _value_check(key: str) -> Callable[[Any], str | None]:
 
 # ---- the walk --------------------------------------------------------------------------------------------
 
+
 def _node_ok(node: Any, names: set[str]) -> bool:
     """An inbound tensor reference: [layer name, node index, tensor index(, {} call kwargs)]."""
     if not isinstance(node, list) or len(node) not in (3, 4):
         return False
     name, node_index, tensor_index = node[:3]
     kwargs_ok = len(node) == 3 or node[3] == {}
-    return (isinstance(name, str) and name in names and isinstance(node_index, int) and isinstance(tensor_index, int)
-            and not isinstance(node_index, bool) and kwargs_ok)
+    return (
+        isinstance(name, str)
+        and name in names
+        and isinstance(node_index, int)
+        and isinstance(tensor_index, int)
+        and not isinstance(node_index, bool)
+        and kwargs_ok
+    )
 
 
 def check_model_config(config: Any, source: str) -> None:
     """Raise UnsafeModelError (one line: file, layer, class, reason) unless every part is allow-listed."""
 
     def refuse(what: str) -> UnsafeModelError:
-        return UnsafeModelError(f"refusing to load model {source}: {what}; only the layers of GATK's CNN "
-                                f"architectures are loaded ({TRUST_HINT})")
+        return UnsafeModelError(
+            f"refusing to load model {source}: {what}; only the layers of GATK's CNN architectures are loaded ({TRUST_HINT})"
+        )
 
     if not isinstance(config, dict) or set(config) - {"class_name", "config"}:
         raise refuse("model_config is not a Keras model description")
@@ -211,9 +280,11 @@ def check_model_config(config: Any, source: str) -> None:
                 raise refuse(f"{label}: {key} {why}")
         inbound = layer.get("inbound_nodes", [])
         if not isinstance(inbound, list) or not all(
-                isinstance(call, list) and all(_node_ok(n, names) for n in call) for call in inbound):
-            raise refuse(f"{label} has malformed inbound_nodes (only [layer, node, tensor, {{}}] references to "
-                         "earlier layers are allowed)")
+            isinstance(call, list) and all(_node_ok(n, names) for n in call) for call in inbound
+        ):
+            raise refuse(
+                f"{label} has malformed inbound_nodes (only [layer, node, tensor, {{}}] references to earlier layers are allowed)"
+            )
         names.add(name)
     for key in ("input_layers", "output_layers"):
         refs = body.get(key)
@@ -225,8 +296,7 @@ def check_hdf5_model(h5file: Any, source: str) -> None:
     """Check an open h5py.File's `model_config` (the only part Keras deserialises with compile=False)."""
     raw = h5file.attrs.get("model_config")
     if raw is None:
-        raise UnsafeModelError(f"{source} has no model_config: it is a weights-only file, not a whole Keras "
-                               "model as GATK writes")
+        raise UnsafeModelError(f"{source} has no model_config: it is a weights-only file, not a whole Keras model as GATK writes")
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
     try:
@@ -237,5 +307,4 @@ def check_hdf5_model(h5file: Any, source: str) -> None:
 
 
 def warn_trusted(source: str) -> None:
-    log.warning("%s=1: loading %s without the layer allow-list; Keras may run code stored in this file",
-                TRUST_ENV, source)
+    log.warning("%s=1: loading %s without the layer allow-list; Keras may run code stored in this file", TRUST_ENV, source)

@@ -64,4 +64,9 @@ class AnnotationRangeCheck:
                 "annotation %s=%g is %.0f standard deviations from what the model was trained on (mean %.3g, sd %.3g): "
                 "such values saturate the CNN and its scores become meaningless. Cohort VCFs sum DP over samples; "
                 "score per-sample values (e.g. INFO/DP divided by the number of samples).",
-                name, annotations[row, i], worst[i], mean[i], sd[i])
+                name,
+                annotations[row, i],
+                worst[i],
+                mean[i],
+                sd[i],
+            )

@@ -50,8 +50,9 @@ def validate_semantics(semantics: dict[str, Any], path: str | os.PathLike = "arc
             raise ModelFileError("input_tensor_map is given without input_tensor_map_name", str(path))
         expected = tensor_maps.get_tensor_channel_map_from_tensor_type(name)
         if semantics["input_tensor_map"] != expected:
-            raise ModelFileError(f"{path}: input_tensor_map {semantics['input_tensor_map']} disagrees with the "
-                                 f"{name} channel map {expected}")
+            raise ModelFileError(
+                f"{path}: input_tensor_map {semantics['input_tensor_map']} disagrees with the {name} channel map {expected}"
+            )
     labels = semantics.get("output_labels")
     if labels is not None and labels != defines.SNP_INDEL_LABELS:
         raise ModelFileError(f"{path}: output_labels {labels} must be {defines.SNP_INDEL_LABELS}")
@@ -142,8 +143,7 @@ def load_model_pair(
         validate_semantics(semantics, semantics_json)
         hd5 = resolve_weights(semantics_json, weights_hd5)
         model, digest = _load_keras_model(hd5, trust_code)
-        spec = spec_from_semantics(semantics, tensor_type, json_path=str(semantics_json), hd5_path=str(hd5),
-                                   hd5_sha256=digest)
+        spec = spec_from_semantics(semantics, tensor_type, json_path=str(semantics_json), hd5_path=str(hd5), hd5_sha256=digest)
     else:
         if not weights_hd5:
             raise ModelFileError(f"architecture JSON {semantics_json} does not exist and no weights_hd5 was given")
@@ -185,19 +185,31 @@ def check_model_matches(model: Any, spec: ModelSpec) -> None:
     expected = tensor_maps.tensor_shape_from_tensor_type(spec.tensor_type, spec.window_size, spec.read_limit)
     got = tuple(int(d) for d in tensor_input.shape[1:])
     if got != expected:
-        raise ModelFileError(f"model tensor input shape {got} does not match {spec.tensor_type} "
-                             f"(window {spec.window_size}, read limit {spec.read_limit}) -> {expected}")
+        raise ModelFileError(
+            f"model tensor input shape {got} does not match {spec.tensor_type} "
+            f"(window {spec.window_size}, read limit {spec.read_limit}) -> {expected}"
+        )
     if int(annotation_input.shape[-1]) != len(spec.annotations):
-        raise ModelFileError(f"model takes {int(annotation_input.shape[-1])} annotations but the JSON lists "
-                             f"{len(spec.annotations)}: {list(spec.annotations)}")
+        raise ModelFileError(
+            f"model takes {int(annotation_input.shape[-1])} annotations but the JSON lists "
+            f"{len(spec.annotations)}: {list(spec.annotations)}"
+        )
     if int(model.outputs[0].shape[-1]) != len(defines.SNP_INDEL_LABELS):
-        raise ModelFileError(f"model output has {int(model.outputs[0].shape[-1])} classes, "
-                             f"expected {len(defines.SNP_INDEL_LABELS)}")
+        raise ModelFileError(
+            f"model output has {int(model.outputs[0].shape[-1])} classes, expected {len(defines.SNP_INDEL_LABELS)}"
+        )
 
 
-def semantics_for(model: Any, tensor_type: str, annotation_set: str, annotations: list[str], model_id: str,
-                  window_size: int = defines.DEFAULT_WINDOW_SIZE, read_limit: int = defines.DEFAULT_READ_LIMIT,
-                  **extra: Any) -> dict[str, Any]:
+def semantics_for(
+    model: Any,
+    tensor_type: str,
+    annotation_set: str,
+    annotations: list[str],
+    model_id: str,
+    window_size: int = defines.DEFAULT_WINDOW_SIZE,
+    read_limit: int = defines.DEFAULT_READ_LIMIT,
+    **extra: Any,
+) -> dict[str, Any]:
     symbols = defines.DNA_SYMBOLS if tensor_type == TensorType.REFERENCE else defines.INPUTS_INDEL
     return {
         "id": model_id,

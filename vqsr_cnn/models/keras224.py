@@ -27,17 +27,44 @@ BACKEND = "tensorflow"
 WRITER_ATTR = "vqsr_cnn_converted_from_keras"
 
 _LAYER_BASE = frozenset({"name", "trainable", "dtype", "batch_input_shape"})
-_CONV = frozenset({"filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
-                   "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
-                   "activity_regularizer", "kernel_constraint", "bias_constraint"})
+_CONV = frozenset(
+    {
+        "filters",
+        "kernel_size",
+        "strides",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+    }
+)
 _POOL = frozenset({"pool_size", "padding", "strides", "data_format"})
 KEYS_224: dict[str, frozenset[str]] = {
     "InputLayer": frozenset({"batch_input_shape", "dtype", "sparse", "name"}),
     "Conv1D": _CONV,
     "Conv2D": _CONV,
-    "Dense": frozenset({"units", "activation", "use_bias", "kernel_initializer", "bias_initializer",
-                        "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                        "bias_constraint"}),
+    "Dense": frozenset(
+        {
+            "units",
+            "activation",
+            "use_bias",
+            "kernel_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "bias_regularizer",
+            "activity_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        }
+    ),
     "Dropout": frozenset({"rate", "noise_shape", "seed"}),
     "SpatialDropout1D": frozenset({"rate", "noise_shape", "seed"}),
     "SpatialDropout2D": frozenset({"rate", "noise_shape", "seed"}),
@@ -50,13 +77,40 @@ KEYS_224: dict[str, frozenset[str]] = {
     "Reshape": frozenset({"target_shape"}),
     "Concatenate": frozenset({"axis"}),
     "Add": frozenset(),
-    "BatchNormalization": frozenset({"axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
-                                     "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
-                                     "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"}),
+    "BatchNormalization": frozenset(
+        {
+            "axis",
+            "momentum",
+            "epsilon",
+            "center",
+            "scale",
+            "beta_initializer",
+            "gamma_initializer",
+            "moving_mean_initializer",
+            "moving_variance_initializer",
+            "beta_regularizer",
+            "gamma_regularizer",
+            "beta_constraint",
+            "gamma_constraint",
+        }
+    ),
 }
 # Keys that newer Keras adds and 2.2.4 never knew; dropped from layers of classes not listed above.
-NEWER_KEYS = frozenset({"optional", "ragged", "groups", "module", "registered_name", "synchronized", "build_config",
-                        "compile_config", "shared_object_id", "batch_shape", "input_dtype"})
+NEWER_KEYS = frozenset(
+    {
+        "optional",
+        "ragged",
+        "groups",
+        "module",
+        "registered_name",
+        "synchronized",
+        "build_config",
+        "compile_config",
+        "shared_object_id",
+        "batch_shape",
+        "input_dtype",
+    }
+)
 
 # tf-keras's named initializers are Keras 2.2.4's VarianceScaling with these (scale, mode, distribution).
 _VARIANCE_SCALING = {
@@ -67,8 +121,9 @@ _VARIANCE_SCALING = {
     "LecunUniform": (1.0, "fan_in", "uniform"),
     "LecunNormal": (1.0, "fan_in", "normal"),
 }
-_KNOWN_INITIALIZERS = frozenset({"Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
-                                 "VarianceScaling", "Orthogonal", "Identity"})
+_KNOWN_INITIALIZERS = frozenset(
+    {"Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Orthogonal", "Identity"}
+)
 
 
 class Keras224Error(InputError):
@@ -90,8 +145,10 @@ def _initializer(obj: Any, where: str) -> Any:
     name, config = obj.get("class_name"), dict(obj.get("config") or {})
     if name in _VARIANCE_SCALING:
         scale, mode, distribution = _VARIANCE_SCALING[name]
-        return {"class_name": "VarianceScaling",
-                "config": {"scale": scale, "mode": mode, "distribution": distribution, "seed": config.get("seed")}}
+        return {
+            "class_name": "VarianceScaling",
+            "config": {"scale": scale, "mode": mode, "distribution": distribution, "seed": config.get("seed")},
+        }
     if name == "VarianceScaling":
         # 2.2.4's 'normal' is a truncated normal; an untruncated one only changes training-time draws.
         if config.get("distribution") in ("truncated_normal", "untruncated_normal"):
@@ -147,7 +204,8 @@ def _check_nodes(nodes: Any, layer: str) -> list[Any]:
     """Keras 2.2.4's inbound_nodes: [[[name, node_index, tensor_index, kwargs], ...], ...]."""
     ok = isinstance(nodes, list) and all(
         isinstance(node, list) and all(isinstance(t, list) and len(t) in (3, 4) and isinstance(t[0], str) for t in node)
-        for node in nodes)
+        for node in nodes
+    )
     if not ok:
         raise Keras224Error(f"layer {layer!r}: inbound_nodes are not in the Keras 2 list format")
     return [[[t[0], t[1], t[2], t[3] if len(t) == 4 else {}] for t in node] for node in nodes]
@@ -162,18 +220,23 @@ def model_config_224(config: dict[str, Any]) -> dict[str, Any]:
     layers = []
     for layer in body.get("layers", []):
         name = str(layer.get("name") or (layer.get("config") or {}).get("name") or "")
-        layers.append({
-            "name": name,
-            "class_name": layer["class_name"],
-            "config": layer_config_224(layer["class_name"], layer.get("config") or {}, name),
-            "inbound_nodes": _check_nodes(layer.get("inbound_nodes", []), name),
-        })
-    return {"class_name": "Model", "config": {
-        "name": body.get("name", "model"),
-        "layers": layers,
-        "input_layers": [list(t[:3]) for t in body.get("input_layers", [])],
-        "output_layers": [list(t[:3]) for t in body.get("output_layers", [])],
-    }}
+        layers.append(
+            {
+                "name": name,
+                "class_name": layer["class_name"],
+                "config": layer_config_224(layer["class_name"], layer.get("config") or {}, name),
+                "inbound_nodes": _check_nodes(layer.get("inbound_nodes", []), name),
+            }
+        )
+    return {
+        "class_name": "Model",
+        "config": {
+            "name": body.get("name", "model"),
+            "layers": layers,
+            "input_layers": [list(t[:3]) for t in body.get("input_layers", [])],
+            "output_layers": [list(t[:3]) for t in body.get("output_layers", [])],
+        },
+    }
 
 
 def _text(value: Any) -> str:

@@ -35,8 +35,14 @@ class ModelSpec:
     def to_namespace(self) -> Namespace:
         """The args object GATK's start_session_get_args_and_model returned (GATK reads these names)."""
         return Namespace(
-            tensor_name=self.tensor_type.value, window_size=self.window_size, read_limit=self.read_limit,
-            annotation_set=self.annotation_set, annotations=list(self.annotations),
-            input_symbols=dict(self.input_symbols), labels=dict(self.labels), channels_last=True,
-            model_version=self.model_version, id=self.model_id)
-
+            tensor_name=self.tensor_type.value,
+            window_size=self.window_size,
+            read_limit=self.read_limit,
+            annotation_set=self.annotation_set,
+            annotations=list(self.annotations),
+            input_symbols=dict(self.input_symbols),
+            labels=dict(self.labels),
+            channels_last=True,
+            model_version=self.model_version,
+            id=self.model_id,
+        )

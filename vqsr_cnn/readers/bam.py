@@ -27,6 +27,7 @@ _QUERY_CONSUMING = (0, 1, 4, 7, 8)  # M I S = X
 _CLIPS = (4, 5)  # S H
 _N_OP = 3
 
+
 def _index_candidates(path: str) -> list[str]:
     stem = os.path.splitext(path)[0]
     if path.endswith(".cram"):
@@ -37,8 +38,9 @@ def _index_candidates(path: str) -> list[str]:
 class ReadSource:
     """Reads overlapping a variant, filtered and down-sampled as CNNScoreVariants does."""
 
-    def __init__(self, path: str | os.PathLike, reference: str | None = None, read_filter: str = "gatk",
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike, reference: str | None = None, read_filter: str = "gatk", seed: int | None = None
+    ) -> None:
         import pysam
 
         self.path = str(path)
@@ -48,16 +50,17 @@ class ReadSource:
         if not os.path.exists(self.path):
             raise FileNotFoundError(f"reads file {self.path} does not exist")
         if not any(os.path.exists(p) for p in _index_candidates(self.path)):
-            raise FileNotFoundError(f"reads file {self.path} has no index ({' or '.join(_index_candidates(self.path)[:2])});"
-                                    f" create it with 'samtools index {self.path}'")
+            raise FileNotFoundError(
+                f"reads file {self.path} has no index ({' or '.join(_index_candidates(self.path)[:2])});"
+                f" create it with 'samtools index {self.path}'"
+            )
         try:
             kwargs: dict[str, Any] = {"reference_filename": reference} if self.path.endswith(".cram") and reference else {}
             self.bam = pysam.AlignmentFile(self.path, "rc" if self.path.endswith(".cram") else "rb", **kwargs)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot open reads file {self.path} as BAM/CRAM: {exc}") from None
         if not self.bam.has_index():
-            raise FileNotFoundError(f"reads file {self.path} has no usable index; create it with "
-                                    f"'samtools index {self.path}'")
+            raise FileNotFoundError(f"reads file {self.path} has no usable index; create it with 'samtools index {self.path}'")
         self.lengths = dict(zip(self.bam.references, self.bam.lengths))
         self.rng = JavaRandom() if seed is None else JavaRandom(seed)
         self.reads_seen = 0
@@ -68,8 +71,9 @@ class ReadSource:
 
     def check_reference(self, reference: ReferenceReader) -> None:
         """GATK refuses a BAM whose sequence dictionary disagrees with the reference's; so do we."""
-        check_same_assembly(f"reads file {self.path}", "BAM", self.lengths, reference,
-                            "align the reads to this reference or rename the contigs")
+        check_same_assembly(
+            f"reads file {self.path}", "BAM", self.lengths, reference, "align the reads to this reference or rename the contigs"
+        )
 
     def _keep(self, read, start1: int, contig_length: int) -> bool:  # pysam.AlignedSegment
         """WellformedReadFilter + ReadGroupBlackListReadFilter (+ the strict extras)."""
@@ -97,8 +101,11 @@ class ReadSource:
     def reads(self, contig: str, pos: int, end: int, read_limit: int, where: str) -> list[Read]:
         length = self.lengths.get(contig)
         if length is None:
-            raise InputError(f"contig {contig!r} is not in the reads file {self.path} "
-                             f"(it has {_some(self.lengths)}); use reads aligned to the VCF's reference", where)
+            raise InputError(
+                f"contig {contig!r} is not in the reads file {self.path} "
+                f"(it has {_some(self.lengths)}); use reads aligned to the VCF's reference",
+                where,
+            )
 
         def overlapping() -> Iterator:
             for read in self.bam.fetch(contig, max(0, pos - 1), end):
@@ -116,8 +123,9 @@ class ReadSource:
         try:
             kept = reservoir_sample(overlapping(), read_limit, self.rng)
         except (OSError, ValueError) as exc:  # truncated or corrupt BAM/CRAM blocks
-            raise OSError(f"{where}: cannot read reads file {self.path} ({exc}); check or re-create it "
-                          f"(samtools quickcheck {self.path})") from None
+            raise OSError(
+                f"{where}: cannot read reads file {self.path} ({exc}); check or re-create it (samtools quickcheck {self.path})"
+            ) from None
         self.reads_kept += len(kept)
         return [to_read(r) for r in kept]
 
@@ -145,5 +153,3 @@ def to_read(read) -> Read:
         read.mapping_quality,
         unclipped_start(read),
     )
-
-

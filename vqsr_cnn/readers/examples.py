@@ -10,8 +10,16 @@ from .fasta import ReferenceReader, check_same_assembly
 from .vcf import VcfHeader, VcfRecord, is_symbolic, java_type_string, parse_info, variant_type
 
 
-def make_example(record: VcfRecord, header: VcfHeader, reference: ReferenceReader, reads: ReadSource | None,
-                 annotation_keys: Sequence[str], window: int, read_limit: int, where: str) -> Example:
+def make_example(
+    record: VcfRecord,
+    header: VcfHeader,
+    reference: ReferenceReader,
+    reads: ReadSource | None,
+    annotation_keys: Sequence[str],
+    window: int,
+    read_limit: int,
+    where: str,
+) -> Example:
     """One VCF record -> the Example Java would have sent (reads only when `reads` is given)."""
     info = parse_info(record.info, header.info_types, where)
     annotations = {k: info[k] for k in annotation_keys if k in info}
@@ -26,5 +34,4 @@ def make_example(record: VcfRecord, header: VcfHeader, reference: ReferenceReade
 def check_contigs(header: VcfHeader, vcf_path: str, reference: ReferenceReader) -> None:
     """Fail early when the VCF's declared contigs cannot be the FASTA's (names or lengths)."""
     if header.contigs:
-        check_same_assembly(f"VCF {vcf_path}", "VCF", header.contigs, reference,
-                            "use the reference the calls were made on")
+        check_same_assembly(f"VCF {vcf_path}", "VCF", header.contigs, reference, "use the reference the calls were made on")

@@ -36,19 +36,24 @@ class ReferenceReader:
         with open(self.path, "rb") as fh:
             magic = fh.read(2)
         if magic == b"\x1f\x8b" and not _is_bgzf(self.path):
-            raise InputError(f"reference FASTA {self.path} is gzip- but not bgzip-compressed; recompress it with "
-                             f"'zcat {self.path} | bgzip > ref.fa.gz && samtools faidx ref.fa.gz' or decompress it")
+            raise InputError(
+                f"reference FASTA {self.path} is gzip- but not bgzip-compressed; recompress it with "
+                f"'zcat {self.path} | bgzip > ref.fa.gz && samtools faidx ref.fa.gz' or decompress it"
+            )
         if not os.path.exists(self.path + ".fai"):
-            raise FileNotFoundError(f"reference FASTA {self.path} has no index {self.path}.fai; create it with "
-                                    f"'samtools faidx {self.path}'")
+            raise FileNotFoundError(
+                f"reference FASTA {self.path} has no index {self.path}.fai; create it with 'samtools faidx {self.path}'"
+            )
         if magic == b"\x1f\x8b" and not os.path.exists(self.path + ".gzi"):
-            raise FileNotFoundError(f"bgzipped reference FASTA {self.path} has no {self.path}.gzi; create it with "
-                                    f"'samtools faidx {self.path}'")
+            raise FileNotFoundError(
+                f"bgzipped reference FASTA {self.path} has no {self.path}.gzi; create it with 'samtools faidx {self.path}'"
+            )
         try:
             self.fasta = pysam.FastaFile(self.path)
         except (OSError, ValueError) as exc:
-            raise InputError(f"cannot open reference FASTA {self.path}: {exc}; re-index it with "
-                             f"'samtools faidx {self.path}'") from None
+            raise InputError(
+                f"cannot open reference FASTA {self.path}: {exc}; re-index it with 'samtools faidx {self.path}'"
+            ) from None
         self.lengths = dict(zip(self.fasta.references, self.fasta.lengths))
         self._cache: tuple[str, int, str] = ("", 0, "")
 
@@ -71,20 +76,27 @@ class ReferenceReader:
         """The reference string Java sends: `window` bases from max(1, pos - window//2), '\\x00'-padded."""
         length = self.lengths.get(contig)
         if length is None:
-            raise InputError(f"contig {contig!r} is not in the reference {self.path} "
-                             f"(it has {_some(self.lengths)}); VCF and FASTA must use the same contig names", where)
+            raise InputError(
+                f"contig {contig!r} is not in the reference {self.path} "
+                f"(it has {_some(self.lengths)}); VCF and FASTA must use the same contig names",
+                where,
+            )
         half = window // 2
         lo = max(1, pos - half)
         hi = min(length, end + half, lo + window - 1)  # Java takes the first `window` bases of [lo, end + half]
         try:
             bases = self._bases(contig, lo, hi) if lo <= hi else ""
         except (OSError, ValueError) as exc:
-            raise OSError(f"{where}: cannot read reference {self.path} ({exc}); re-index it with "
-                          f"'samtools faidx {self.path}'") from None
+            raise OSError(
+                f"{where}: cannot read reference {self.path} ({exc}); re-index it with 'samtools faidx {self.path}'"
+            ) from None
         if not set(bases) <= _REFERENCE_OK:
             bad = sorted(set(bases) - _REFERENCE_OK)
-            raise InputError(f"reference {self.path} has non-IUPAC base(s) {', '.join(map(repr, bad))} "
-                             f"near {contig}:{pos} (GATK rejects them too)", where)
+            raise InputError(
+                f"reference {self.path} has non-IUPAC base(s) {', '.join(map(repr, bad))} "
+                f"near {contig}:{pos} (GATK rejects them too)",
+                where,
+            )
         return bases + "\x00" * (window - len(bases))
 
 
@@ -93,15 +105,18 @@ def _some(names: Mapping[str, int | None] | Sequence[str], n: int = 5) -> str:
     return ", ".join(names[:n]) + (f", ... ({len(names)} in all)" if len(names) > n else "")
 
 
-def check_same_assembly(what: str, kind: str, lengths: Mapping[str, int | None], reference: ReferenceReader,
-                        fix: str) -> None:
+def check_same_assembly(what: str, kind: str, lengths: Mapping[str, int | None], reference: ReferenceReader, fix: str) -> None:
     """Shared contig check (VCF or BAM vs FASTA): some names in common, and equal lengths where both declare one."""
     common = set(lengths) & set(reference.lengths)
     if not common:
-        raise InputError(f"{what} and reference {reference.path} share no contig names "
-                         f"({kind}: {_some(lengths)}; FASTA: {_some(reference.lengths)}); {fix}")
+        raise InputError(
+            f"{what} and reference {reference.path} share no contig names "
+            f"({kind}: {_some(lengths)}; FASTA: {_some(reference.lengths)}); {fix}"
+        )
     for name in sorted(common):
         declared = lengths[name]
         if declared is not None and declared != reference.lengths[name]:
-            raise InputError(f"contig {name!r} is {declared} bp in {what} but {reference.lengths[name]} bp in "
-                             f"reference {reference.path}: a different assembly")
+            raise InputError(
+                f"contig {name!r} is {declared} bp in {what} but {reference.lengths[name]} bp in "
+                f"reference {reference.path}: a different assembly"
+            )

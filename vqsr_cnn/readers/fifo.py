@@ -61,8 +61,7 @@ def _read_ints(texts: list[str], where: str, what: str, low: int | None = None, 
     values = list(map(int, texts))
     for i, value in enumerate(values):
         if (low is not None and value < low) or (high is not None and value > high):
-            raise InputError(f"{what} must lie in {low}..{'' if high is None else high}, "
-                             f"got {value}", f"{where}, read {i + 1}")
+            raise InputError(f"{what} must lie in {low}..{'' if high is None else high}, got {value}", f"{where}, read {i + 1}")
     return values
 
 
@@ -92,15 +91,18 @@ def _read_qualities(texts: list[str], where: str) -> list[np.ndarray]:
     if bad_char.any() or bad_width.any():
         first = int(group[np.flatnonzero(bad_char)[0]]) if bad_char.any() else int(np.flatnonzero(bad_width)[0])
         i = int(np.searchsorted(np.cumsum(counts), first, side="right"))
-        raise InputError(f"base qualities must be comma-separated integers in "
-                         f"0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}", f"{where}, read {i + 1}")
+        raise InputError(
+            f"base qualities must be comma-separated integers in 0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}",
+            f"{where}, read {i + 1}",
+        )
     ends = np.append(np.flatnonzero(sep), buf.size)
     place = (ends[group] - np.arange(buf.size) - 1)[~sep]
-    values = np.bincount(group[~sep], weights=digit[~sep] * 10.0 ** place, minlength=width.size)
+    values = np.bincount(group[~sep], weights=digit[~sep] * 10.0**place, minlength=width.size)
     if values.max() > defines.MAX_BASE_QUALITY:
         i = int(np.searchsorted(np.cumsum(counts), int(np.argmax(values)), side="right"))
-        raise InputError(f"base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, "
-                         f"got {int(values.max())}", f"{where}, read {i + 1}")
+        raise InputError(
+            f"base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, got {int(values.max())}", f"{where}, read {i + 1}"
+        )
     return np.split(values.astype(np.uint8), np.cumsum(counts)[:-1])
 
 
@@ -110,23 +112,29 @@ def _parse_reads(fields: list[str], where: str) -> list[Read]:
     if terminated:
         fields = fields[:-1]
     if len(fields) % defines.READ_ELEMENTS:
-        raise InputError(f"read fields come in groups of {defines.READ_ELEMENTS}, got {len(fields)} fields after the "
-                         "variant", where)
+        raise InputError(
+            f"read fields come in groups of {defines.READ_ELEMENTS}, got {len(fields)} fields after the variant", where
+        )
     if not terminated:
-        raise InputError("a 2D data line ends with a tab after the variant type and after every read "
-                         "field; this one does not", where)
+        raise InputError(
+            "a 2D data line ends with a tab after the variant type and after every read field; this one does not", where
+        )
     seqs, quals, cigars, reverse, mate_reverse, first, mapq, start = (
-        fields[i :: defines.READ_ELEMENTS] for i in range(defines.READ_ELEMENTS))
-    reads = [Read(*columns) for columns in zip(
-        seqs,
-        _read_qualities(quals, where),
-        cigars,
-        _read_bools(reverse, where, "is-reverse"),
-        _read_bools(mate_reverse, where, "mate-is-reverse"),
-        _read_bools(first, where, "first-of-pair"),
-        _read_ints(mapq, where, "MAPQ", 0, defines.MAX_MAPPING_QUALITY),
-        _read_ints(start, where, "start"),
-    )]
+        fields[i :: defines.READ_ELEMENTS] for i in range(defines.READ_ELEMENTS)
+    )
+    reads = [
+        Read(*columns)
+        for columns in zip(
+            seqs,
+            _read_qualities(quals, where),
+            cigars,
+            _read_bools(reverse, where, "is-reverse"),
+            _read_bools(mate_reverse, where, "mate-is-reverse"),
+            _read_bools(first, where, "first-of-pair"),
+            _read_ints(mapq, where, "MAPQ", 0, defines.MAX_MAPPING_QUALITY),
+            _read_ints(start, where, "start"),
+        )
+    ]
     check_reads(reads, where)
     return reads
 
@@ -157,12 +165,20 @@ def check_reads(reads: list[Read], where: str) -> None:
         if bad.any():
             at = int(np.searchsorted(np.cumsum([len(r.seq) for r in stored]), np.flatnonzero(bad)[0], side="right"))
             number = reads.index(stored[at]) + 1
-            raise InputError(f"unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the "
-                             "read bases (A, C, G, T or IUPAC codes)", f"{where}, read {number}")
+            raise InputError(
+                f"unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the read bases (A, C, G, T or IUPAC codes)",
+                f"{where}, read {number}",
+            )
     lengths = np.array([0 if r.seq == defines.NULL_SEQUENCE else len(r.seq) for r in reads])
     quals = np.array([r.qual.size for r in reads])
-    query = np.array([-1 if r.cigar == defines.NULL_SEQUENCE or r.seq == defines.NULL_SEQUENCE
-                      else _cigar_query_length(r.cigar, f"{where}, read {i + 1}") for i, r in enumerate(reads)])
+    query = np.array(
+        [
+            -1
+            if r.cigar == defines.NULL_SEQUENCE or r.seq == defines.NULL_SEQUENCE
+            else _cigar_query_length(r.cigar, f"{where}, read {i + 1}")
+            for i, r in enumerate(reads)
+        ]
+    )
     bad_quals = np.flatnonzero((quals != 0) & (quals != lengths))
     if bad_quals.size:
         i = int(bad_quals[0])
@@ -170,8 +186,9 @@ def check_reads(reads: list[Read], where: str) -> None:
     bad_cigar = np.flatnonzero((query >= 0) & (query != lengths))
     if bad_cigar.size:
         i = int(bad_cigar[0])
-        raise InputError(f"CIGAR {reads[i].cigar} covers {query[i]} read bases but the read "
-                         f"has {lengths[i]}", f"{where}, read {i + 1}")
+        raise InputError(
+            f"CIGAR {reads[i].cigar} covers {query[i]} read bases but the read has {lengths[i]}", f"{where}, read {i + 1}"
+        )
 
 
 def parse_data_line(line: str, tensor_type: TensorType, line_number: int = 0) -> DataLine:
@@ -184,8 +201,10 @@ def parse_data_line(line: str, tensor_type: TensorType, line_number: int = 0) ->
     label = f"data line {line_number}" if line_number else "data line"
     if len(fields) < defines.VARIANT_FIFO_FIELDS:
         locus = f" ({fields[0]}:{fields[1]})" if len(fields) > 1 else ""
-        raise InputError(f"expected at least {defines.VARIANT_FIFO_FIELDS} tab-separated fields, got "
-                         f"{len(fields)}: {line[:80]!r}", f"{label}{locus}")
+        raise InputError(
+            f"expected at least {defines.VARIANT_FIFO_FIELDS} tab-separated fields, got {len(fields)}: {line[:80]!r}",
+            f"{label}{locus}",
+        )
     contig, pos_text, ref, alts_text, reference, annotations, vtype = fields[: defines.VARIANT_FIFO_FIELDS]
     where = f"{label} ({contig}:{pos_text} {ref}>{alts_text})"
     if not contig or not ref:
@@ -196,10 +215,13 @@ def parse_data_line(line: str, tensor_type: TensorType, line_number: int = 0) ->
     variant = Variant(contig, pos, ref, _parse_alts(alts_text, where), vtype)
     reads: list[Read] | None = None
     if tensor_type == TensorType.READ_TENSOR:
-        reads = _parse_reads(fields[defines.VARIANT_FIFO_FIELDS:], where)
+        reads = _parse_reads(fields[defines.VARIANT_FIFO_FIELDS :], where)
     elif len(fields) != defines.VARIANT_FIFO_FIELDS:
-        raise InputError(f"a 1D data line has exactly {defines.VARIANT_FIFO_FIELDS} tab-separated fields, "
-                         f"got {len(fields)} (a 2D line sent to a 1D model?)", where)
+        raise InputError(
+            f"a 1D data line has exactly {defines.VARIANT_FIFO_FIELDS} tab-separated fields, "
+            f"got {len(fields)} (a 2D line sent to a 1D model?)",
+            where,
+        )
     echo = defines.DATA_TYPE_SEPARATOR.join((contig, pos_text, ref, alts_text))
     return DataLine(Example(variant, reference, _parse_annotations(annotations, where), reads, where), echo)
 
@@ -214,16 +236,25 @@ def format_data_line(example: Example) -> str:
     Used to prove that standalone scoring and the bridge see identical input.
     """
     v = example.variant
-    annotations = "".join(f"{k}{defines.ANNOTATION_SET_STRING}{val}{defines.ANNOTATION_SEPARATOR}"
-                          for k, val in example.annotations.items())
+    annotations = "".join(
+        f"{k}{defines.ANNOTATION_SET_STRING}{val}{defines.ANNOTATION_SEPARATOR}" for k, val in example.annotations.items()
+    )
     fields = [v.contig, str(v.pos), v.ref, _java_alts(v.alts), example.reference, annotations, v.variant_type]
     line = defines.DATA_TYPE_SEPARATOR.join(fields)
     if example.reads is not None:
         line += defines.DATA_TYPE_SEPARATOR
         for r in example.reads:
             quals = defines.DATA_VALUE_SEPARATOR.join(map(str, r.qual.tolist()))
-            parts = [r.seq, quals, r.cigar, _bool(r.reverse), _bool(r.mate_reverse), _bool(r.first),
-                     str(r.mapping_quality), str(r.start)]
+            parts = [
+                r.seq,
+                quals,
+                r.cigar,
+                _bool(r.reverse),
+                _bool(r.mate_reverse),
+                _bool(r.first),
+                str(r.mapping_quality),
+                str(r.start),
+            ]
             line += "".join(p + defines.DATA_TYPE_SEPARATOR for p in parts)
     return line + "\n"
 

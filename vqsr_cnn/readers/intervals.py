@@ -53,8 +53,10 @@ def parse_locus(spec: str, lengths: Mapping[str, int]) -> tuple[str, int, int]:
     contig, sep, span = spec.rpartition(":")
     if not sep or contig not in lengths:
         name = contig if sep else spec
-        raise InputError(f"interval {spec!r}: contig {name!r} is not in the reference "
-                         f"(known: {', '.join(list(lengths)[:5])}{', ...' if len(lengths) > 5 else ''})")
+        raise InputError(
+            f"interval {spec!r}: contig {name!r} is not in the reference "
+            f"(known: {', '.join(list(lengths)[:5])}{', ...' if len(lengths) > 5 else ''})"
+        )
     if span.endswith("+"):
         start, end = _number(span[:-1], spec), lengths[contig]
     elif "-" in span:

@@ -20,6 +20,7 @@ from ..errors import InputError
 # htsjdk VariantContext.MAX_ALLELE_SIZE_FOR_NON_SV: longer insertions count as structural variants.
 MAX_ALLELE_SIZE_FOR_NON_SV = 150
 
+
 class VcfHeader(NamedTuple):
     lines: list[str]  # every header line as read (with its line ending), '#CHROM' last
     samples: list[str]
@@ -54,8 +55,9 @@ def _open_text_lines(path: str) -> Iterator[bytes]:
         if bgzf:
             probe.seek(max(0, os.path.getsize(path) - len(_BGZF_EOF)))
             if probe.read() != _BGZF_EOF:
-                raise InputError(f"{path}: BGZF file is truncated (no end-of-file marker); re-create it with bgzip "
-                                 "or re-download it")
+                raise InputError(
+                    f"{path}: BGZF file is truncated (no end-of-file marker); re-create it with bgzip or re-download it"
+                )
     handle = gzip.open(path, "rb") if head[:2] == b"\x1f\x8b" else open(path, "rb")
     line_number = 0
     try:
@@ -64,16 +66,17 @@ def _open_text_lines(path: str) -> Iterator[bytes]:
                 line_number += 1
                 yield raw
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputError(f"{path}: compressed file is truncated or corrupt after line {line_number} ({exc}); "
-                         "re-create it (bgzip) or re-download it") from None
+        raise InputError(
+            f"{path}: compressed file is truncated or corrupt after line {line_number} ({exc}); "
+            "re-create it (bgzip) or re-download it"
+        ) from None
 
 
 def is_symbolic(allele: str) -> bool:
     """htsjdk's wouldBeSymbolicAllele: <ID>, breakends with [ or ], single breakends .A / A."""
     if len(allele) <= 1:
         return False
-    return (allele[0] == "<" or allele[-1] == ">" or "[" in allele or "]" in allele
-            or allele[0] == "." or allele[-1] == ".")
+    return allele[0] == "<" or allele[-1] == ">" or "[" in allele or "]" in allele or allele[0] == "." or allele[-1] == "."
 
 
 _ACCEPTED_BASES = frozenset("ACGTNacgtn")
@@ -189,22 +192,27 @@ class VcfReader:
             self._line_number += 1
             line = _decode(raw)
             if self._line_number == 1 and not line.startswith("##fileformat=VCF"):
-                raise InputError(f"{self.path}: not a VCF (line 1 must be '##fileformat=VCFv4.x', got "
-                                 f"{line.rstrip()[:40]!r}); add the VCF header")
+                raise InputError(
+                    f"{self.path}: not a VCF (line 1 must be '##fileformat=VCFv4.x', got "
+                    f"{line.rstrip()[:40]!r}); add the VCF header"
+                )
             if line.startswith("##"):
                 lines.append(line)
                 continue
             if line.startswith("#CHROM"):
                 lines.append(line)
                 break
-            raise InputError(f"{self.path} line {self._line_number}: data before the '#CHROM' header line; "
-                             "the VCF header is missing or damaged")
+            raise InputError(
+                f"{self.path} line {self._line_number}: data before the '#CHROM' header line; "
+                "the VCF header is missing or damaged"
+            )
         else:
             raise InputError(f"{self.path}: no '#CHROM' header line (empty or header-only file without it)")
         columns = lines[-1].rstrip("\r\n").split("\t")
         if columns[:8] != ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]:
-            raise InputError(f"{self.path} line {self._line_number}: malformed '#CHROM' line (expected the 8 "
-                             "tab-separated VCF columns)")
+            raise InputError(
+                f"{self.path} line {self._line_number}: malformed '#CHROM' line (expected the 8 tab-separated VCF columns)"
+            )
         contigs: dict[str, int | None] = {}
         info_types: dict[str, str] = {}
         is_gvcf = False
@@ -236,8 +244,10 @@ class VcfReader:
     def parse_record(self, text: str, line_number: int) -> VcfRecord:
         fields = text.rstrip("\r\n").split("\t", 8)
         if len(fields) < 8:
-            raise InputError(f"{self.where(line_number)}: malformed record, {len(fields)} tab-separated columns "
-                             f"(need at least 8): {text.strip()[:60]!r}")
+            raise InputError(
+                f"{self.where(line_number)}: malformed record, {len(fields)} tab-separated columns "
+                f"(need at least 8): {text.strip()[:60]!r}"
+            )
         contig, pos_text, _id, ref, alt_text, _qual, _filter, info = fields[:8]
         where = self.where(line_number, contig, pos_text)
         try:
@@ -251,8 +261,10 @@ class VcfReader:
         for alt in alts:
             _check_allele(alt, False, where)
             if alt in ("<NON_REF>", "<*>"):
-                raise InputError(f"this is a GVCF (ALT {alt} reference blocks); score the genotyped VCF "
-                                 "instead: run GATK GenotypeGVCFs first", where)
+                raise InputError(
+                    f"this is a GVCF (ALT {alt} reference blocks); score the genotyped VCF instead: run GATK GenotypeGVCFs first",
+                    where,
+                )
         end = pos + len(ref) - 1
         if "END=" in info:
             for item in info.split(";"):
@@ -262,5 +274,3 @@ class VcfReader:
                     except ValueError:
                         raise InputError(f"INFO END={item[4:]!r} is not an integer", where) from None
         return VcfRecord(line_number, text, contig, pos, ref, alts, info, end)
-
-

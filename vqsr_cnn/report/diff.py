@@ -53,13 +53,16 @@ def check_same_contigs(a: ScoreTable, b: ScoreTable) -> None:
     ca = set(a.header_contigs) if use_header else set(a.contigs)
     cb = set(b.header_contigs) if use_header else set(b.contigs)
     if ca != cb:
+
         def few(names: set) -> str:
             s = sorted(names)
             return ", ".join(s[:5]) + (f" (+{len(s) - 5} more)" if len(s) > 5 else "") if s else "none"
 
         where = "header ##contig lines" if use_header else "records"
-        raise InputError(f"{a.path} and {b.path} have different contig sets in their {where} (only in A: "
-                         f"{few(ca - cb)}; only in B: {few(cb - ca)}): diff two scorings of the same call set")
+        raise InputError(
+            f"{a.path} and {b.path} have different contig sets in their {where} (only in A: "
+            f"{few(ca - cb)}; only in B: {few(cb - ca)}): diff two scorings of the same call set"
+        )
 
 
 def _type_counts(t: ScoreTable) -> dict:
@@ -68,8 +71,14 @@ def _type_counts(t: ScoreTable) -> dict:
 
 
 def _file_summary(t: ScoreTable, label: str) -> dict:
-    return {"path": t.path, "label": label, "records": len(t), "scored": int(np.isfinite(t.score).sum()),
-            "types": _type_counts(t), "read_seconds": round(t.seconds, 3)}
+    return {
+        "path": t.path,
+        "label": label,
+        "records": len(t),
+        "scored": int(np.isfinite(t.score).sum()),
+        "types": _type_counts(t),
+        "read_seconds": round(t.seconds, 3),
+    }
 
 
 def _site(t: ScoreTable, i: int) -> str:
@@ -93,9 +102,14 @@ def filter_agreement(a: ScoreTable, b: ScoreTable, match: metrics.Match) -> dict
         return None
     fa, fb = a.filter[match.a_idx], b.filter[match.b_idx]
     pa, pb = fa == "PASS", fb == "PASS"
-    return {"compared": int(fa.size), "pass_a": int(pa.sum()), "pass_b": int(pb.sum()),
-            "a_pass_b_filtered": int((pa & ~pb).sum()), "a_filtered_b_pass": int((~pa & pb).sum()),
-            "different_filter": int((fa != fb).sum())}
+    return {
+        "compared": int(fa.size),
+        "pass_a": int(pa.sum()),
+        "pass_b": int(pb.sum()),
+        "a_pass_b_filtered": int((pa & ~pb).sum()),
+        "a_filtered_b_pass": int((~pa & pb).sum()),
+        "different_filter": int((fa != fb).sum()),
+    }
 
 
 def _sites(resources: Sequence[str], a: ScoreTable, b: ScoreTable) -> dict:
@@ -103,10 +117,14 @@ def _sites(resources: Sequence[str], a: ScoreTable, b: ScoreTable) -> dict:
 
 
 def _provenance(opts: DiffOptions) -> dict:
-    return {"schema_version": provenance.SCHEMA_VERSION, "time": provenance.utc_now(),
-            "software": provenance.software(),
-            "resources": [{"path": str(p), "sha256": provenance.sha256(p)} for p in opts.resources],
-            "scoring_a": opts.provenance_a, "scoring_b": opts.provenance_b}
+    return {
+        "schema_version": provenance.SCHEMA_VERSION,
+        "time": provenance.utc_now(),
+        "software": provenance.software(),
+        "resources": [{"path": str(p), "sha256": provenance.sha256(p)} for p in opts.resources],
+        "scoring_a": opts.provenance_a,
+        "scoring_b": opts.provenance_b,
+    }
 
 
 def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
@@ -115,8 +133,9 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
     sa, sb = a.score[match.a_idx], b.score[match.b_idx]
     agreement = metrics.score_agreement(sa, sb)
     types = a.vtype[match.a_idx]
-    agreement_by_type = {name: metrics.score_agreement(sa[types == i], sb[types == i])
-                         for i, name in enumerate(TYPE_NAMES) if (types == i).any()}
+    agreement_by_type = {
+        name: metrics.score_agreement(sa[types == i], sb[types == i]) for i, name in enumerate(TYPE_NAMES) if (types == i).any()
+    }
     delta = metrics.score_delta(sa, sb)
     abs_delta = np.abs(delta)
     if opts.resources:
@@ -124,7 +143,8 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
         snp = opts.snp_tranches if opts.snp_tranches is not None else tranches.GATK_SNP_TRANCHES
         indel = opts.indel_tranches if opts.indel_tranches is not None else tranches.GATK_INDEL_TRANCHES
         tranche_rows, tranche_changed = tranches.resource_tranche_rows(
-            a, b, match.a_idx, match.b_idx, sa, sb, snp, indel, _sites(opts.resources, a, b))
+            a, b, match.a_idx, match.b_idx, sa, sb, snp, indel, _sites(opts.resources, a, b)
+        )
         rows, changed = tranche_rows + rows, changed | tranche_changed
     else:
         snp = opts.snp_tranches if opts.snp_tranches is not None else metrics.DEFAULT_SNP_TRANCHES
@@ -138,10 +158,21 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
     top_rows = []
     for j in top.tolist():
         ia, ib = int(match.a_idx[j]), int(match.b_idx[j])
-        top_rows.append({"contig": a.contigs[a.contig[ia]], "pos": int(a.pos[ia]), "ref": str(a.ref[ia]),
-                         "alt": str(a.alt[ia]), "type": TYPE_NAMES[a.vtype[ia]], "score_a": float(sa[j]),
-                         "score_b": float(sb[j]), "delta": float(delta[j]), "changes_call": bool(changed[j]),
-                         "record_a": lines_a.get(ia, ""), "record_b": lines_b.get(ib, "")})
+        top_rows.append(
+            {
+                "contig": a.contigs[a.contig[ia]],
+                "pos": int(a.pos[ia]),
+                "ref": str(a.ref[ia]),
+                "alt": str(a.alt[ia]),
+                "type": TYPE_NAMES[a.vtype[ia]],
+                "score_a": float(sa[j]),
+                "score_b": float(sb[j]),
+                "delta": float(delta[j]),
+                "changes_call": bool(changed[j]),
+                "record_a": lines_a.get(ia, ""),
+                "record_b": lines_b.get(ib, ""),
+            }
+        )
 
     violations = []
     if opts.max_call_changes is not None and int(changed.sum()) > opts.max_call_changes:
@@ -175,8 +206,13 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
         "thresholds": rows,
         "call_changes": {"records": int(changed.sum()), "by_type": by_type},
         "top_differences": top_rows,
-        "limits": {"max_call_changes": opts.max_call_changes, "max_abs_delta": opts.max_abs_delta,
-                   "max_unmatched": opts.max_unmatched, "violations": violations, "passed": not violations},
+        "limits": {
+            "max_call_changes": opts.max_call_changes,
+            "max_abs_delta": opts.max_abs_delta,
+            "max_unmatched": opts.max_unmatched,
+            "violations": violations,
+            "passed": not violations,
+        },
     }
     drawn = metrics.scatter_sample(abs_delta, opts.scatter_limit)
     scatter = [[float(sa[j]), float(sb[j]), _site(a, int(match.a_idx[j]))] for j in drawn.tolist()]

@@ -2,6 +2,9 @@
 
 Nothing is fetched from the network, so the page opens the same on an air-gapped cluster and in CI artefacts.
 Charts are drawn server-side as SVG (they render without JS); the JS only links table rows to chart points.
+
+(Over 300 lines: about 60 of them are the inline CSS and JS the self-contained page needs; the charts live in
+:mod:`.svg`.)
 """
 
 from __future__ import annotations
@@ -87,8 +90,13 @@ def mark_key(record: str, key: str) -> str:
     return re.sub(rf"(?<![A-Za-z0-9_]){re.escape(key)}=[^;\t]*", lambda m: f"<mark>{m.group(0)}</mark>", out)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], row_attrs: Sequence[str] | None = None,
-          numeric: Sequence[int] = (), cls: str = "") -> str:
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    row_attrs: Sequence[str] | None = None,
+    numeric: Sequence[int] = (),
+    cls: str = "",
+) -> str:
     """Cells are already-escaped HTML; `numeric` column indexes are right-aligned."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
@@ -101,10 +109,12 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], row_attrs: Sequ
 
 
 def page(title: str, body: str) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>{body}</main>"
-            f"<script>{JS}</script></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>{body}</main>"
+        f"<script>{JS}</script></body></html>\n"
+    )
 
 
 def file_name(path: str | None) -> str:
@@ -116,61 +126,100 @@ def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
     a, b, s = r["a"], r["b"], r["scores"]
     la, lb = a["label"], b["label"]
     ok = r["limits"]["passed"]
-    verdict = ('<span class="verdict pass">within limits</span>' if ok else
-               '<span class="verdict fail">limits exceeded</span>')
-    cards = [(fmt(r["matched"]), "matched records"), (fmt(s["differ"]), "scores differ at all"),
-             (fmt(s["differ_3rd_significant_digit"]), "differ in 3rd significant digit"),
-             (fmt(s["max_abs_delta"]), "max |delta|"), (fmt(r["call_changes"]["records"]), "records changing a call"),
-             (fmt(s["pearson_r"], 6), "Pearson r")]
-    parts = [f"<h1>{esc(r['key'])} diff: {esc(la)} vs {esc(lb)} {verdict}</h1>",
-             f'<p class="sub">A = {esc(a["path"])}<br>B = {esc(b["path"])}</p>',
-             '<div class="cards">' + "".join(f"<div class=card><b>{v}</b><span>{esc(t)}</span></div>" for v, t in cards)
-             + "</div>"]
+    verdict = '<span class="verdict pass">within limits</span>' if ok else '<span class="verdict fail">limits exceeded</span>'
+    cards = [
+        (fmt(r["matched"]), "matched records"),
+        (fmt(s["differ"]), "scores differ at all"),
+        (fmt(s["differ_3rd_significant_digit"]), "differ in 3rd significant digit"),
+        (fmt(s["max_abs_delta"]), "max |delta|"),
+        (fmt(r["call_changes"]["records"]), "records changing a call"),
+        (fmt(s["pearson_r"], 6), "Pearson r"),
+    ]
+    parts = [
+        f"<h1>{esc(r['key'])} diff: {esc(la)} vs {esc(lb)} {verdict}</h1>",
+        f'<p class="sub">A = {esc(a["path"])}<br>B = {esc(b["path"])}</p>',
+        '<div class="cards">' + "".join(f"<div class=card><b>{v}</b><span>{esc(t)}</span></div>" for v, t in cards) + "</div>",
+    ]
     for v in r["limits"]["violations"]:
         parts.append(f'<p class="bad">{esc(v)}</p>')
 
     hist = r["abs_delta_histogram"]
     drawn = r["scatter_points"]
-    sample_note = ("all pairs drawn" if drawn["drawn"] >= (drawn["of"] or 0) else
-                   f"{drawn['drawn']:,} of {drawn['of']:,} pairs drawn: every differing pair (up to half), "
-                   "the rest evenly spaced")
-    parts.append('<div class="charts"><div class="panel"><h3>Score A vs score B</h3>'
-                 + scatter_svg(scatter, f"{la} {r['key']}", f"{lb} {r['key']}")
-                 + f"<p>Red: the pair differs; dashed: y = x. {esc(sample_note)}.</p></div>"
-                 + '<div class="panel"><h3>|delta| = |B &minus; A| histogram</h3>'
-                 + bars_svg(SHORT_BIN_LABELS, hist["counts"],
-                            x_label="|delta| bins (previous bound, shown bound]; 0.001 = one 3-decimal step")
-                 + "<p>Green: identical scores.</p></div></div>")
+    sample_note = (
+        "all pairs drawn"
+        if drawn["drawn"] >= (drawn["of"] or 0)
+        else f"{drawn['drawn']:,} of {drawn['of']:,} pairs drawn: every differing pair (up to half), the rest evenly spaced"
+    )
+    parts.append(
+        '<div class="charts"><div class="panel"><h3>Score A vs score B</h3>'
+        + scatter_svg(scatter, f"{la} {r['key']}", f"{lb} {r['key']}")
+        + f"<p>Red: the pair differs; dashed: y = x. {esc(sample_note)}.</p></div>"
+        + '<div class="panel"><h3>|delta| = |B &minus; A| histogram</h3>'
+        + bars_svg(
+            SHORT_BIN_LABELS, hist["counts"], x_label="|delta| bins (previous bound, shown bound]; 0.001 = one 3-decimal step"
+        )
+        + "<p>Green: identical scores.</p></div></div>"
+    )
 
     metric_rows = [
-        ("records in A", fmt(a["records"])), ("records in B", fmt(b["records"])),
+        ("records in A", fmt(a["records"])),
+        ("records in B", fmt(b["records"])),
         ("scored records in A / B", f"{fmt(a['scored'])} / {fmt(b['scored'])}"),
         ("SNP / INDEL / OTHER in A", " / ".join(fmt(a["types"][t]) for t in ("SNP", "INDEL", "OTHER"))),
-        ("matched (contig, pos, REF, ALT)", fmt(r["matched"])), ("only in A", fmt(r["only_in_a"])),
-        ("only in B", fmt(r["only_in_b"])), ("matched pairs with both scores", fmt(s["compared"])),
+        ("matched (contig, pos, REF, ALT)", fmt(r["matched"])),
+        ("only in A", fmt(r["only_in_a"])),
+        ("only in B", fmt(r["only_in_b"])),
+        ("matched pairs with both scores", fmt(s["compared"])),
         ("matched, score missing in A / B", f"{fmt(s['missing_in_a'])} / {fmt(s['missing_in_b'])}"),
         ("scores that differ at all", fmt(s["differ"])),
         ("scores that differ in the 3rd significant digit", fmt(s["differ_3rd_significant_digit"])),
-        ("max |delta|", fmt(s["max_abs_delta"])), ("mean |delta|", fmt(s["mean_abs_delta"])),
-        ("Pearson r", fmt(s["pearson_r"], 8)), ("records changing a call (any cut-off)", fmt(r["call_changes"]["records"])),
+        ("max |delta|", fmt(s["max_abs_delta"])),
+        ("mean |delta|", fmt(s["mean_abs_delta"])),
+        ("Pearson r", fmt(s["pearson_r"], 8)),
+        ("records changing a call (any cut-off)", fmt(r["call_changes"]["records"])),
     ]
     parts.append("<h2>Metrics</h2>" + table(("metric", "value"), metric_rows, numeric=(1,), cls="narrow"))
 
     by_type = r.get("scores_by_type") or {}
     if by_type:
-        type_rows = [(esc(name), fmt(v["compared"]), fmt(v["differ"]), fmt(v["differ_3rd_significant_digit"]),
-                      fmt(v["max_abs_delta"]), fmt(v["mean_abs_delta"]), fmt(v["pearson_r"], 6))
-                     for name, v in by_type.items()]
-        parts.append("<h2>|delta| by variant type</h2>"
-                     + table(("type", "compared", "differ", "differ 3rd sig. digit", "max |delta|", "mean |delta|",
-                              "Pearson r"), type_rows, numeric=(1, 2, 3, 4, 5, 6), cls="narrow"))
+        type_rows = [
+            (
+                esc(name),
+                fmt(v["compared"]),
+                fmt(v["differ"]),
+                fmt(v["differ_3rd_significant_digit"]),
+                fmt(v["max_abs_delta"]),
+                fmt(v["mean_abs_delta"]),
+                fmt(v["pearson_r"], 6),
+            )
+            for name, v in by_type.items()
+        ]
+        parts.append(
+            "<h2>|delta| by variant type</h2>"
+            + table(
+                ("type", "compared", "differ", "differ 3rd sig. digit", "max |delta|", "mean |delta|", "Pearson r"),
+                type_rows,
+                numeric=(1, 2, 3, 4, 5, 6),
+                cls="narrow",
+            )
+        )
     flt = r.get("filters")
     if flt:
-        parts.append("<h2>FILTER</h2>" + table(("metric", "value"), [
-            ("matched pairs", fmt(flt["compared"])), (f"PASS in {la} / {lb}", f"{fmt(flt['pass_a'])} / {fmt(flt['pass_b'])}"),
-            (f"PASS in {la}, filtered in {lb}", fmt(flt["a_pass_b_filtered"])),
-            (f"filtered in {la}, PASS in {lb}", fmt(flt["a_filtered_b_pass"])),
-            ("FILTER column differs", fmt(flt["different_filter"]))], numeric=(1,), cls="narrow"))
+        parts.append(
+            "<h2>FILTER</h2>"
+            + table(
+                ("metric", "value"),
+                [
+                    ("matched pairs", fmt(flt["compared"])),
+                    (f"PASS in {la} / {lb}", f"{fmt(flt['pass_a'])} / {fmt(flt['pass_b'])}"),
+                    (f"PASS in {la}, filtered in {lb}", fmt(flt["a_pass_b_filtered"])),
+                    (f"filtered in {la}, PASS in {lb}", fmt(flt["a_filtered_b_pass"])),
+                    ("FILTER column differs", fmt(flt["different_filter"])),
+                ],
+                numeric=(1,),
+                cls="narrow",
+            )
+        )
 
     th_rows, th_attrs = [], []
     resource_mode = r.get("tranche_mode") == "resources"
@@ -182,33 +231,73 @@ def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
         else:
             name = f"tranche {t['value']:.1f}% of A's scores" if t["kind"] == "tranche" else f"threshold {t['value']:g}"
             cut, known = fmt(t["cutoff"]), ""
-        th_rows.append((esc(t["type"]), esc(name), cut, known, fmt(t["a_records"]), fmt(t["compared"]),
-                        fmt(t["a_pass_b_fail"]), fmt(t["a_fail_b_pass"]),
-                        f'<span class="{"bad" if t["changes"] else "ok"}">{fmt(t["changes"])}</span>'))
+        th_rows.append(
+            (
+                esc(t["type"]),
+                esc(name),
+                cut,
+                known,
+                fmt(t["a_records"]),
+                fmt(t["compared"]),
+                fmt(t["a_pass_b_fail"]),
+                fmt(t["a_fail_b_pass"]),
+                f'<span class="{"bad" if t["changes"] else "ok"}">{fmt(t["changes"])}</span>',
+            )
+        )
         th_attrs.append(' class="chg"' if t["changes"] else "")
-    how = ("Truth-sensitivity tranches as GATK FilterVariantTranches computes them from the resource VCFs: the "
-           "scores of the records that a resource record overlaps with a shared ALT, sorted descending, taken at "
-           "index floor(t/100 &times; (n &minus; 1)); a record passes when score &gt; cut-off. Each side uses its "
-           "own cut-off (A / B)." if resource_mode else
-           "No --resource given: tranche cut-off = A's score at rank floor(n &times; (100 &minus; t) / 100) of A's n "
-           "scores of that type, ascending (a quantile, not FilterVariantTranches' cut-off); a record passes when "
-           "score &ge; cut-off.")
-    parts.append(f"<h2>Call changes at filtering cut-offs</h2><p class=sub>{how}</p>"
-                 + table(("type", "cut-off", "score (A / B)", "in resources (A / B)", "records in A", "compared",
-                          f"pass in {la}, fail in {lb}", f"fail in {la}, pass in {lb}", "changes"), th_rows, th_attrs,
-                         numeric=(2, 3, 4, 5, 6, 7, 8)))
+    how = (
+        "Truth-sensitivity tranches as GATK FilterVariantTranches computes them from the resource VCFs: the "
+        "scores of the records that a resource record overlaps with a shared ALT, sorted descending, taken at "
+        "index floor(t/100 &times; (n &minus; 1)); a record passes when score &gt; cut-off. Each side uses its "
+        "own cut-off (A / B)."
+        if resource_mode
+        else "No --resource given: tranche cut-off = A's score at rank floor(n &times; (100 &minus; t) / 100) of A's n "
+        "scores of that type, ascending (a quantile, not FilterVariantTranches' cut-off); a record passes when "
+        "score &ge; cut-off."
+    )
+    parts.append(
+        f"<h2>Call changes at filtering cut-offs</h2><p class=sub>{how}</p>"
+        + table(
+            (
+                "type",
+                "cut-off",
+                "score (A / B)",
+                "in resources (A / B)",
+                "records in A",
+                "compared",
+                f"pass in {la}, fail in {lb}",
+                f"fail in {la}, pass in {lb}",
+                "changes",
+            ),
+            th_rows,
+            th_attrs,
+            numeric=(2, 3, 4, 5, 6, 7, 8),
+        )
+    )
 
     top_rows, top_attrs = [], []
     for t in r["top_differences"]:
         site = f"{t['contig']}:{t['pos']} {t['ref']}>{t['alt']}"
-        top_rows.append((f"<code>{esc(site)}</code>", esc(t["type"]), fmt(t["score_a"]), fmt(t["score_b"]),
-                         fmt(t["delta"]), fmt(t["changes_call"]),
-                         f'<span class="rec">A: {mark_key(t["record_a"], r["key"])}\n'
-                         f'B: {mark_key(t["record_b"], r["key"])}</span>'))
+        top_rows.append(
+            (
+                f"<code>{esc(site)}</code>",
+                esc(t["type"]),
+                fmt(t["score_a"]),
+                fmt(t["score_b"]),
+                fmt(t["delta"]),
+                fmt(t["changes_call"]),
+                f'<span class="rec">A: {mark_key(t["record_a"], r["key"])}\nB: {mark_key(t["record_b"], r["key"])}</span>',
+            )
+        )
         top_attrs.append(f' data-site="{esc(site)}"' + (' class="chg"' if t["changes_call"] else ""))
-    parts.append(f"<h2>Largest differences ({len(top_rows)})</h2>"
-                 + (table(("site", "type", la, lb, "delta", "changes a call", "records"), top_rows, top_attrs,
-                          numeric=(2, 3, 4)) if top_rows else "<p>No score differs.</p>"))
+    parts.append(
+        f"<h2>Largest differences ({len(top_rows)})</h2>"
+        + (
+            table(("site", "type", la, lb, "delta", "changes a call", "records"), top_rows, top_attrs, numeric=(2, 3, 4))
+            if top_rows
+            else "<p>No score differs.</p>"
+        )
+    )
 
     for side, key in ((la, "only_in_a"), (lb, "only_in_b")):
         if r[key]:
@@ -221,13 +310,24 @@ def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
         if s_:
             model = s_.get("model", {})
             engines = ", ".join(f"{k} {v}" for k, v in s_.get("software", {}).get("engines", {}).items())
-            prov_rows.append((esc(side), esc(f"{s_.get('backend')} {s_.get('precision')}"), esc(s_.get("tensor_type")),
-                              f"<code>{esc(file_name(model.get('weights')))}</code> "
-                              f"<code>{esc((model.get('weights_sha256') or '')[:12])}</code>", esc(engines),
-                              esc(s_.get("time"))))
+            prov_rows.append(
+                (
+                    esc(side),
+                    esc(f"{s_.get('backend')} {s_.get('precision')}"),
+                    esc(s_.get("tensor_type")),
+                    f"<code>{esc(file_name(model.get('weights')))}</code> "
+                    f"<code>{esc((model.get('weights_sha256') or '')[:12])}</code>",
+                    esc(engines),
+                    esc(s_.get("time")),
+                )
+            )
     if prov_rows:
-        parts.append("<h2>Provenance</h2>" + table(("side", "backend, precision", "tensor type", "weights (sha256)",
-                                                    "engines", "scored at"), prov_rows))
-    parts.append(f"<footer>{esc(r['tool'])} {esc(r['version'])} (report schema {esc(r.get('schema_version'))}); "
-                 f"VCF reader: {esc(r['reader']['name'])}. Metric definitions: docs/workflow.md.</footer>")
+        parts.append(
+            "<h2>Provenance</h2>"
+            + table(("side", "backend, precision", "tensor type", "weights (sha256)", "engines", "scored at"), prov_rows)
+        )
+    parts.append(
+        f"<footer>{esc(r['tool'])} {esc(r['version'])} (report schema {esc(r.get('schema_version'))}); "
+        f"VCF reader: {esc(r['reader']['name'])}. Metric definitions: docs/workflow.md.</footer>"
+    )
     return page(f"{r['key']} diff {la} vs {lb}", "".join(parts))

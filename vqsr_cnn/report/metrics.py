@@ -58,8 +58,9 @@ def match_records(a: ScoreTable, b: ScoreTable) -> Match:
     na = len(a)
     # Factorise REF>ALT with a dict: a fixed-width numpy string array would be sized by the longest allele.
     codes: dict = {}
-    allele_id = np.fromiter((codes.setdefault((r, x), len(codes)) for t in (a, b) for r, x in zip(t.ref, t.alt)),
-                            dtype=np.int64, count=na + len(b))
+    allele_id = np.fromiter(
+        (codes.setdefault((r, x), len(codes)) for t in (a, b) for r, x in zip(t.ref, t.alt)), dtype=np.int64, count=na + len(b)
+    )
     fields = np.stack([np.concatenate([ca, cb]), np.concatenate([a.pos, b.pos]), allele_id], axis=1)
     if fields.shape[0] == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -171,16 +172,23 @@ def call_change_table(
                 plan.append((vt, "threshold", float(th), float(th)))
     for vt, kind, value, cutoff in plan:
         sel = types == vt
-        row = {"type": TYPE_NAMES[vt], "kind": kind, "value": value, "cutoff": cutoff,
-               "a_records": int((a.vtype == vt).sum()), "compared": int((sel & np.isfinite(sa) & np.isfinite(sb)).sum()),
-               "a_pass_b_fail": 0, "a_fail_b_pass": 0, "changes": 0}
+        row = {
+            "type": TYPE_NAMES[vt],
+            "kind": kind,
+            "value": value,
+            "cutoff": cutoff,
+            "a_records": int((a.vtype == vt).sum()),
+            "compared": int((sel & np.isfinite(sa) & np.isfinite(sb)).sum()),
+            "a_pass_b_fail": 0,
+            "a_fail_b_pass": 0,
+            "changes": 0,
+        }
         if cutoff is not None:
             lost, gained = threshold_changes(sa, sb, cutoff)
             lost &= sel
             gained &= sel
             any_change |= lost | gained
-            row.update(a_pass_b_fail=int(lost.sum()), a_fail_b_pass=int(gained.sum()),
-                       changes=int(lost.sum() + gained.sum()))
+            row.update(a_pass_b_fail=int(lost.sum()), a_fail_b_pass=int(gained.sum()), changes=int(lost.sum() + gained.sum()))
         rows.append(row)
     return rows, any_change
 

@@ -43,8 +43,7 @@ def engine_versions() -> dict[str, str | None]:
 
 
 def software() -> dict[str, Any]:
-    return {"package": DISTRIBUTION, "vqsr_cnn": __version__, "python": platform.python_version(),
-            "engines": engine_versions()}
+    return {"package": DISTRIBUTION, "vqsr_cnn": __version__, "python": platform.python_version(), "engines": engine_versions()}
 
 
 def scoring_provenance(summary: Any, tensor_type: str, architecture: str, weights: str, command_seconds: float) -> dict:
@@ -56,8 +55,12 @@ def scoring_provenance(summary: Any, tensor_type: str, architecture: str, weight
         "info_key": summary.info_key,
         "backend": summary.backend,
         "precision": summary.precision,
-        "model": {"architecture": str(architecture), "architecture_sha256": sha256(architecture),
-                  "weights": str(weights), "weights_sha256": sha256(weights)},
+        "model": {
+            "architecture": str(architecture),
+            "architecture_sha256": sha256(architecture),
+            "weights": str(weights),
+            "weights_sha256": sha256(weights),
+        },
         "records": summary.records,
         "scored": summary.scored,
         "setup_seconds": round(float(summary.extra.get("setup_seconds", 0.0)), 3),

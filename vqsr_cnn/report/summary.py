@@ -1,5 +1,9 @@
 """Cross-sample summary of a workflow run: diff metrics per (sample, backend) and a throughput table built
-from Snakemake benchmark files (variants per minute of wall time per backend)."""
+from Snakemake benchmark files (variants per minute of wall time per backend).
+
+(Just over 300 lines: the tables, their TSVs and their HTML page are one report; the shared HTML pieces are in
+:mod:`.html` and :mod:`.svg`.)
+"""
 
 from __future__ import annotations
 
@@ -63,15 +67,36 @@ def throughput_rows(layout: Iterable[dict]) -> list[dict]:
         scoring = sum(metrics) if metrics else float("nan")
         cpu = sum(m["cpu_seconds"] for m in marks)
         rss = max((m["max_rss_mb"] for m in marks), default=float("nan"))
-        row = {"sample": job["sample"], "backend": job["backend"], "engine": job["engine"],
-               "precision": job["precision"], "jobs": len(marks), "variants": variants,
-               "wall_seconds": round(seconds, 3), "startup_seconds": round(max(seconds - scoring, 0.0), 3),
-               "scoring_seconds": round(scoring, 3), "cpu_seconds": round(cpu, 3), "max_rss_mb": round(rss, 1),
-               "variants_per_min": _rate(variants, seconds), "scoring_variants_per_min": _rate(variants, scoring)}
+        row = {
+            "sample": job["sample"],
+            "backend": job["backend"],
+            "engine": job["engine"],
+            "precision": job["precision"],
+            "jobs": len(marks),
+            "variants": variants,
+            "wall_seconds": round(seconds, 3),
+            "startup_seconds": round(max(seconds - scoring, 0.0), 3),
+            "scoring_seconds": round(scoring, 3),
+            "cpu_seconds": round(cpu, 3),
+            "max_rss_mb": round(rss, 1),
+            "variants_per_min": _rate(variants, seconds),
+            "scoring_variants_per_min": _rate(variants, scoring),
+        }
         rows.append(row)
-        t = totals.setdefault(job["backend"], {**row, "sample": "ALL", "jobs": 0, "variants": 0, "wall_seconds": 0.0,
-                                               "startup_seconds": 0.0, "scoring_seconds": 0.0, "cpu_seconds": 0.0,
-                                               "max_rss_mb": 0.0})
+        t = totals.setdefault(
+            job["backend"],
+            {
+                **row,
+                "sample": "ALL",
+                "jobs": 0,
+                "variants": 0,
+                "wall_seconds": 0.0,
+                "startup_seconds": 0.0,
+                "scoring_seconds": 0.0,
+                "cpu_seconds": 0.0,
+                "max_rss_mb": 0.0,
+            },
+        )
         t["jobs"] += row["jobs"]
         t["variants"] += variants
         for column in ("wall_seconds", "startup_seconds", "scoring_seconds", "cpu_seconds"):
@@ -83,9 +108,23 @@ def throughput_rows(layout: Iterable[dict]) -> list[dict]:
     return rows + list(totals.values())
 
 
-DIFF_COLUMNS = ("sample", "backend", "precision", "records_a", "records_b", "matched", "only_in_a", "only_in_b",
-                "differ", "differ_3rd_significant_digit", "max_abs_delta", "mean_abs_delta", "pearson_r",
-                "call_changes", "limits_passed")
+DIFF_COLUMNS = (
+    "sample",
+    "backend",
+    "precision",
+    "records_a",
+    "records_b",
+    "matched",
+    "only_in_a",
+    "only_in_b",
+    "differ",
+    "differ_3rd_significant_digit",
+    "max_abs_delta",
+    "mean_abs_delta",
+    "pearson_r",
+    "call_changes",
+    "limits_passed",
+)
 
 
 def diff_rows(layout: Iterable[dict]) -> list[dict]:
@@ -95,13 +134,26 @@ def diff_rows(layout: Iterable[dict]) -> list[dict]:
             continue
         r = json.loads(Path(job["diff_json"]).read_text())
         s = r["scores"]
-        rows.append({"sample": job["sample"], "backend": job["backend"], "precision": job["precision"],
-                     "records_a": r["a"]["records"], "records_b": r["b"]["records"], "matched": r["matched"],
-                     "only_in_a": r["only_in_a"], "only_in_b": r["only_in_b"], "differ": s["differ"],
-                     "differ_3rd_significant_digit": s["differ_3rd_significant_digit"],
-                     "max_abs_delta": s["max_abs_delta"], "mean_abs_delta": s["mean_abs_delta"],
-                     "pearson_r": s["pearson_r"], "call_changes": r["call_changes"]["records"],
-                     "limits_passed": r["limits"]["passed"], "report_html": job["diff_html"]})
+        rows.append(
+            {
+                "sample": job["sample"],
+                "backend": job["backend"],
+                "precision": job["precision"],
+                "records_a": r["a"]["records"],
+                "records_b": r["b"]["records"],
+                "matched": r["matched"],
+                "only_in_a": r["only_in_a"],
+                "only_in_b": r["only_in_b"],
+                "differ": s["differ"],
+                "differ_3rd_significant_digit": s["differ_3rd_significant_digit"],
+                "max_abs_delta": s["max_abs_delta"],
+                "mean_abs_delta": s["mean_abs_delta"],
+                "pearson_r": s["pearson_r"],
+                "call_changes": r["call_changes"]["records"],
+                "limits_passed": r["limits"]["passed"],
+                "report_html": job["diff_html"],
+            }
+        )
     return rows
 
 
@@ -114,22 +166,42 @@ def _write_tsv(path: str, rows: list[dict], columns: Iterable[str]) -> None:
             w.writerow(["NA" if row.get(c) is None else row.get(c) for c in columns])
 
 
-THROUGHPUT_COLUMNS = ("backend", "engine", "precision", "sample", "jobs", "variants", "wall_seconds", "startup_seconds",
-                      "scoring_seconds", "cpu_seconds", "max_rss_mb", "variants_per_min", "scoring_variants_per_min")
+THROUGHPUT_COLUMNS = (
+    "backend",
+    "engine",
+    "precision",
+    "sample",
+    "jobs",
+    "variants",
+    "wall_seconds",
+    "startup_seconds",
+    "scoring_seconds",
+    "cpu_seconds",
+    "max_rss_mb",
+    "variants_per_min",
+    "scoring_variants_per_min",
+)
 
 
-def write_summary(layout: list[dict], reference: str, scatter: str, out_json: str, out_html: str,
-                  out_tsv: str, out_throughput: str) -> dict:
+def write_summary(
+    layout: list[dict], reference: str, scatter: str, out_json: str, out_html: str, out_tsv: str, out_throughput: str
+) -> dict:
     diffs = diff_rows(layout)
     speed = throughput_rows(layout)
     keys = sorted({j["key"] for j in layout})
-    summary = {"key": ",".join(keys), "keys": {j["sample"]: j["key"] for j in layout}, "reference_backend": reference,
-               "scatter": scatter,
-               "samples": sorted({j["sample"] for j in layout}), "backends": list(dict.fromkeys(j["backend"] for j in layout)),
-               "diffs": diffs, "throughput": speed,
-               "all_limits_passed": all(d["limits_passed"] for d in diffs),
-               "differ_3rd_significant_digit": sum(d["differ_3rd_significant_digit"] for d in diffs),
-               "compared_pairs": sum(d["matched"] for d in diffs)}
+    summary = {
+        "key": ",".join(keys),
+        "keys": {j["sample"]: j["key"] for j in layout},
+        "reference_backend": reference,
+        "scatter": scatter,
+        "samples": sorted({j["sample"] for j in layout}),
+        "backends": list(dict.fromkeys(j["backend"] for j in layout)),
+        "diffs": diffs,
+        "throughput": speed,
+        "all_limits_passed": all(d["limits_passed"] for d in diffs),
+        "differ_3rd_significant_digit": sum(d["differ_3rd_significant_digit"] for d in diffs),
+        "compared_pairs": sum(d["matched"] for d in diffs),
+    }
     Path(out_json).write_text(json.dumps(summary, indent=2) + "\n")
     _write_tsv(out_tsv, diffs, DIFF_COLUMNS)
     _write_tsv(out_throughput, speed, THROUGHPUT_COLUMNS)
@@ -145,42 +217,98 @@ def _link(target: str | None, base: Path, text: str) -> str:
 
 
 def render_summary_html(s: dict, base: Path) -> str:
-    verdict = ('<span class="verdict pass">all diffs within limits</span>' if s["all_limits_passed"] else
-               '<span class="verdict fail">limits exceeded</span>')
-    parts = [f"<h1>vqsr-cnn workflow summary {verdict}</h1>",
-             f'<p class="sub">{esc(s["key"])} scores of {len(s["samples"])} sample(s) with backends '
-             f'{esc(", ".join(s["backends"]))}; every backend diffed against {esc(s["reference_backend"])}; '
-             f"scatter: {esc(s['scatter'])}.</p>"]
+    verdict = (
+        '<span class="verdict pass">all diffs within limits</span>'
+        if s["all_limits_passed"]
+        else '<span class="verdict fail">limits exceeded</span>'
+    )
+    parts = [
+        f"<h1>vqsr-cnn workflow summary {verdict}</h1>",
+        f'<p class="sub">{esc(s["key"])} scores of {len(s["samples"])} sample(s) with backends '
+        f"{esc(', '.join(s['backends']))}; every backend diffed against {esc(s['reference_backend'])}; "
+        f"scatter: {esc(s['scatter'])}.</p>",
+    ]
     rows, attrs = [], []
     for d in s["diffs"]:
-        rows.append((esc(d["sample"]), esc(d["backend"]), fmt(d["matched"]), fmt(d["only_in_a"]), fmt(d["only_in_b"]),
-                     fmt(d["differ"]), fmt(d["differ_3rd_significant_digit"]), fmt(d["max_abs_delta"]),
-                     fmt(d["pearson_r"], 6), fmt(d["call_changes"]),
-                     '<span class="ok">yes</span>' if d["limits_passed"] else '<span class="bad">no</span>',
-                     _link(d["report_html"], base, "report")))
+        rows.append(
+            (
+                esc(d["sample"]),
+                esc(d["backend"]),
+                fmt(d["matched"]),
+                fmt(d["only_in_a"]),
+                fmt(d["only_in_b"]),
+                fmt(d["differ"]),
+                fmt(d["differ_3rd_significant_digit"]),
+                fmt(d["max_abs_delta"]),
+                fmt(d["pearson_r"], 6),
+                fmt(d["call_changes"]),
+                '<span class="ok">yes</span>' if d["limits_passed"] else '<span class="bad">no</span>',
+                _link(d["report_html"], base, "report"),
+            )
+        )
         attrs.append("" if d["limits_passed"] else ' class="chg"')
-    parts.append("<h2>Accuracy: each backend vs " + esc(s["reference_backend"]) + "</h2>"
-                 + (table(("sample", "backend", "matched", "only in ref", "only in backend", "differ",
-                           "differ 3rd sig. digit", "max |delta|", "Pearson r", "call changes", "within limits",
-                           "details"), rows, attrs, numeric=(2, 3, 4, 5, 6, 7, 8, 9))
-                    if rows else "<p>Only one backend configured: nothing to diff.</p>"))
+    parts.append(
+        "<h2>Accuracy: each backend vs "
+        + esc(s["reference_backend"])
+        + "</h2>"
+        + (
+            table(
+                (
+                    "sample",
+                    "backend",
+                    "matched",
+                    "only in ref",
+                    "only in backend",
+                    "differ",
+                    "differ 3rd sig. digit",
+                    "max |delta|",
+                    "Pearson r",
+                    "call changes",
+                    "within limits",
+                    "details",
+                ),
+                rows,
+                attrs,
+                numeric=(2, 3, 4, 5, 6, 7, 8, 9),
+            )
+            if rows
+            else "<p>Only one backend configured: nothing to diff.</p>"
+        )
+    )
     speed = s["throughput"]
     totals = [t for t in speed if t["sample"] == "ALL"]
-    parts.append('<h2>Throughput</h2><div class="charts"><div class="panel"><h3>Scoring rate, start-up excluded '
-                 "(all samples)</h3>"
-                 + bars_svg([t["backend"] for t in totals], [round(t["scoring_variants_per_min"] or 0) for t in totals],
-                            x_label="backend", zero_first=False, log=False, y_label="variants / minute")
-                 + "<p>Variants / scoring seconds (read, encode, infer, write) from <code>vqsr-cnn score "
-                   "--metrics-json</code>, summed over shards: the steady-state rate.</p></div>"
-                   '<div class="panel"><h3>Start-up seconds per job (all samples)</h3>'
-                 + bars_svg([t["backend"] for t in totals],
-                            [round((t["startup_seconds"] or 0) / max(t["jobs"], 1), 1) for t in totals],
-                            x_label="backend", zero_first=False, log=False, y_label="seconds")
-                 + "<p>Wall seconds (Snakemake benchmark) minus scoring seconds: interpreter start, model load and "
-                   "compile, paid once per job (and per shard). Concurrent jobs share the CPU: run with "
-                   "--resources score_slots=1 for clean numbers.</p></div></div>")
-    parts.append(table(THROUGHPUT_COLUMNS, [[fmt(t[c]) if not isinstance(t[c], str) else esc(t[c])
-                                             for c in THROUGHPUT_COLUMNS] for t in speed],
-                       numeric=tuple(range(4, len(THROUGHPUT_COLUMNS)))))
+    parts.append(
+        '<h2>Throughput</h2><div class="charts"><div class="panel"><h3>Scoring rate, start-up excluded '
+        "(all samples)</h3>"
+        + bars_svg(
+            [t["backend"] for t in totals],
+            [round(t["scoring_variants_per_min"] or 0) for t in totals],
+            x_label="backend",
+            zero_first=False,
+            log=False,
+            y_label="variants / minute",
+        )
+        + "<p>Variants / scoring seconds (read, encode, infer, write) from <code>vqsr-cnn score "
+        "--metrics-json</code>, summed over shards: the steady-state rate.</p></div>"
+        '<div class="panel"><h3>Start-up seconds per job (all samples)</h3>'
+        + bars_svg(
+            [t["backend"] for t in totals],
+            [round((t["startup_seconds"] or 0) / max(t["jobs"], 1), 1) for t in totals],
+            x_label="backend",
+            zero_first=False,
+            log=False,
+            y_label="seconds",
+        )
+        + "<p>Wall seconds (Snakemake benchmark) minus scoring seconds: interpreter start, model load and "
+        "compile, paid once per job (and per shard). Concurrent jobs share the CPU: run with "
+        "--resources score_slots=1 for clean numbers.</p></div></div>"
+    )
+    parts.append(
+        table(
+            THROUGHPUT_COLUMNS,
+            [[fmt(t[c]) if not isinstance(t[c], str) else esc(t[c]) for c in THROUGHPUT_COLUMNS] for t in speed],
+            numeric=tuple(range(4, len(THROUGHPUT_COLUMNS))),
+        )
+    )
     parts.append("<footer>vqsr-cnn workflow summary; metric definitions: docs/workflow.md.</footer>")
     return page("vqsr-cnn workflow summary", "".join(parts))

@@ -49,8 +49,7 @@ def load_resources(paths: Sequence[str], contigs: Sequence[str]) -> dict[str, Co
             for source in sources:
                 for rec in source:
                     if rec.contig in rows and rec.alts:
-                        rows[rec.contig].append((rec.pos, rec.pos + len(rec.ref) - 1,
-                                                 frozenset(a.upper() for a in rec.alts)))
+                        rows[rec.contig].append((rec.pos, rec.pos + len(rec.ref) - 1, frozenset(a.upper() for a in rec.alts)))
     out = {}
     for contig, recs in rows.items():
         recs.sort(key=lambda r: r[0])
@@ -92,9 +91,17 @@ def gatk_cutoffs(resource_scores: np.ndarray, tranches: Sequence[float]) -> list
     return out
 
 
-def resource_tranche_rows(a: ScoreTable, b: ScoreTable, a_idx: np.ndarray, b_idx: np.ndarray, sa: np.ndarray,
-                          sb: np.ndarray, snp_tranches: Sequence[float], indel_tranches: Sequence[float],
-                          sites: dict[str, ContigSites]) -> tuple[list[dict], np.ndarray]:
+def resource_tranche_rows(
+    a: ScoreTable,
+    b: ScoreTable,
+    a_idx: np.ndarray,
+    b_idx: np.ndarray,
+    sa: np.ndarray,
+    sb: np.ndarray,
+    snp_tranches: Sequence[float],
+    indel_tranches: Sequence[float],
+    sites: dict[str, ContigSites],
+) -> tuple[list[dict], np.ndarray]:
     """One row per (type, tranche) and the mask of matched pairs that change side of any of them.
     `a_idx`/`b_idx` are the matched records, `sa`/`sb` their scores."""
     hit_a, hit_b = in_resources(a, sites), in_resources(b, sites)
@@ -108,16 +115,32 @@ def resource_tranche_rows(a: ScoreTable, b: ScoreTable, a_idx: np.ndarray, b_idx
         cuts_a, cuts_b = gatk_cutoffs(a.score[in_a], ordered), gatk_cutoffs(b.score[in_b], ordered)
         sel = (types == vt) & both
         for t, ca, cb in zip(ordered, cuts_a, cuts_b):
-            row = {"type": TYPE_NAMES[vt], "kind": "resource_tranche", "value": t, "cutoff": ca, "cutoff_b": cb,
-                   "a_records": int((a.vtype == vt).sum()), "resource_a": int(in_a.sum()), "resource_b": int(in_b.sum()),
-                   "compared": int(sel.sum()), "a_pass_b_fail": 0, "a_fail_b_pass": 0, "changes": 0,
-                   "a_kept": None, "b_kept": None}
+            row = {
+                "type": TYPE_NAMES[vt],
+                "kind": "resource_tranche",
+                "value": t,
+                "cutoff": ca,
+                "cutoff_b": cb,
+                "a_records": int((a.vtype == vt).sum()),
+                "resource_a": int(in_a.sum()),
+                "resource_b": int(in_b.sum()),
+                "compared": int(sel.sum()),
+                "a_pass_b_fail": 0,
+                "a_fail_b_pass": 0,
+                "changes": 0,
+                "a_kept": None,
+                "b_kept": None,
+            }
             if ca is not None and cb is not None:
                 pa, pb = sa > ca, sb > cb
                 lost, gained = sel & pa & ~pb, sel & ~pa & pb
                 changed |= lost | gained
-                row.update(a_pass_b_fail=int(lost.sum()), a_fail_b_pass=int(gained.sum()),
-                           changes=int(lost.sum() + gained.sum()),
-                           a_kept=int((a.score[in_a] > ca).sum()), b_kept=int((b.score[in_b] > cb).sum()))
+                row.update(
+                    a_pass_b_fail=int(lost.sum()),
+                    a_fail_b_pass=int(gained.sum()),
+                    changes=int(lost.sum() + gained.sum()),
+                    a_kept=int((a.score[in_a] > ca).sum()),
+                    b_kept=int((b.score[in_b] > cb).sum()),
+                )
             rows.append(row)
     return rows, changed

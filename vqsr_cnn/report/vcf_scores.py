@@ -129,8 +129,12 @@ def read_scores(path: str | Path, key: str = "CNN_2D", reader: str = DEFAULT_REA
     try:
         return _read_scores(path, key, "pysam")
     except HtslibRefused as exc:
-        log.warning("%s: htslib refused the file (%s); reading it with the pure-Python pyvcf3 reader instead "
-                    "(slower; --reader pysam to make this an error)", path, exc.reason)
+        log.warning(
+            "%s: htslib refused the file (%s); reading it with the pure-Python pyvcf3 reader instead "
+            "(slower; --reader pysam to make this an error)",
+            path,
+            exc.reason,
+        )
         return _read_scores(path, key, "pyvcf3")
 
 
@@ -149,8 +153,10 @@ def _read_scores(path: str, key: str, reader: str) -> ScoreTable:
     def header_info(contigs: list[str], has_key: bool) -> None:
         """Called by the reader before the first record, so a wrong file fails before any parsing."""
         if not has_key:
-            raise InputError(f"{path}: the header has no INFO/{key} line, so the file was not scored with {key}: "
-                             f"score it first (vqsr-cnn score) or pick the key present with --key")
+            raise InputError(
+                f"{path}: the header has no INFO/{key} line, so the file was not scored with {key}: "
+                f"score it first (vqsr-cnn score) or pick the key present with --key"
+            )
         header["contigs"] = contigs
 
     start = time.perf_counter()
@@ -176,18 +182,26 @@ def _read_scores(path: str, key: str, reader: str) -> ScoreTable:
             raise HtslibRefused(f"{path}: cannot read as VCF ({exc})", str(exc)) from exc
         raise InputError(f"{path}: cannot read as VCF ({exc})") from exc
     table = ScoreTable(
-        path=path, key=key, reader=reader,
-        contigs=list(contig_index), header_contigs=list(header["contigs"]),
-        contig=np.asarray(contig_col, dtype=np.int32), pos=np.asarray(pos_col, dtype=np.int64),
-        ref=np.asarray(ref_col, dtype=object), alt=np.asarray(alt_col, dtype=object),
-        vtype=np.asarray(type_col, dtype=np.int8), score=_as_float64(score_col, reader),
+        path=path,
+        key=key,
+        reader=reader,
+        contigs=list(contig_index),
+        header_contigs=list(header["contigs"]),
+        contig=np.asarray(contig_col, dtype=np.int32),
+        pos=np.asarray(pos_col, dtype=np.int64),
+        ref=np.asarray(ref_col, dtype=object),
+        alt=np.asarray(alt_col, dtype=object),
+        vtype=np.asarray(type_col, dtype=np.int8),
+        score=_as_float64(score_col, reader),
         filter=np.asarray(filter_col, dtype=object),
         seconds=time.perf_counter() - start,
     )
     check_sorted(table)
     if len(table) and np.isnan(table.score).all():
-        raise InputError(f"{path}: none of its {len(table)} records has an INFO/{key} value: score it first "
-                         f"(vqsr-cnn score) or pick the key present with --key")
+        raise InputError(
+            f"{path}: none of its {len(table)} records has an INFO/{key} value: score it first "
+            f"(vqsr-cnn score) or pick the key present with --key"
+        )
     return table
 
 
@@ -218,8 +232,10 @@ def check_sorted(table: ScoreTable) -> None:
         i = int(np.flatnonzero(bad)[0]) + 1
         prev = f"{table.contigs[c[i - 1]]}:{p[i - 1]}"
         here = f"{table.contigs[c[i]]}:{p[i]}"
-        raise InputError(f"{table.path}: records are not sorted (record {i + 1}, {here}, comes after {prev}): "
-                         f"sort it first, e.g. `bcftools sort -o sorted.vcf.gz {table.path}`")
+        raise InputError(
+            f"{table.path}: records are not sorted (record {i + 1}, {here}, comes after {prev}): "
+            f"sort it first, e.g. `bcftools sort -o sorted.vcf.gz {table.path}`"
+        )
 
 
 def record_lines(path: str | Path, ordinals: Iterable[int]) -> dict[int, str]:

@@ -55,8 +55,9 @@ def find_examples(data_dir: str | os.PathLike, split: str) -> dict[str, list[Pat
         raise TrainingDataError(f"training data path {root} is not a directory (expected DIR/train|valid/LABEL/*.hd5)")
     split_dir = root / split
     if not split_dir.is_dir():
-        raise TrainingDataError(f"{root} has no '{split}' folder: expected {root}/{split}/<LABEL>/*.hd5 "
-                                f"with LABEL in {', '.join(LABELS)}")
+        raise TrainingDataError(
+            f"{root} has no '{split}' folder: expected {root}/{split}/<LABEL>/*.hd5 with LABEL in {', '.join(LABELS)}"
+        )
     found: dict[str, list[Path]] = {}
     for label in LABELS:
         folder = split_dir / label
@@ -69,15 +70,18 @@ def find_examples(data_dir: str | os.PathLike, split: str) -> dict[str, list[Pat
     return found
 
 
-def _read_example(path: Path, tensor_type: TensorType, shape: tuple[int, ...], annotation_names: list[str],
-                  n_annotations: int) -> tuple[np.ndarray, np.ndarray]:
+def _read_example(
+    path: Path, tensor_type: TensorType, shape: tuple[int, ...], annotation_names: list[str], n_annotations: int
+) -> tuple[np.ndarray, np.ndarray]:
     import h5py
 
     try:
         with h5py.File(path, "r") as h5:
             if tensor_type not in h5:
-                raise TrainingDataError(f"{path}: no '{tensor_type}' dataset (has {', '.join(h5.keys()) or 'none'}); "
-                                        f"is this a {'2D' if tensor_type == TensorType.REFERENCE else '1D'} example?")
+                raise TrainingDataError(
+                    f"{path}: no '{tensor_type}' dataset (has {', '.join(h5.keys()) or 'none'}); "
+                    f"is this a {'2D' if tensor_type == TensorType.REFERENCE else '1D'} example?"
+                )
             tensor = h5[tensor_type]
             if tuple(tensor.shape) != shape:
                 raise TrainingDataError(f"{path}: '{tensor_type}' has shape {tuple(tensor.shape)}, expected {shape}")
@@ -86,8 +90,7 @@ def _read_example(path: Path, tensor_type: TensorType, shape: tuple[int, ...], a
                 raise TrainingDataError(f"{path}: no annotation dataset (looked for {', '.join(annotation_names)})")
             annotations = h5[name]
             if tuple(annotations.shape) != (n_annotations,):
-                raise TrainingDataError(f"{path}: '{name}' has shape {tuple(annotations.shape)}, "
-                                        f"expected ({n_annotations},)")
+                raise TrainingDataError(f"{path}: '{name}' has shape {tuple(annotations.shape)}, expected ({n_annotations},)")
             t = tensor[()].astype(np.float32)
             a = annotations[()].astype(np.float32)
     except OSError as exc:
@@ -98,9 +101,14 @@ def _read_example(path: Path, tensor_type: TensorType, shape: tuple[int, ...], a
     return t, np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def load_split(data_dir: str | os.PathLike, split: str, tensor_type: TensorType,
-               annotation_set: str = defines.DEFAULT_ANNOTATION_SET, window_size: int = defines.DEFAULT_WINDOW_SIZE,
-               read_limit: int = defines.DEFAULT_READ_LIMIT) -> Examples:
+def load_split(
+    data_dir: str | os.PathLike,
+    split: str,
+    tensor_type: TensorType,
+    annotation_set: str = defines.DEFAULT_ANNOTATION_SET,
+    window_size: int = defines.DEFAULT_WINDOW_SIZE,
+    read_limit: int = defines.DEFAULT_READ_LIMIT,
+) -> Examples:
     """Read every example of one split into preallocated float32 arrays (files in sorted, stable order)."""
     if annotation_set not in defines.ANNOTATIONS_SETS:
         known = ", ".join(defines.ANNOTATIONS_SETS)

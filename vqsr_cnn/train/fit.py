@@ -81,10 +81,8 @@ def configure_determinism(seed: int, threads: int = 0) -> None:
 
 def build_model(config: FitConfig, annotations: list[str]) -> Any:
     if config.tensor_type == TensorType.REFERENCE:
-        return build_default_1d_annotation_model(annotations=annotations, annotation_set=config.annotation_set,
-                                                 seed=config.seed)
-    return build_default_2d_annotation_model(annotations=annotations, annotation_set=config.annotation_set,
-                                             seed=config.seed)
+        return build_default_1d_annotation_model(annotations=annotations, annotation_set=config.annotation_set, seed=config.seed)
+    return build_default_2d_annotation_model(annotations=annotations, annotation_set=config.annotation_set, seed=config.seed)
 
 
 # Layers that stay float32 under mixed precision: raw annotations (DP ~ 10-100k) would lose digits in bfloat16
@@ -117,7 +115,7 @@ def class_weights(labels: np.ndarray, mode: str) -> np.ndarray:
 def batch_indices(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """One epoch's batches: a fresh seeded permutation, cut into sorted index blocks."""
     order = rng.permutation(n)
-    return [np.sort(order[i:i + batch_size]) for i in range(0, n, batch_size)]
+    return [np.sort(order[i : i + batch_size]) for i in range(0, n, batch_size)]
 
 
 def predict(model: Any, examples: Examples, batch_size: int = 32) -> np.ndarray:
@@ -151,8 +149,13 @@ def _better(record: EpochRecord, best: EpochRecord | None, monitor: str) -> bool
     return a > b or (a == b and record.valid_loss < best.valid_loss)
 
 
-def fit(train: Examples, valid: Examples, config: FitConfig, annotations: list[str],
-        on_epoch: Callable[[EpochRecord, bool], None] | None = None) -> FitResult:
+def fit(
+    train: Examples,
+    valid: Examples,
+    config: FitConfig,
+    annotations: list[str],
+    on_epoch: Callable[[EpochRecord, bool], None] | None = None,
+) -> FitResult:
     """Train, evaluate on `valid` after every epoch, keep (and optionally checkpoint) the best epoch's weights."""
     if config.monitor not in MONITORS:
         raise InputError(f"unknown monitor {config.monitor!r}: expected one of {', '.join(MONITORS)}")
@@ -162,8 +165,11 @@ def fit(train: Examples, valid: Examples, config: FitConfig, annotations: list[s
     k = keras()
     model = build_model(config, annotations)  # float32: evaluated, checkpointed and returned
     trainee = mixed_bfloat16_twin(model) if config.bfloat16 else model
-    trainee.compile(optimizer=k.optimizers.Adam(learning_rate=config.learning_rate),
-                    loss="sparse_categorical_crossentropy", weighted_metrics=[])
+    trainee.compile(
+        optimizer=k.optimizers.Adam(learning_rate=config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        weighted_metrics=[],
+    )
     weights = class_weights(train.labels, config.class_weight)
     rng = np.random.default_rng(config.seed)
     started = time.monotonic()
@@ -184,8 +190,9 @@ def fit(train: Examples, valid: Examples, config: FitConfig, annotations: list[s
             model.set_weights(trainee.get_weights())
         probs = predict(model, valid)
         lr = float(k.backend.get_value(trainee.optimizer.learning_rate))
-        record = EpochRecord(epoch, sum(losses) / len(train), cross_entropy(probs, valid.labels), seconds,
-                             evaluate(probs, valid.labels), lr)
+        record = EpochRecord(
+            epoch, sum(losses) / len(train), cross_entropy(probs, valid.labels), seconds, evaluate(probs, valid.labels), lr
+        )
         history.append(record)
         improved = _better(record, best, config.monitor)
         if improved:
@@ -217,5 +224,7 @@ def save_pair(model: Any, prefix: str | os.PathLike, config: FitConfig, annotati
 
 
 def describe(record: EpochRecord) -> str:
-    return (f"epoch {record.epoch}: {record.seconds:.1f} s, train loss {record.train_loss:.4f}, "
-            f"valid loss {record.valid_loss:.4f}, lr {record.learning_rate:.2e} | {format_metrics(record.metrics)}")
+    return (
+        f"epoch {record.epoch}: {record.seconds:.1f} s, train loss {record.train_loss:.4f}, "
+        f"valid loss {record.valid_loss:.4f}, lr {record.learning_rate:.2e} | {format_metrics(record.metrics)}"
+    )

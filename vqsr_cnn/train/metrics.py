@@ -42,8 +42,7 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         mask = labels == index
         p = probabilities[mask]
         out[f"accuracy_{name}"] = float(np.mean(predicted[mask] == index)) if mask.any() else float("nan")
-        out[f"pair_accuracy_{name}"] = (float(np.mean(p[:, index] > p[:, _L[_PARTNER[name]]])) if mask.any()
-                                        else float("nan"))
+        out[f"pair_accuracy_{name}"] = float(np.mean(p[:, index] > p[:, _L[_PARTNER[name]]])) if mask.any() else float("nan")
     snp = np.isin(labels, [_L["SNP"], _L["NOT_SNP"]])
     indel = np.isin(labels, [_L["INDEL"], _L["NOT_INDEL"]])
     out["auc_snp"] = roc_auc(predictions_to_snp_scores(probabilities[snp]), labels[snp] == _L["SNP"])
@@ -54,5 +53,7 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 def format_metrics(metrics: dict[str, float]) -> str:
     per_class = " ".join(f"{name}={metrics[f'accuracy_{name}']:.3f}" for name in _L)
     per_pair = " ".join(f"{name}={metrics[f'pair_accuracy_{name}']:.3f}" for name in _L)
-    return (f"AUC SNP={metrics['auc_snp']:.4f} INDEL={metrics['auc_indel']:.4f} | 4-way accuracy={metrics['accuracy']:.3f} "
-            f"({per_class}) | within-score accuracy ({per_pair})")
+    return (
+        f"AUC SNP={metrics['auc_snp']:.4f} INDEL={metrics['auc_indel']:.4f} | 4-way accuracy={metrics['accuracy']:.3f} "
+        f"({per_class}) | within-score accuracy ({per_pair})"
+    )

@@ -33,7 +33,7 @@ def info_header_line(key: str, description: str, newline: str = "\n") -> str:
 def _info_id(line: str) -> str | None:
     if not line.startswith("##INFO=<ID="):
         return None
-    rest = line[len("##INFO=<ID="):]
+    rest = line[len("##INFO=<ID=") :]
     return rest.split(",", 1)[0].split(">", 1)[0]
 
 
@@ -56,7 +56,7 @@ def add_info_header(lines: list[str], key: str, description: str) -> list[str]:
 def insert_info(line: str, key: str, value: str) -> str:
     """The record line with KEY=value in its INFO column (8th); everything else byte-identical."""
     body = line.rstrip("\r\n")
-    ending = line[len(body):]
+    ending = line[len(body) :]
     first = body.split("\t", 8)
     if len(first) < 8:
         raise InputError(f"record has {len(first)} columns, need 8: {body[:60]!r}")
@@ -96,7 +96,7 @@ def _remove_stale_partials(directory: str, prefix: str) -> None:
     for name in os.listdir(directory):
         if not name.startswith(prefix):
             continue
-        pid = name[len(prefix):].split(".", 1)[0]
+        pid = name[len(prefix) :].split(".", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
             try:
                 os.remove(os.path.join(directory, name))
@@ -112,8 +112,7 @@ class AtomicVcfWriter:
         self.path = os.path.abspath(os.fspath(path))
         directory = os.path.dirname(self.path)
         if not os.path.isdir(directory):
-            raise FileNotFoundError(f"output directory {directory} does not exist; create it first "
-                                    f"(output {os.fspath(path)})")
+            raise FileNotFoundError(f"output directory {directory} does not exist; create it first (output {os.fspath(path)})")
         if os.path.isdir(self.path):
             raise IsADirectoryError(f"output {self.path} is a directory; give a file name ending in .vcf or .vcf.gz")
         if not os.access(directory, os.W_OK):
@@ -153,8 +152,9 @@ class AtomicVcfWriter:
                 pysam.tabix_index(self.temp, preset="vcf", force=True, index=temp_index)
                 self.indexed = True
             except (OSError, ValueError) as exc:
-                log.warning("could not tabix-index %s (%s); is the input sorted by position? writing it unindexed",
-                            self.path, exc)
+                log.warning(
+                    "could not tabix-index %s (%s); is the input sorted by position? writing it unindexed", self.path, exc
+                )
         if os.path.exists(index_path):
             os.remove(index_path)  # never leave an index of an older file beside the new one
         os.replace(self.temp, self.path)
@@ -173,8 +173,7 @@ class AtomicVcfWriter:
     def __enter__(self) -> AtomicVcfWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc_type is not None or self._open:
             # Leaving the block without commit() (error or interrupt) removes the partial output.
             self.abort()

@@ -44,8 +44,10 @@ def concat(shards: list[str], regions: Sequence[Sequence], rank: dict[str, int],
                     continue  # overlaps this region but starts in another: that shard writes it
                 here = (rank.setdefault(rec.contig, len(rank)), rec.pos, f"{rec.contig}:{rec.pos}")
                 if last is not None and here[:2] < last[:2]:
-                    raise ValueError(f"{path}: {rec.contig}:{rec.pos} comes after an earlier shard's record at "
-                                     f"{last[2]}; the scatter plan is not in file order")
+                    raise ValueError(
+                        f"{path}: {rec.contig}:{rec.pos} comes after an earlier shard's record at "
+                        f"{last[2]}; the scatter plan is not in file order"
+                    )
                 last = here
                 out.write(str(rec).encode())
                 written += 1
@@ -88,5 +90,10 @@ if "snakemake" in globals():
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
     planned = smk.params.regions
     n = gather(list(smk.input.shards), smk.output.vcf, planned if planned else None)
-    logging.info("gathered %d records from %d shards (%s) into %s", n, len(smk.input.shards),
-                 "concatenated in plan order" if planned else "merged by position", smk.output.vcf)
+    logging.info(
+        "gathered %d records from %d shards (%s) into %s",
+        n,
+        len(smk.input.shards),
+        "concatenated in plan order" if planned else "merged by position",
+        smk.output.vcf,
+    )

@@ -46,7 +46,7 @@ def _names_block(data: bytes, offset: int) -> list[str]:
     """The tabix header's sequence-name block at `offset`: format, col_seq, col_beg, col_end, meta, skip, l_nm,
     then l_nm bytes of NUL-terminated names."""
     (l_nm,) = struct.unpack_from("<i", data, offset + 24)
-    names = data[offset + 28: offset + 28 + l_nm].split(b"\0")
+    names = data[offset + 28 : offset + 28 + l_nm].split(b"\0")
     return [n.decode() for n in names if n]
 
 
@@ -81,8 +81,10 @@ def plan_regions(vcf: str, fasta: str, region_size: int = 0) -> list[Region]:
         contigs = list(lengths)
     missing = [c for c in contigs if c not in lengths]
     if missing:
-        raise ValueError(f"{vcf}: contig(s) {', '.join(missing[:5])} have records but are not in {fasta}.fai: "
-                         "was it called against another reference?")
+        raise ValueError(
+            f"{vcf}: contig(s) {', '.join(missing[:5])} have records but are not in {fasta}.fai: "
+            "was it called against another reference?"
+        )
     regions = []
     for contig in contigs:
         size = region_size if region_size > 0 else lengths[contig]

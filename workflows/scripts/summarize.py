@@ -9,6 +9,13 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %
 
 from vqsr_cnn.report.summary import write_summary  # noqa: E402 - after the log redirect, so import errors land there
 
-summary = write_summary(list(smk.params.layout), smk.params.reference, smk.params.scatter,
-                        smk.output.json, smk.output.html, smk.output.tsv, smk.output.throughput)
+summary = write_summary(
+    list(smk.params.layout),
+    smk.params.reference,
+    smk.params.scatter,
+    smk.output.json,
+    smk.output.html,
+    smk.output.tsv,
+    smk.output.throughput,
+)
 logging.info("summary of %d diffs written; all within limits: %s", len(summary["diffs"]), summary["all_limits_passed"])
