@@ -130,9 +130,9 @@ shipped = sorted(Path("vqsr_cnn/models/bundled").glob("*.hd5")) + sorted(Path("t
 # TF 2.9's own Keras first, before our loader installs its InputLayer shim for newer files.
 plain = {hd5: tf.keras.models.load_model(str(hd5), compile=False).count_params() for hd5 in shipped}
 for hd5 in shipped:
-    args, model = load_model_pair(str(hd5.with_suffix(".json")), str(hd5))
+    spec, model = load_model_pair(str(hd5.with_suffix(".json")), str(hd5))
     assert plain[hd5] == model.count_params()
-    print(f"  {hd5}: {args.tensor_name}, {model.count_params()} parameters (plain tf.keras {tf.__version__} loads it too)")
+    print(f"  {hd5}: {spec.tensor_type}, {model.count_params()} parameters (plain tf.keras {tf.__version__} loads it too)")
 EOF
 
 TESTS=()

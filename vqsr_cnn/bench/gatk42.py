@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .java_side import ScoringSession, run_session
+from .java_side import ScoringSession, run_python, run_session
 
 # Keep in sync with PACKAGES in scripts/gatk42_env.sh.
 GATK42_PACKAGES = (
@@ -56,16 +55,7 @@ def describe(python: str) -> str:
 
 
 def _run(python: str, code: str) -> str | None:
-    if not Path(python).exists():
-        return None
-    env = {k: v for k, v in {**os.environ, **subprocess_env()}.items() if v is not None}
-    try:
-        out = subprocess.run(
-            [python, "-c", code], capture_output=True, text=True, timeout=180, env=env, cwd=tempfile.gettempdir()
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout if out.returncode == 0 else None
+    return run_python(python, code, subprocess_env(), timeout=180)
 
 
 _KEEP_ENV = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "OMP_NUM_THREADS", "KMP_AFFINITY", "KMP_BLOCKTIME")

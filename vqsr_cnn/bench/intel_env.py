@@ -5,14 +5,11 @@ the home of the Intel-patch peer row: find it, say what it holds, and open a ses
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from .gatk42 import REPO_ROOT, subprocess_env
 from .intel_patch import GATK_CODE_DIR, GATK_VERSION
-from .java_side import ScoringSession
+from .java_side import ScoringSession, run_python
 
 LEGACY_PYTHON_ENV = "VQSR_CNN_LEGACY_PYTHON"
 MODULE = "vqsr_cnn.bench.intel_patch"
@@ -49,16 +46,7 @@ def describe(python: str) -> str:
 
 
 def _run(python: str, code: str) -> str | None:
-    if not Path(python).exists():
-        return None
-    env = {k: v for k, v in {**os.environ, **legacy_env()}.items() if v is not None}
-    try:
-        out = subprocess.run(
-            [python, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=tempfile.gettempdir()
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout if out.returncode == 0 else None
+    return run_python(python, code, legacy_env(), timeout=120)
 
 
 def legacy_env() -> dict[str, str | None]:

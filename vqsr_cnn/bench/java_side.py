@@ -47,6 +47,25 @@ def _merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
     return env
 
 
+def run_python(python: str, code: str, overrides: dict[str, str | None], timeout: float) -> str | None:
+    """stdout of `python -c code` in another interpreter (environment `overrides`, None removes a variable);
+    None when the interpreter is absent, fails or times out (so a probe tells whether an env is usable)."""
+    if not Path(python).exists():
+        return None
+    try:
+        out = subprocess.run(
+            [python, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_merged_env(overrides),
+            cwd=tempfile.gettempdir(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
 class JavaSide:
     def __init__(
         self, workdir: Path, env: dict[str, str | None], timeout: float = 240, python: str | os.PathLike | None = None
