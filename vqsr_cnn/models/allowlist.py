@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import InputError
+from .keras224 import KEYS_224
 
 log = logging.getLogger("vqsr_cnn")
 
@@ -48,55 +49,36 @@ MODEL_KEYS = frozenset({"name", "trainable", "layers", "input_layers", "output_l
 LAYER_ENTRY_KEYS = frozenset({"class_name", "config", "name", "inbound_nodes"})
 
 _COMMON = frozenset({"name", "trainable", "dtype", "batch_input_shape"})
-_WEIGHTED = frozenset(
-    {
-        "activation",
-        "use_bias",
-        "kernel_initializer",
-        "bias_initializer",
-        "kernel_regularizer",
-        "bias_regularizer",
-        "activity_regularizer",
-        "kernel_constraint",
-        "bias_constraint",
-    }
-)
-_CONV = _WEIGHTED | {"filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups"}
-_POOL = frozenset({"pool_size", "padding", "strides", "data_format"})
-_DROPOUT = frozenset({"rate", "noise_shape", "seed"})
-
+# Keys newer Keras writes for these classes, harmless and accepted here (keras224 drops them for GATK).
+_NEWER: Mapping[str, frozenset[str]] = {
+    "InputLayer": frozenset({"ragged", "optional"}),
+    "Conv1D": frozenset({"groups"}),
+    "Conv2D": frozenset({"groups"}),
+    "BatchNormalization": frozenset({"synchronized"}),
+}
+# The layer classes GATK's builders emit, each with Keras 2.2.4's config keys (models/keras224.py, the one table
+# of them); AlphaDropout takes Dropout's.
+_GATK_CLASSES = {
+    c: c
+    for c in (
+        "Conv1D",
+        "Conv2D",
+        "Dense",
+        "BatchNormalization",
+        "Dropout",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "MaxPooling1D",
+        "MaxPooling2D",
+        "Flatten",
+        "Activation",
+        "Concatenate",
+        "Add",
+    )
+} | {"AlphaDropout": "Dropout"}
 LAYER_KEYS: Mapping[str, frozenset[str]] = {
-    "InputLayer": frozenset({"batch_input_shape", "dtype", "sparse", "ragged", "name", "optional"}),
-    "Conv1D": _COMMON | _CONV,
-    "Conv2D": _COMMON | _CONV,
-    "Dense": _COMMON | _WEIGHTED | {"units"},
-    "BatchNormalization": _COMMON
-    | {
-        "axis",
-        "momentum",
-        "epsilon",
-        "center",
-        "scale",
-        "beta_initializer",
-        "gamma_initializer",
-        "moving_mean_initializer",
-        "moving_variance_initializer",
-        "beta_regularizer",
-        "gamma_regularizer",
-        "beta_constraint",
-        "gamma_constraint",
-        "synchronized",
-    },
-    "Dropout": _COMMON | _DROPOUT,
-    "SpatialDropout1D": _COMMON | _DROPOUT,
-    "SpatialDropout2D": _COMMON | _DROPOUT,
-    "AlphaDropout": _COMMON | _DROPOUT,
-    "MaxPooling1D": _COMMON | _POOL,
-    "MaxPooling2D": _COMMON | _POOL,
-    "Flatten": _COMMON | {"data_format"},
-    "Activation": _COMMON | {"activation"},
-    "Concatenate": _COMMON | {"axis"},
-    "Add": _COMMON,
+    "InputLayer": KEYS_224["InputLayer"] | _NEWER["InputLayer"],
+    **{cls: _COMMON | KEYS_224[like] | _NEWER.get(cls, frozenset()) for cls, like in _GATK_CLASSES.items()},
 }
 
 ACTIVATIONS = frozenset(

@@ -27,14 +27,8 @@ BACKEND = "tensorflow"
 WRITER_ATTR = "vqsr_cnn_converted_from_keras"
 
 _LAYER_BASE = frozenset({"name", "trainable", "dtype", "batch_input_shape"})
-_CONV = frozenset(
+_WEIGHTED = frozenset(
     {
-        "filters",
-        "kernel_size",
-        "strides",
-        "padding",
-        "data_format",
-        "dilation_rate",
         "activation",
         "use_bias",
         "kernel_initializer",
@@ -46,28 +40,17 @@ _CONV = frozenset(
         "bias_constraint",
     }
 )
+_CONV = _WEIGHTED | {"filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"}
 _POOL = frozenset({"pool_size", "padding", "strides", "data_format"})
+_DROPOUT = frozenset({"rate", "noise_shape", "seed"})
 KEYS_224: dict[str, frozenset[str]] = {
     "InputLayer": frozenset({"batch_input_shape", "dtype", "sparse", "name"}),
     "Conv1D": _CONV,
     "Conv2D": _CONV,
-    "Dense": frozenset(
-        {
-            "units",
-            "activation",
-            "use_bias",
-            "kernel_initializer",
-            "bias_initializer",
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        }
-    ),
-    "Dropout": frozenset({"rate", "noise_shape", "seed"}),
-    "SpatialDropout1D": frozenset({"rate", "noise_shape", "seed"}),
-    "SpatialDropout2D": frozenset({"rate", "noise_shape", "seed"}),
+    "Dense": _WEIGHTED | {"units"},
+    "Dropout": _DROPOUT,
+    "SpatialDropout1D": _DROPOUT,
+    "SpatialDropout2D": _DROPOUT,
     "MaxPooling1D": _POOL,
     "MaxPooling2D": _POOL,
     "AveragePooling1D": _POOL,
