@@ -109,17 +109,5 @@ class Gatk42Session(ScoringSession):
 
     what = "GATK 4.2 session"
 
-    def __init__(
-        self,
-        python: str,
-        json_path: str,
-        hd5_path: str,
-        tensor_type: str,
-        annotations: Sequence[str],
-        inference_batch: int,
-        window: int = 128,
-        read_limit: int = 128,
-    ) -> None:
-        super().__init__(
-            python, subprocess_env(), json_path, hd5_path, tensor_type, annotations, inference_batch, window, read_limit
-        )
+    def environment(self) -> dict[str, str | None]:
+        return subprocess_env()

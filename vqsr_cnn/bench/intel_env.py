@@ -5,7 +5,6 @@ the home of the Intel-patch peer row: find it, say what it holds, and open a ses
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from .gatk42 import REPO_ROOT, subprocess_env
 from .intel_patch import GATK_CODE_DIR, GATK_VERSION
@@ -59,30 +58,10 @@ class IntelPatchSession(ScoringSession):
     """The Intel-patch path in the legacy env, model loaded and frozen once: `score(lines)` gives its scores."""
 
     what = "Intel-patch session"
+    module = MODULE
 
-    def __init__(
-        self,
-        python: str,
-        json_path: str,
-        hd5_path: str,
-        tensor_type: str,
-        annotations: Sequence[str],
-        inference_batch: int,
-        window: int = 128,
-        read_limit: int = 128,
-    ) -> None:
-        super().__init__(
-            python,
-            legacy_env(),
-            json_path,
-            hd5_path,
-            tensor_type,
-            annotations,
-            inference_batch,
-            window,
-            read_limit,
-            module=MODULE,
-        )
+    def environment(self) -> dict[str, str | None]:
+        return legacy_env()
 
     def state(self) -> str:
         """'openvino_tensorflow enabled on CPU, fp32' as the session reports it (after a first batch)."""

@@ -207,11 +207,15 @@ class ScoringSession:
     `module` is what the process imports as `vqsr_cnn` (GATK's own package, or a stand-in with its API)."""
 
     what = "scoring session"
+    module = "vqsr_cnn"  # what the process imports as vqsr_cnn (subclasses: GATK's package or a stand-in)
+
+    def environment(self) -> dict[str, str | None]:
+        """Overrides of this process's environment for the child (None removes a variable)."""
+        return {}
 
     def __init__(
         self,
         python: str,
-        env: dict[str, str | None],
         json_path: str,
         hd5_path: str,
         tensor_type: str,
@@ -219,14 +223,13 @@ class ScoringSession:
         inference_batch: int,
         window: int = 128,
         read_limit: int = 128,
-        module: str = "vqsr_cnn",
         timeout: float = 1800,
     ) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="vqsr_cnn-session-"))
-        self.java = JavaSide(self.workdir, env, timeout=timeout, python=python)
+        self.java = JavaSide(self.workdir, self.environment(), timeout=timeout, python=python)
         self.temp = self.workdir / "scores.txt"
         self.call = f"{{n}}, {inference_batch}, '{tensor_type}', '{','.join(annotations)}', {window}, {read_limit}, ''"
-        load = "import vqsr_cnn" if module == "vqsr_cnn" else f"import {module} as vqsr_cnn"
+        load = "import vqsr_cnn" if self.module == "vqsr_cnn" else f"import {self.module} as vqsr_cnn"
         try:
             self.java.start()
             for command in (
