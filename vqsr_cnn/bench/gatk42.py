@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .java_side import ScoringSession, run_python, run_session
+from .java_side import ScoringSession, run_python, run_session, usable_python
 
 # Keep in sync with PACKAGES in scripts/gatk42_env.sh.
 GATK42_PACKAGES = (
@@ -34,15 +34,12 @@ _VERSIONS = (
     "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, tensorflow as tf; "
     "print(sys.version.split()[0], tf.__version__, keras.__version__)"
 )
-_found: dict[str, str | None] = {}
 
 
 def gatk42_python() -> str | None:
     """The env's interpreter ($GATK42_PYTHON, else <repo>/.venv-gatk42/bin/python), if it holds GATK's code."""
     candidate = os.environ.get("GATK42_PYTHON") or str(REPO_ROOT / ".venv-gatk42" / "bin" / "python")
-    if candidate not in _found:
-        _found[candidate] = candidate if _run(candidate, _QUICK) is not None else None
-    return _found[candidate]
+    return usable_python(candidate, _QUICK, subprocess_env(), timeout=180)
 
 
 def describe(python: str) -> str:

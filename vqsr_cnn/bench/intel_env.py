@@ -8,7 +8,7 @@ import os
 
 from .gatk42 import REPO_ROOT, subprocess_env
 from .intel_patch import GATK_CODE_DIR, GATK_VERSION
-from .java_side import ScoringSession, run_python
+from .java_side import ScoringSession, run_python, usable_python
 
 LEGACY_PYTHON_ENV = "VQSR_CNN_LEGACY_PYTHON"
 MODULE = "vqsr_cnn.bench.intel_patch"
@@ -24,15 +24,12 @@ _VERSIONS = (
     "import importlib.metadata as m, sys; "
     "print(sys.version.split()[0], m.version('tensorflow'), m.version('openvino-tensorflow'))"
 )
-_found: dict[str, str | None] = {}
 
 
 def legacy_python() -> str | None:
     """The env's interpreter ($VQSR_CNN_LEGACY_PYTHON, else <repo>/.venv39/bin/python) if it can run the row."""
     candidate = os.environ.get(LEGACY_PYTHON_ENV) or str(REPO_ROOT / ".venv39" / "bin" / "python")
-    if candidate not in _found:
-        _found[candidate] = candidate if _run(candidate, _QUICK) is not None else None
-    return _found[candidate]
+    return usable_python(candidate, _QUICK, legacy_env(), timeout=120)
 
 
 def describe(python: str) -> str:

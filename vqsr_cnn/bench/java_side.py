@@ -66,6 +66,16 @@ def run_python(python: str, code: str, overrides: dict[str, str | None], timeout
     return out.stdout if out.returncode == 0 else None
 
 
+_probed: dict[tuple[str, str], bool] = {}
+
+
+def usable_python(candidate: str, check: str, overrides: dict[str, str | None], timeout: float) -> str | None:
+    """`candidate` if `python -c check` succeeds there, else None; probed once per interpreter and check."""
+    if (candidate, check) not in _probed:
+        _probed[candidate, check] = run_python(candidate, check, overrides, timeout) is not None
+    return candidate if _probed[candidate, check] else None
+
+
 class JavaSide:
     def __init__(
         self, workdir: Path, env: dict[str, str | None], timeout: float = 240, python: str | os.PathLike | None = None
