@@ -30,6 +30,7 @@ from .engine import Engine, EngineConfig
 from .errors import InputError
 from .models.bundled import default_model_paths
 from .models.gatk_format import load_model_pair
+from .models.spec import ModelSpec
 from .progress import ProgressMeter
 from .readers.bam import ReadSource
 from .readers.examples import check_contigs, make_example
@@ -92,6 +93,7 @@ class ScoreSummary:
     backend: str = ""
     precision: str = ""
     info_key: str = ""
+    model: ModelSpec | None = None  # what scored: files, and the digest of the weights Keras loaded
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -278,6 +280,7 @@ def score_vcf(options: ScoreOptions, engine: Engine | None = None) -> ScoreSumma
             backend=engine.backend.name,
             precision=engine.backend.precision,
             info_key=defines.INFO_KEY[options.tensor_type],
+            model=spec,
         )
         summary.extra["setup_seconds"] = time.monotonic() - started
         streaming = time.monotonic()

@@ -121,11 +121,7 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if args.metrics_json:
-        from ..pipeline import resolve_model_paths
         from ..report.provenance import scoring_provenance, write_json_atomic
 
-        json_path, hd5_path = resolve_model_paths(args.tensor_type, args.architecture, args.weights)
-        write_json_atomic(
-            args.metrics_json, scoring_provenance(summary, args.tensor_type, json_path, hd5_path, time.monotonic() - started)
-        )
+        write_json_atomic(args.metrics_json, scoring_provenance(summary, time.monotonic() - started))
     return 0

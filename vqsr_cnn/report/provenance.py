@@ -46,20 +46,22 @@ def software() -> dict[str, Any]:
     return {"package": DISTRIBUTION, "vqsr_cnn": __version__, "python": platform.python_version(), "engines": engine_versions()}
 
 
-def scoring_provenance(summary: Any, tensor_type: str, architecture: str, weights: str, command_seconds: float) -> dict:
-    """The metrics JSON of one `vqsr-cnn score` run (summary: pipeline.ScoreSummary)."""
+def scoring_provenance(summary: Any, command_seconds: float) -> dict:
+    """The metrics JSON of one `vqsr-cnn score` run (summary: pipeline.ScoreSummary, with the ModelSpec it ran)."""
+    spec = summary.model
+    architecture = spec.json_path or ""
     return {
         "kind": "vqsr-cnn score",
         "time": utc_now(),
-        "tensor_type": tensor_type,
+        "tensor_type": str(spec.tensor_type),
         "info_key": summary.info_key,
         "backend": summary.backend,
         "precision": summary.precision,
         "model": {
             "architecture": str(architecture),
-            "architecture_sha256": sha256(architecture),
-            "weights": str(weights),
-            "weights_sha256": sha256(weights),
+            "architecture_sha256": sha256(architecture) if architecture else None,
+            "weights": spec.hd5_path,
+            "weights_sha256": spec.hd5_sha256,  # of the bytes the model was loaded from, not re-read
         },
         "records": summary.records,
         "scored": summary.scored,
