@@ -39,16 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", type=int, default=512)
     p.add_argument("--rounds", type=int, default=3)
     o = p.parse_args(argv)
-    spec, keras = load_model_pair(*map(str, default_model_paths(TT)))
+    json_path, hd5_path = default_model_paths(TT)
+    spec, keras = load_model_pair(str(json_path), str(hd5_path))
     names = list(spec.annotations)
     data, cache = bench_data.default_data_dir(os.environ), bench_data.default_cache_dir(os.environ)
     vcf, fasta, bam = bench_data.prepare_sources(data, TT, cache)
     examples = bench_data.repeat_examples(bench_data.load_examples(vcf, fasta, bam, names, 128, 128), o.variants)
     lines = [format_data_line(e) for e in examples]
     tensors, annots = encode_examples(examples, TT, names)
-    config = dict(backend="openvino", intra_threads=2, inter_threads=2)
-    aware = Engine(keras, spec, EngineConfig(**config))
-    dense = Engine(keras, spec, EngineConfig(dense=True, **config))
+    aware = Engine(keras, spec, EngineConfig(backend="openvino", intra_threads=2, inter_threads=2))
+    dense = Engine(keras, spec, EngineConfig(backend="openvino", intra_threads=2, inter_threads=2, dense=True))
     n = len(lines)
 
     def engine(e: Engine) -> Callable[[], None]:
