@@ -49,3 +49,22 @@ def test_engines_never_call_the_conversion_tool(model_2d_paths, monkeypatch) -> 
     assert engine.depth is not None  # the dense model and the depth-aware cut model were both built
     tensors, annotations = depth.synthetic_tensors((128, 128, 15), [5, 128], 7, seed=2)
     assert engine.predict_arrays(tensors, annotations).shape == (2, 4)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf is not installed")
+def test_int8_path_imports_nncf_with_its_telemetry_off() -> None:
+    """In a fresh interpreter (NNCF turns its telemetry off by itself under pytest, so not in this one)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NNCF_CI", "NNCF_DEV")}
+    check = "from nncf.telemetry import wrapper; print(isinstance(wrapper.telemetry, wrapper.NNCFTelemetry))"
+
+    def live(imports: str) -> str:
+        run = subprocess.run([sys.executable, "-c", f"{imports}; {check}"], env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        return run.stdout.strip().splitlines()[-1]
+
+    assert live("import nncf") == "True"  # the control: a plain import sends telemetry
+    assert live("from vqsr_cnn.logs import import_nncf; import_nncf()") == "False"

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..logs import import_nncf
 from ..scores import scores_for_types
 from .convert import openvino_model
 from .freeze import FrozenModel
@@ -111,9 +112,9 @@ def quantize_model(
     settings: QuantizeSettings = QuantizeSettings(),
 ) -> Any:
     """INT8 ov.Model (dynamic batch); raises QuantizationError when the accuracy limit is not met."""
-    import nncf
     import openvino as ov
 
+    nncf = import_nncf()
     model = openvino_model(frozen)
     cal_t, cal_a = calibration
     val_t, val_a, val_types = validation
