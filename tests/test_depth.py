@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -248,53 +249,50 @@ def test_edge_tensors_through_the_engine(engines_2d) -> None:
     annotations = np.concatenate([annotations, annotations[4:5]])
     r, rows = aware.depth.route(tensors)
     assert r.tolist() == [0, 128, 128, 126, 64, 7, 101]
-    assert rows.tolist() == [8, 128, 128, 128, 80, 8, 128]
+    assert rows.tolist() == [1, 128, 128, 127, 65, 8, 102]  # exactly R + 1 rows: nothing rounded up
     np.testing.assert_allclose(
         aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE
     )
 
 
-def _stream(engine, tensors, annotations, gather: int, hold: int) -> tuple[list[int], np.ndarray]:
-    batches = [(tensors[i : i + gather], annotations[i : i + gather], i) for i in range(0, len(tensors), gather)]
-    got = list(engine.predict_stream(batches, hold=hold))
-    return [k for k, _ in got], np.concatenate([p for _, p in got])
-
-
 @needs_openvino
-def test_stream_gathers_buckets_across_batches_bit_identically(engines_2d, testdata) -> None:
-    """Rows gathered per bucket across batches score bit for bit as alone, whatever the batches and the hold,
-    and the hold only removes zero padding."""
+def test_each_variant_runs_alone_at_its_rows_bit_identically(engines_2d, testdata) -> None:
+    """A variant's score is the same bits alone, in any batch and at any position; nothing is padded."""
     aware, _ = engines_2d
     tensors, annotations = _real_2d_tensors(testdata)
     order = np.random.default_rng(4).integers(0, len(tensors), 96)
     tensors, annotations = tensors[order], annotations[order]
-    assert len(set(aware.depth.route(tensors)[1].tolist())) >= 3  # several buckets take part
+    heights = aware.depth.route(tensors)[1]
+    assert len(set(heights.tolist())) >= 10  # many heights take part
+    whole = aware.predict_arrays(tensors, annotations)
     alone = np.concatenate([aware.predict_arrays(tensors[i : i + 1], annotations[i : i + 1]) for i in range(12)])
-    padded = {}
-    for gather, hold in ((1, 0), (5, 7), (37, 0), (16, 10_000), (96, 0)):
+    np.testing.assert_array_equal(whole[:12], alone)
+    for gather in (5, 37):
         aware.depth.reset_counts()
-        keys, probs = _stream(aware, tensors, annotations, gather, hold)
-        assert keys == list(range(0, len(tensors), gather))
+        split = [aware.predict_arrays(tensors[a : a + gather], annotations[a : a + gather]) for a in range(0, 96, gather)]
+        np.testing.assert_array_equal(np.concatenate(split), whole, err_msg=f"gather {gather}")
         executed = aware.depth.executed()
-        assert sum(executed["variants"].values()) == len(tensors)
-        padded[(gather, hold)] = sum(executed["runs"][h] * aware.depth.buckets[h].micro for h in executed["runs"])
-        np.testing.assert_array_equal(probs[:12], alone, err_msg=f"gather {gather}, hold {hold}")
-        np.testing.assert_array_equal(probs, aware.predict_arrays(tensors, annotations))
-    assert padded[(16, 10_000)] == padded[(96, 0)] < padded[(1, 0)]  # one flush at the end vs one per variant
-    assert padded[(16, 10_000)] < len(tensors) + aware.depth.micro_batch * len(aware.depth.buckets)
+        assert executed["variants"] == dict(sorted(Counter(heights.tolist()).items()))  # one run per variant
+        flops = aware.depth.executed_flops(tensors)
+        assert executed["flops_per_variant"] == pytest.approx(flops.mean())
+        assert flops.mean() < 0.6 * depth.cut_flops(aware.depth.plan, 128)
+    assert set(heights.tolist()) <= set(aware.depth.proven)  # every height was proven before it scored
 
 
 @needs_openvino
-def test_stream_error_is_raised_not_hung(engines_2d, testdata, monkeypatch) -> None:
+def test_inference_error_is_raised_not_hung(engines_2d, monkeypatch) -> None:
     aware, _ = engines_2d
     tensors, annotations = depth.synthetic_tensors((128, 128, 15), [30] * 20, 7, seed=9)
+    aware.predict_arrays(tensors[:1], annotations[:1])  # the height is proven before the failure is armed
 
     def broken(*_):
         raise RuntimeError("inference failed")
 
-    monkeypatch.setattr(aware.depth, "_run", broken)
+    monkeypatch.setattr(aware.depth, "_collect", broken)
     with pytest.raises(RuntimeError, match="inference failed"):
-        _stream(aware, tensors, annotations, 4, 100)
+        aware.predict_arrays(tensors, annotations)
+    monkeypatch.undo()
+    assert aware.predict_arrays(tensors[:2], annotations[:2]).shape == (2, 4)  # the engine still works after it
 
 
 @needs_openvino

@@ -92,8 +92,7 @@ def score_lines(
 
     echoes: list[str] = []
     scores: list[np.ndarray] = []
-    # Every line of this call may wait for its row bucket (depth-aware 2D engine): one padded flush per call.
-    for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode, hold=len(lines)):
+    for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode):
         echoes.extend(batch.records)
         scores.append(batch_scores)
     return echoes, (np.concatenate(scores) if scores else np.zeros(0))

@@ -47,9 +47,6 @@ log = logging.getLogger("vqsr_cnn")
 # Records gathered per engine call when none is given (GATK's defaults); the engine's compute shape is its own
 # fixed micro-batch, so this changes memory and latency, never a score.
 DEFAULT_BATCH = {"reference": defines.MIN_INFERENCE_BATCH_1D, "read_tensor": defines.MIN_INFERENCE_BATCH_2D}
-# Records whose scores may wait for the depth-aware 2D engine's row buckets to fill (they keep only their VCF
-# text while waiting); more waiting means fewer zero-padded micro-batches, never other scores.
-SCORE_HOLD = 2048
 NO_READS_WARNINGS = 10  # GATK warns for every such site; we show the first few and count the rest
 
 
@@ -316,7 +313,7 @@ def _run(
         description = defines.INFO_DESCRIPTION[options.tensor_type]
         writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))
         progress.start()
-        for batch, scores in score_batches(engine, chunks, encode, depth=options.queue_depth, hold=max(gather, SCORE_HOLD)):
+        for batch, scores in score_batches(engine, chunks, encode, depth=options.queue_depth):
             writer.write("".join(insert_info(text, key, format_score(float(s))) for text, s in zip(batch.records, scores)))
             summary.scored += len(batch.records)
             progress.update(batch.last, len(batch.records))

@@ -31,19 +31,12 @@ class EncodedBatch(Generic[R]):
 
 
 def score_batches(
-    engine: Engine, chunks: Iterable[T], encode: Callable[[T], EncodedBatch[Any]], depth: int = 2, hold: int = 0
+    engine: Engine, chunks: Iterable[T], encode: Callable[[T], EncodedBatch[Any]], depth: int = 2
 ) -> Iterator[tuple[EncodedBatch[Any], np.ndarray]]:
     """(batch, GATK scores) for every chunk, in order; at most `depth` encoded batches wait to be scored.
 
-    Up to `hold` variants may wait for the engine's row buckets to fill (the depth-aware 2D engine; the
-    dense engine scores each batch at once). A waiting batch keeps only its records: its tensors are
-    handed to the engine and dropped here.
+    A scored batch keeps only its records: its tensors are dropped before it is handed back.
     """
-
-    def handed() -> Iterator[tuple[np.ndarray, np.ndarray, EncodedBatch[Any]]]:
-        for batch in overlapped(chunks, encode, depth=max(1, depth)):
-            tensors, annotations = batch.tensors, batch.annotations
-            yield tensors, annotations, replace(batch, tensors=_EMPTY, annotations=_EMPTY)
-
-    for batch, probs in engine.predict_stream(handed(), hold=hold):
-        yield batch, scores_for_types(probs, batch.variant_types)
+    for batch in overlapped(chunks, encode, depth=max(1, depth)):
+        probs = engine.predict_arrays(batch.tensors, batch.annotations)
+        yield replace(batch, tensors=_EMPTY, annotations=_EMPTY), scores_for_types(probs, batch.variant_types)

@@ -85,25 +85,9 @@ def r_distribution(r: np.ndarray, height: int) -> dict[str, Any]:
     }
 
 
-def executed_share(
-    engine: Any, tensors: np.ndarray, annots: np.ndarray, transfer: int, gather: int, flops: float, gathered: bool = True
-) -> float:
-    """FLOPs the depth-aware engine executes per variant, padding included, over dense, when the variants come
-    as the bridge gets them: transfer batches, each encoded `gather` lines at a time, each bucket gathered
-    over the transfer batch (or, `gathered` False, flushed after every gather)."""
-    engine.depth.reset_counts()
-    for start, stop in transfer_chunks(tensors.shape[0], transfer):
-        batches = [
-            (tensors[start + a : start + b], annots[start + a : start + b], a) for a, b in transfer_chunks(stop - start, gather)
-        ]
-        for _ in engine.predict_stream(batches, hold=stop - start if gathered else 0):
-            pass
-    return engine.depth.executed()["flops_per_variant"] / flops
-
-
 def depth_report(tb: Any, rows: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """R distribution, executed FLOPs (with and without padding) and exactness (max |dp| vs dense) per input;
-    speed ratios of the timed rows."""
+    """R distribution, executed FLOPs (nothing is padded) and exactness (max |dp| vs dense) per input; speed
+    ratios of the timed rows."""
     if tb.tt != "read_tensor":
         return {}
     aware = tb.engine("openvino", "fp32")
@@ -113,25 +97,15 @@ def depth_report(tb: Any, rows: Sequence[dict[str, Any]] | None = None) -> dict[
     out: dict[str, Any] = {"dense_flops_per_variant": tb.flops, **aware.depth.describe()}
     timed = {r["name"]: r.get("variants_per_s") for r in rows or ()}
     inputs = {"na12878_chr1": (tb.tensors, tb.annotations, tb.real_tensors), "giab_30x": (*giab_tensors(tb), tb.real_examples)}
-    transfer, gather = tb.options.transfer_batch, tb.batch
     for key, (tensors, annots, real) in inputs.items():
         t, a = tensors[:real], annots[:real]  # the distinct real inputs (the timed rows repeat them up to n)
         flops = aware.depth.executed_flops(t)
         delta = float(np.abs(aware.predict_arrays(t, a) - dense.predict_arrays(t, a)).max())
-        n = tb.n
         out[key] = {
             "R": r_distribution(depth.distinct_rows(t), tb.read_limit),
             "executed_gflops_per_variant": float(flops.mean() / 1e9),
             "flops_share_of_dense": float(flops.mean() / tb.flops),
             "max_abs_dp_vs_dense": delta,
-            # padding included, on the n timed variants as the bridge gets them: buckets gathered over
-            # each transfer batch (now) vs flushed after every inference batch (before)
-            "share_with_padding": {
-                f"gathered per {transfer}": executed_share(aware, tensors[:n], annots[:n], transfer, gather, tb.flops),
-                f"flushed per {gather}": executed_share(
-                    aware, tensors[:n], annots[:n], transfer, gather, tb.flops, gathered=False
-                ),
-            },
         }
     for label, key in (("NA12878 chr1 tensors", "na12878_chr1"), ("GIAB 30x encoded", "giab_30x")):
         d, w = timed.get(f"depth: openvino FP32 dense, {label}"), timed.get(f"depth: openvino FP32 depth-aware, {label}")
@@ -145,12 +119,13 @@ def depth_report(tb: Any, rows: Sequence[dict[str, Any]] | None = None) -> dict[
 
 
 def format_depth(report: dict[str, Any]) -> str:
-    if not report or not report.get("row_buckets"):
+    if not report or report.get("mode") != "exact rows":
         return "depth-aware engine: not applicable"
     lines = [
-        f"depth-aware engine: row buckets {report['row_buckets']}, micro-batch {report['micro_batch']} "
-        f"(dense bucket {report['dense_micro_batch']}), executes {report['executed_precision']}; dense model "
-        f"{report['dense_flops_per_variant'] / 1e9:.2f} GFLOP/variant"
+        f"depth-aware engine: each variant alone (batch 1) at its R + 1 read rows on {report['streams']} streams, "
+        f"{report['heights_proven']} heights proven vs dense (max |dp| {report['max_delta_vs_dense']:.1e}, refused: "
+        f"{sorted(report['refused']) or 'none'}), executes {report['executed_precision']}, compiled model "
+        f"+{report['rss_mb']:.0f} MB RSS; dense model {report['dense_flops_per_variant'] / 1e9:.2f} GFLOP/variant"
     ]
     for key in ("na12878_chr1", "giab_30x"):
         e = report.get(key)
@@ -158,11 +133,10 @@ def format_depth(report: dict[str, Any]) -> str:
             continue
         r = e["R"]
         speed = f", engine {e['speedup_vs_dense']:.2f}x dense" if "speedup_vs_dense" in e else ""
-        padded = "; ".join(f"{k}: {100 * v:.0f}%" for k, v in e["share_with_padding"].items())
         lines.append(
             f"  {key}: {r['n']} tensors, R median {r['median']:.1f} p90 {r['p90']:.1f} max {r['max']} "
             f"(no tail: {r['no_tail']}); executed {e['executed_gflops_per_variant']:.2f} GFLOP/variant "
-            f"({100 * e['flops_share_of_dense']:.0f}% of dense; with padding {padded}); "
+            f"({100 * e['flops_share_of_dense']:.0f}% of dense, nothing padded); "
             f"max |dp| vs dense {e['max_abs_dp_vs_dense']:.1e}{speed}"
         )
         lines.append(f"    R histogram (8-row bins): {r['histogram_8']}")

@@ -102,26 +102,29 @@ def tuning_rows(tb: Any) -> list[Row]:
     rows = []
     # The fixed compute shape: the default micro-batch against others, and against the gather size itself
     # (the largest shape of the former bucketed engine), on the same rows, interleaved.
+    # 2D: the micro-batch is the dense engine's shape (--dense, BF16, INT8); the depth-aware engine runs batch 1.
+    dense = tb.tt == "read_tensor"
+    suffix = ", dense" if dense else ""
     default = DEFAULT_MICRO_BATCH["openvino"][tb.tt]
     for micro in sorted({max(1, default // 2), default, default * 2, default * 4, tb.batch}):
         rows.append(
             engine_row(
                 tb,
-                f"tuning: openvino FP32 micro-batch {micro}{' (default)' if micro == default else ''}",
-                tb.engine("openvino", "fp32", micro_batch=micro),
+                f"tuning: openvino FP32 micro-batch {micro}{' (default)' if micro == default else ''}{suffix}",
+                tb.engine("openvino", "fp32", micro_batch=micro, dense=dense),
                 "fp32",
             )
         )
-        tb.engines.pop(f"openvino-fp32-m{micro}", None)  # the row holds it; keep few compiled models alive
+        tb.engines.pop(f"openvino-fp32-m{micro}" + ("-dense" if dense else ""), None)  # keep few compiled models alive
     rows.append(
         bridge_row(
             tb,
-            f"tuning: bridge, micro-batch {tb.batch} = gather (bucketed engine's shape)",
-            tb.engine("openvino", "fp32", micro_batch=tb.batch),
+            f"tuning: bridge, micro-batch {tb.batch} = gather (bucketed engine's shape){suffix}",
+            tb.engine("openvino", "fp32", micro_batch=tb.batch, dense=dense),
             "fp32",
         )
     )
-    tb.engines.pop(f"openvino-fp32-m{tb.batch}", None)
+    tb.engines.pop(f"openvino-fp32-m{tb.batch}" + ("-dense" if dense else ""), None)
     model = dynamic_ov_model(tb.engine("openvino", "fp32").frozen)
     for hint in ("LATENCY", "THROUGHPUT"):
         for pinning in (False, True):

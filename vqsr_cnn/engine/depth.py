@@ -262,7 +262,7 @@ def _rows(x: Any, have: Any, want: Any) -> Any:
 def cut_function(plan: DepthPlan) -> Any:
     """A tf.function on (batch, rows, positions, channels) + annotations, any rows >= R + 1: the cut model.
 
-    The read-axis height is dynamic: one graph (converted to OpenVINO once) is reshaped to each bucket's rows.
+    The read-axis height is dynamic: one graph, converted to OpenVINO once, runs each variant at its own rows.
     """
     tf = import_tensorflow()
 

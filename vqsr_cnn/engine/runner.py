@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +18,6 @@ from .depth_runner import depth_engine
 from .freeze import FrozenModel, freeze
 
 log = logging.getLogger("vqsr_cnn")
-K = TypeVar("K")
 
 _threads_configured = False
 
@@ -81,27 +80,6 @@ class Engine:
         if self.depth is not None:
             return self.depth.predict(tensors, annotations)
         return self.backend.run(tensors, annotations)
-
-    def predict_stream(
-        self, batches: Iterable[tuple[np.ndarray, np.ndarray, K]], hold: int = 0
-    ) -> Iterator[tuple[K, np.ndarray]]:
-        """(key, probabilities) per (tensors, annotations, key), in order.
-
-        The depth-aware engine gathers each row bucket across batches, letting up to `hold` variants wait for
-        their bucket to fill (less zero padding); the dense path scores batch by batch. Same probabilities
-        either way: `hold` only moves padding and latency.
-        """
-        if self.depth is None:
-            for tensors, annotations, key in batches:
-                yield key, self.predict_arrays(tensors, annotations)
-            return
-
-        def checked() -> Iterator[tuple[np.ndarray, np.ndarray, K]]:
-            for tensors, annotations, key in batches:
-                self.check_annotations(annotations)
-                yield tensors, annotations, key
-
-        yield from self.depth.stream(checked(), hold)
 
     def predict(self, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray], **_: Any) -> np.ndarray:
         """Keras-style predict: a [tensor, annotations] list or a dict keyed by input name (batch_size is moot)."""
