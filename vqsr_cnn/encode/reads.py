@@ -107,7 +107,7 @@ _INT64_SAFE = 2**62  # starts and positions inside this bound sort and subtract 
 
 class _Columns:
     """A variant's reads transposed once: their bases concatenated (codes for the tables, code points for
-    sorting), qualities at the same offsets, and the per-read fields as tuples."""
+    sorting), the per-read fields as tuples, and two sentinel cells past the bases (SKIP, then GAP)."""
 
     def __init__(self, reads: list[Read]) -> None:
         columns = tuple(zip(*reads)) if reads else ((),) * len(Read._fields)
@@ -115,12 +115,14 @@ class _Columns:
         self.lengths = np.array([len(seq) for seq in self.seqs], dtype=np.int64)
         self.offsets = np.zeros(len(reads), dtype=np.int64)
         np.cumsum(self.lengths[:-1], out=self.offsets[1:])
-        text = "".join(self.seqs) + "\x00"  # one sentinel: a gather at an empty read's offset stays inside
-        self.codes = symbols.to_codes(text)
+        text = "".join(self.seqs)
+        self.skip = len(text)  # index of the SKIP sentinel cell; the GAP sentinel follows it
+        self.gap = self.skip + 1
+        self.codes = symbols.to_codes(text + defines.SKIP_CHAR + defines.INDEL_CHAR)
         self.points = self.codes if text.isascii() else np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
 
     def qualities(self) -> np.ndarray:
-        """Every read's qualities, concatenated at the offsets of its bases (none: MISSING_QUALITY)."""
+        """Every read's qualities at the offsets of its bases (none: MISSING_QUALITY), 0 for the sentinels."""
         if [q.size for q in self.quals] == self.lengths.tolist():
             quals = list(self.quals)
         else:
@@ -128,7 +130,18 @@ class _Columns:
                 q[:n] if q.size >= n else np.full(n, 0 if q.size else symbols.MISSING_QUALITY, dtype=np.uint8)
                 for q, n in zip(self.quals, self.lengths.tolist())
             ]
-        return np.concatenate([*quals, np.zeros(1, dtype=np.uint8)])
+        return np.concatenate([*quals, np.zeros(2, dtype=np.uint8)])
+
+    def cells(self, at: np.ndarray, where: str) -> np.ndarray:
+        """READ_ROWS index (symbol class and quality) of the cells at `at`."""
+        quals = self.qualities()
+        if quals.dtype == np.uint8:
+            return (symbols.SYMBOL_CLASS[self.codes] * symbols.QUALITY_LEVELS + quals)[at]
+        codes, quals = self.codes[at], quals[at].astype(np.int64)  # not from a reader: cast as an intp grid would
+        base = symbols.KIND[codes] == symbols.BASE  # qualities index the table only at bases
+        if quals[base].min(initial=0) < 0 or quals[base].max(initial=0) >= symbols.QUALITY_LEVELS:
+            raise InputError(f"base qualities must lie in 0..{symbols.QUALITY_LEVELS - 1}", where)
+        return symbols.SYMBOL_CLASS[codes] * symbols.QUALITY_LEVELS + np.where(base, quals, 0)
 
 
 def _read_order(reads: list[Read], variant: Variant, columns: _Columns) -> np.ndarray:
@@ -161,14 +174,19 @@ def _choose_reads(order: np.ndarray, read_limit: int) -> np.ndarray:
 
 
 def _insert_gaps(
-    elements: np.ndarray, lengths: np.ndarray, gaps: tuple[np.ndarray, np.ndarray, np.ndarray], window: int
+    elements: np.ndarray,
+    lengths: np.ndarray,
+    gaps: tuple[np.ndarray, np.ndarray, np.ndarray],
+    window: int,
+    marks: tuple[int, int],
 ) -> np.ndarray:
     """Lay out rows of elements with '*' runs: GATK inserts them largest key first, key < 1 as a prefix.
 
-    Row r holds elements[r, :lengths[r]]; gaps are (row, key, count) with count > 0.  Inserting from the
-    largest key down means a run at key k lands before element k (before element 0 for k < 1, after the
-    last element for k >= its length), so element e moves right by every run keyed at or before it.  The
-    row then ends after all its elements and runs; only its first `window` columns are kept.
+    Row r holds elements[r, :lengths[r]]; gaps are (row, key, count) with count > 0; marks are the values
+    of (a column past the row, a '*' column).  Inserting from the largest key down means a run at key k
+    lands before element k (before element 0 for k < 1, after the last element for k >= its length), so
+    element e moves right by every run keyed at or before it.  The row then ends after all its elements
+    and runs; only its first `window` columns are kept.
     """
     rows, keys, counts = gaps
     height = elements.shape[0]
@@ -177,7 +195,7 @@ def _insert_gaps(
     runs = runs.reshape(height, window + 1).astype(np.int64)
     cols = np.arange(window)
     row_end = np.minimum(lengths + runs.sum(axis=1), window)
-    out = np.where(cols < row_end[:, None], _GAP, _SKIP)
+    out = np.where(cols < row_end[:, None], marks[1], marks[0])
     target = cols + np.cumsum(runs[:, :window], axis=1)
     shown = (cols < np.minimum(lengths, window)[:, None]) & (target < window)
     r, e = np.nonzero(shown)
@@ -197,10 +215,11 @@ def _row_gaps(
     gaps: list[tuple[int, int, int]] = []
     shared = [(_clamp(key, window), _clamp(n, window)) for key, n in inserts.items() if n > 0]
     for j, i in enumerate(chosen):
-        read = reads[i]
-        if "I" in read.cigar or "D" in read.cigar:
-            gaps.extend((j, _clamp(key, window), _clamp(n, window)) for key, n in own_gaps(read, start, inserts).items() if n > 0)
-        else:
+        cigar = reads[i].cigar
+        if "I" in cigar or "D" in cigar:
+            own = own_gaps(reads[i], start, inserts).items()
+            gaps.extend((j, _clamp(key, window), _clamp(n, window)) for key, n in own if n > 0)
+        elif shared:
             gaps.extend((j, key, n) for key, n in shared)
     table = np.array(gaps, dtype=np.int64).reshape(-1, 3)
     return table[:, 0], table[:, 1], table[:, 2]
@@ -225,44 +244,36 @@ def _check_rows(columns: _Columns, chosen: list[int], where: str) -> None:
 
 def read_cells(
     reads: list[Read], chosen: np.ndarray, columns: _Columns, start: int, inserts: dict[int, int], window: int, where: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """(symbol codes, qualities) shown in each (row, column) of the chosen reads, as uint8 / intp grids."""
+) -> np.ndarray:
+    """Which cell of `columns` each (row, column) of the chosen reads shows: a base, or the SKIP / GAP sentinel."""
     rows = chosen.tolist()
     _check_rows(columns, rows, where)
-    quals = columns.qualities()
     shift = np.array([_clamp(start - columns.starts[i], window) for i in rows], dtype=np.int64)
     length = np.maximum(np.minimum(columns.lengths[chosen], window) - shift, 0)  # bases[:window], then shifted
     cols = np.arange(window)
     source = cols + shift[:, None]  # index into the read of the element at column e, before gaps
-    idx = np.where((cols < length[:, None]) & (source >= 0), source, _SKIP)
+    at = np.where((cols < length[:, None]) & (source >= 0), source + columns.offsets[chosen][:, None], columns.skip)
     gaps = _row_gaps(reads, rows, start, inserts, window)
     if gaps[0].size:
         gapped = np.flatnonzero(np.bincount(gaps[0], minlength=chosen.size))
         remap = np.zeros(chosen.size, dtype=np.int64)
         remap[gapped] = np.arange(gapped.size)
-        idx[gapped] = _insert_gaps(idx[gapped], length[gapped], (remap[gaps[0]], gaps[1], gaps[2]), window)
-    at = columns.offsets[chosen][:, None] + np.maximum(idx, 0)
-    base = idx >= 0
-    codes = np.where(base, columns.codes[at], np.where(idx == _GAP, symbols.GAP_CODE, symbols.SKIP_CODE)).astype(np.uint8)
-    qual = np.where(base, quals[at], 0)
-    if quals.dtype != np.uint8 and (qual.min(initial=0) < 0 or qual.max(initial=0) >= symbols.QUALITY_LEVELS):
-        raise InputError(f"base qualities must lie in 0..{symbols.QUALITY_LEVELS - 1}", where)
-    return codes, qual.astype(np.intp)
+        marks = (columns.skip, columns.gap)
+        at[gapped] = _insert_gaps(at[gapped], length[gapped], (remap[gaps[0]], gaps[1], gaps[2]), window, marks)
+    return at
 
 
 def reference_row(reference: str, inserts: dict[int, int], window: int) -> np.ndarray:
     """Every row's cells without reads: channels 5-9 from the reference window with the insertion map's
     '*' runs, cut to `window`; all other channels zero.  Shape (window, 15)."""
-    codes = np.append(symbols.to_codes(reference), np.uint8(0))  # code 0 past the end: nothing shown
-    length = codes.size - 1
+    codes = symbols.to_codes(reference + "\x00" + defines.INDEL_CHAR)  # past the end: nothing shown; then '*'
+    length = codes.size - 2
     shared = [(_clamp(key, window), _clamp(n, window)) for key, n in inserts.items() if n > 0]
-    cols = np.arange(window)
-    elements = np.minimum(cols, length)
+    elements = np.minimum(np.arange(window), length)
     if shared:
         keys, counts = np.array(shared, dtype=np.int64).T
-        gapped = _insert_gaps(elements[None], np.array([length]), (np.zeros(keys.size, dtype=np.int64), keys, counts), window)[0]
-        elements = np.where(gapped == _GAP, codes.size, np.where(gapped == _SKIP, length, gapped))
-        codes = np.append(codes, np.uint8(symbols.GAP_CODE))
+        gaps = (np.zeros(keys.size, dtype=np.int64), keys, counts)
+        elements = _insert_gaps(elements[None], np.array([length]), gaps, window, (length, length + 1))[0]
     return symbols.REFERENCE_ROWS[codes[elements]]
 
 
@@ -283,33 +294,33 @@ def encode_read_tensor(
     chosen = _choose_reads(_read_order(reads, variant, columns), read_limit)
     empty_row = reference_row(reference, inserts, window)
     if chosen.size:
-        codes, quals = read_cells(reads, chosen, columns, start, inserts, window, where)
-        tensor[: chosen.size] = read_rows(empty_row, codes, quals, columns, chosen, where)
+        at = read_cells(reads, chosen, columns, start, inserts, window, where)
+        fill_read_rows(tensor[: chosen.size], empty_row, at, columns, chosen, where)
     tensor[chosen.size :] = empty_row  # each element is written once: the tensor is memory-bound
     return tensor
 
 
-def read_rows(
-    empty_row: np.ndarray, codes: np.ndarray, quals: np.ndarray, columns: _Columns, chosen: np.ndarray, where: str
-) -> np.ndarray:
-    """The read rows: the empty row's reference channels, channels 0-4 (symbol and quality) and 10-14 (flags
-    over [first, last) filled column).
+def fill_read_rows(
+    block: np.ndarray, empty_row: np.ndarray, at: np.ndarray, columns: _Columns, chosen: np.ndarray, where: str
+) -> None:
+    """Write the read rows: the empty row's reference channels, channels 0-4 (symbol and quality) and 10-14
+    (flags over [first, last) filled column).
 
-    Each cell is two whole-cell table lookups OR-ed into the empty row's bits: every table is zero outside
+    A cell is two whole-cell table lookups OR-ed with the empty row's bits: every table is zero outside
     its channels, so this writes exactly their values (a -0.0 flag included) without a strided write.
     """
-    window = codes.shape[1]
-    kinds = symbols.KIND[codes]
-    bad = (kinds == symbols.INVALID) | (kinds == symbols.END)
-    if bad.any():
+    window = at.shape[1]
+    cells = columns.cells(at, where)
+    if cells.max() >= symbols.BAD_CLASS * symbols.QUALITY_LEVELS:
+        codes = columns.codes[at]
+        bad = symbols.SYMBOL_CLASS[codes] == symbols.BAD_CLASS
         raise InputError(f"unknown symbol(s) {symbols.describe_invalid(codes[bad])} in a read sequence", where)
-    filled = kinds != symbols.SKIP
-    count = filled.sum(axis=1)
+    filled = cells >= symbols.QUALITY_LEVELS  # class 0 shows nothing
     first = filled.argmax(axis=1)
-    last = window - 1 - filled[:, ::-1].argmax(axis=1)
+    last = np.where(filled.sum(axis=1) >= 2, window - 1 - filled[:, ::-1].argmax(axis=1), first)
     cols = np.arange(window)
-    span = (cols >= first[:, None]) & (cols < last[:, None]) & (count >= 2)[:, None]
     rows = chosen.tolist()
+    flag_row = 2 * np.arange(len(rows))[:, None] + ((cols >= first[:, None]) & (cols < last[:, None]))
     first_of_pair = [columns.first[i] for i in rows]
     attrs = np.array(
         [
@@ -321,9 +332,8 @@ def read_rows(
         ],
         dtype=np.float32,
     ).T
-    flags = np.zeros((len(rows), 2, N_CHANNELS), dtype=np.float32)
+    flags = np.zeros((len(rows), 2, N_CHANNELS), dtype=np.float32)  # per row: outside, inside its span
     flags[:, :, _FLAG_CHANNELS] = np.array([False, True])[None, :, None] * attrs[:, None, :]  # as span * attrs
-    bits = np.take(symbols.READ_ROWS.view(np.uint32), symbols.SYMBOL_CLASS[codes] * symbols.QUALITY_LEVELS + quals, axis=0)
-    bits |= empty_row.view(np.uint32)
-    bits |= np.take(flags.view(np.uint32).reshape(-1, N_CHANNELS), np.arange(len(rows))[:, None] * 2 + span, axis=0)
-    return bits.view(np.float32)
+    bits = block.view(np.uint32)
+    np.bitwise_or(np.take(symbols.READ_ROWS.view(np.uint32), cells, axis=0), empty_row.view(np.uint32), out=bits)
+    bits |= np.take(flags.view(np.uint32).reshape(-1, N_CHANNELS), flag_row, axis=0)

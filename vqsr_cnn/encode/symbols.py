@@ -49,16 +49,17 @@ def _channel_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whole-cell channel values, so a row is one table lookup instead of a pass per symbol kind.
 
     SYMBOL_CLASS maps a code to its class (0: nothing shown, 1: '*', then one class per base and IUPAC
-    code); READ_ROWS[class * QUALITY_LEVELS + quality] is a read cell (channels 0-4: p-hot from the
-    quality for A/C/G/T, fractions for IUPAC codes, channel 4 for '*'); REFERENCE_ROWS[code] is a
-    reference cell (channels 5-9: one-hot, fractions, '*').  Other channels are zero.  Every value is
-    copied from P_CALLED / P_OTHER / FRACTIONS.
+    code, last BAD_CLASS: a symbol a read must not show); READ_ROWS[class * QUALITY_LEVELS + quality] is
+    a read cell (channels 0-4: p-hot from the quality for A/C/G/T, fractions for IUPAC codes, channel 4 for
+    '*'); REFERENCE_ROWS[code] is a reference cell (channels 5-9: one-hot, fractions, '*').  Other
+    channels are zero.  Every value is copied from P_CALLED / P_OTHER / FRACTIONS.
     """
     shown = [c for c in range(256) if KIND[c] in (BASE, AMBIGUOUS)]
-    symbol_class = np.zeros(256, dtype=np.intp)
+    symbol_class = np.full(256, 2 + len(shown), dtype=np.int32)
+    symbol_class[KIND == SKIP] = 0
     symbol_class[GAP_CODE] = 1
     symbol_class[shown] = np.arange(2, 2 + len(shown))
-    read = np.zeros((2 + len(shown), QUALITY_LEVELS, CHANNELS), dtype=np.float32)
+    read = np.zeros((3 + len(shown), QUALITY_LEVELS, CHANNELS), dtype=np.float32)
     read[1, :, 4] = 1.0
     reference = np.zeros((256, CHANNELS), dtype=np.float32)
     ref = defines.REFERENCE_CHANNEL_OFFSET
@@ -77,3 +78,4 @@ def _channel_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 CHANNELS = 15  # of a read tensor cell: read A,C,G,T,*, reference A,C,G,T,*, four flags, MAPQ
 QUALITY_LEVELS = 256  # READ_ROWS rows per symbol class: one per uint8 quality
 SYMBOL_CLASS, READ_ROWS, REFERENCE_ROWS = _channel_tables()
+BAD_CLASS = int(SYMBOL_CLASS.max())  # INVALID and END: an error wherever a read row shows one

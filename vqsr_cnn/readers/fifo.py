@@ -86,39 +86,54 @@ def _read_qualities(texts: list[str], where: str) -> list[np.ndarray]:
 
     Each value is at most 3 digits (checked), so it is read from the digits just before its separator.
     """
-    counts = [text.count(defines.DATA_VALUE_SEPARATOR) + 1 if text else 0 for text in texts]
-    joined = defines.DATA_VALUE_SEPARATOR.join(text for text in texts if text)
+    kept = [text for text in texts if text]
+    joined = defines.DATA_VALUE_SEPARATOR.join(kept)
     if not joined:
         return [np.zeros(0, dtype=np.uint8) for _ in texts]
     raw = joined.encode("latin-1", errors="replace")
     buf = np.frombuffer(raw + defines.DATA_VALUE_SEPARATOR.encode(), dtype=np.uint8)
     ends = np.flatnonzero(buf == ord(defines.DATA_VALUE_SEPARATOR))  # the separator after each value
-    width = np.diff(ends, prepend=-1) - 1
+    width = np.empty_like(ends)
+    width[0] = ends[0]
+    np.subtract(ends[1:], ends[:-1] + 1, out=width[1:])
     max_digits = len(str(defines.MAX_BASE_QUALITY))
     bad_chars = raw.translate(None, _QUALITY_BYTES)
-    if bad_chars or width.min() == 0 or width.max() > max_digits:
+    widest = int(width.max())
+    if bad_chars or width.min() == 0 or widest > max_digits:
         if bad_chars:
             at = int(np.flatnonzero(np.isin(buf, np.frombuffer(_QUALITY_BYTES, dtype=np.uint8), invert=True))[0])
             first = int(np.searchsorted(ends, at))
         else:
             first = int(np.flatnonzero((width == 0) | (width > max_digits))[0])
-        i = int(np.searchsorted(np.cumsum(counts), first, side="right"))
         raise InputError(
-            f"base qualities must be comma-separated integers in 0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}",
-            f"{where}, read {i + 1}",
+            f"base qualities must be comma-separated integers in 0..{defines.MAX_BASE_QUALITY}, "
+            f"got {texts[_value_owner(texts, first)][:40]!r}",
+            f"{where}, read {_value_owner(texts, first) + 1}",
         )
     digit = buf.astype(np.int16) - ord("0")
     values = digit[ends - 1]
-    for place in range(1, max_digits):
+    for place in range(1, widest):
         values += (width > place) * digit[ends - 1 - place] * np.int16(10**place)  # wraps only where width <= place
     if values.max() > defines.MAX_BASE_QUALITY:
-        i = int(np.searchsorted(np.cumsum(counts), int(np.argmax(values)), side="right"))
         raise InputError(
-            f"base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, got {int(values.max())}", f"{where}, read {i + 1}"
+            f"base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, got {int(values.max())}",
+            f"{where}, read {_value_owner(texts, int(np.argmax(values))) + 1}",
         )
-    bounds = np.cumsum([0, *counts]).tolist()
     quals = values.astype(np.uint8)
-    return [quals[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    last = iter(np.searchsorted(ends, np.cumsum([len(text) + 1 for text in kept]) - 1).tolist())  # each text's last value
+    out = []
+    begin = 0
+    for text in texts:
+        end = next(last) + 1 if text else begin
+        out.append(quals[begin:end])
+        begin = end
+    return out
+
+
+def _value_owner(texts: list[str], value: int) -> int:
+    """Which read the value-th quality of the line (over the non-empty texts) belongs to."""
+    counts = [text.count(defines.DATA_VALUE_SEPARATOR) + 1 if text else 0 for text in texts]
+    return int(np.searchsorted(np.cumsum(counts), value, side="right"))
 
 
 def _parse_reads(fields: list[str], where: str) -> list[Read]:
