@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     n = per_sample_dp_vcf(data / VCF, data / BAM, vcf, args.records)
     exe = str(Path(sys.executable).with_name("vqsr-cnn"))
     cli = [exe] if os.path.exists(exe) else [sys.executable, "-m", "vqsr_cnn.cli"]
-    result: dict[str, object] = {"records": n, "input": str(data / VCF)}
+    result: dict[str, Any] = {"records": n, "input": str(data / VCF)}
     outputs = {}
     for name, extra in (("dense", ["--dense"]), ("depth_aware", [])):
         outputs[name] = work / f"{name}.vcf.gz"
@@ -90,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             "--quiet",
             *extra,
         ]
-        rss, seconds = peak_rss_of(cmd)
+        rss, seconds = peak_rss_of(cmd, work / f"{name}.log", work / f"rss_{name}.tsv", 5.0)
         result[name] = {"peak_rss_mib": round(rss, 1), "seconds": round(seconds, 1)}
         print(f"{name}: peak RSS {rss:.1f} MiB ({seconds:.0f} s, {n} records)", flush=True)
-    result["rss_ratio"] = result["depth_aware"]["peak_rss_mib"] / result["dense"]["peak_rss_mib"]  # type: ignore[index]
+    result["rss_ratio"] = result["depth_aware"]["peak_rss_mib"] / result["dense"]["peak_rss_mib"]
     report = work / "diff"
     diff = subprocess.run(
         [

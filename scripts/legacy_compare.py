@@ -31,17 +31,26 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from vqsr_cnn.defines import TensorType  # noqa: E402
 from vqsr_cnn.engine.backends import make_backend  # noqa: E402
 from vqsr_cnn.engine.config import EngineConfig  # noqa: E402
 from vqsr_cnn.engine.freeze import freeze  # noqa: E402
 from vqsr_cnn.models.bundled import default_model_paths  # noqa: E402
 from vqsr_cnn.models.gatk_format import load_model_pair  # noqa: E402
 
+
+def _member_bytes(tar: Any, member: Any) -> bytes:
+    handle = tar.extractfile(member)
+    if handle is None:
+        raise ValueError(f"{member.name} in the tensor archive is not a regular file")
+    return bytes(handle.read())
+
+
 SHARED_TENSORS = REPO.parent / "shared" / "data" / "na12878_chr1_read_tensors"
 
 
 def load_frozen() -> Any:
-    js, hd5 = default_model_paths("read_tensor")
+    js, hd5 = default_model_paths(TensorType.READ_TENSOR)
     _, model = load_model_pair(str(js), str(hd5))
     return freeze(model)
 
@@ -55,13 +64,14 @@ def real_or_seeded_batch(rows: int, frozen: Any) -> tuple[np.ndarray, np.ndarray
 
         import h5py
 
-        tensors, annotations = [], []
+        tensors: list[np.ndarray] = []
+        annotations: list[np.ndarray] = []
         with tarfile.open(archives[0], "r:gz") as tar:
             for member in tar:
                 if len(tensors) == rows:
                     break
                 if member.isfile() and member.name.endswith(".hd5"):
-                    with h5py.File(io.BytesIO(tar.extractfile(member).read()), "r") as h5:
+                    with h5py.File(io.BytesIO(_member_bytes(tar, member)), "r") as h5:
                         tensors.append(np.asarray(h5["read_tensor"], dtype=np.float32))
                         annotations.append(np.asarray(h5["gatk"], dtype=np.float32))
         if len(tensors) == rows:

@@ -35,14 +35,14 @@ def main() -> int:
     files = [f for f in dist.files or [] if f.parts and f.parts[0] == "vqsr_cnn"]
     removed = 0
     for rel in {Path(f.parts[0]) for f in files}:
-        target = Path(dist.locate_file(rel))
+        target = Path(str(dist.locate_file(rel)))
         ours = target / "engine"  # a directory only this project's package has
         if target.is_dir() and not ours.exists():
             shutil.rmtree(target)
             removed += 1
         elif target.is_dir():  # merged with ours: delete GATK's untouched files, then emptied folders
             init = next((f for f in files if f.parts == ("vqsr_cnn", "__init__.py")), None)
-            if init is not None and _same_as_record(Path(dist.locate_file(init)), init.hash):
+            if init is not None and _same_as_record(Path(str(dist.locate_file(init))), init.hash):
                 print(
                     f"GATK's vqsr_cnn/__init__.py overwrote ours in {target}: reinstall vqsr-cnn "
                     "(pip install --force-reinstall --no-deps <vqsr-cnn wheel or checkout>), then run this again",
@@ -50,14 +50,14 @@ def main() -> int:
                 )
                 return 1
             for f in files:
-                path = Path(dist.locate_file(f))
+                path = Path(str(dist.locate_file(f)))
                 if path.is_file() and _same_as_record(path, f.hash):
                     path.unlink()
                     removed += 1
-            for folder in sorted({Path(dist.locate_file(f)).parent for f in files}, key=lambda p: -len(p.parts)):
+            for folder in sorted({Path(str(dist.locate_file(f))).parent for f in files}, key=lambda p: -len(p.parts)):
                 if folder.is_dir() and folder != target and not any(p.name != "__pycache__" for p in folder.iterdir()):
                     shutil.rmtree(folder)
-    print(f"removed GATK's bundled vqsr_cnn from {dist.locate_file('')}" if removed else "no shadowing vqsr_cnn found")
+    print(f"removed GATK's bundled vqsr_cnn from {dist.locate_file('')!s}" if removed else "no shadowing vqsr_cnn found")
     return 0
 
 
