@@ -93,7 +93,7 @@ class Side:
             times["encode"] += t1 - t0
             times["distinct_rows"] += t2 - t1
             for array in (tensors, annotations, rows) if check else ():
-                digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+                digest.update(np.ascontiguousarray(array).data)
             del tensors, annotations
         return times, digest.hexdigest()
 
