@@ -4,7 +4,8 @@ Stages (per variant): parsing GATK's data lines, encoding read tensors (64 at a 
 batch), R detection, the depth-aware and the dense engine on those tensors (transfer batches of 256 in 64s),
 and the bridge end to end (`gatk.score_lines`: parse + encode on a worker thread, overlapped with inference).
 Inputs: the bench's GIAB 30x chr22 examples as data lines, repeated to --variants. Run it under the bench lock:
-`flock /work/bench.lock python scripts/bridge_stages.py --rounds 3`.
+`flock /work/bench.lock python scripts/bridge_stages.py --rounds 3`; to profile the bridge alone:
+`py-spy record --threads --format raw -o bridge.txt -- python scripts/bridge_stages.py --only bridge`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", type=int, default=512)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--only", default="", help="time only the stages whose name contains this (e.g. 'bridge', to profile it)")
     o = p.parse_args(argv)
     json_path, hd5_path = default_model_paths(TT)
     spec, keras = load_model_pair(str(json_path), str(hd5_path))
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             for s in range(0, n, TRANSFER)
         ],
     }
+    stages = {k: v for k, v in stages.items() if o.only in k}
     for run in stages.values():  # warm-up: proves the heights these tensors need
         run()
     times: dict[str, list[float]] = {k: [] for k in stages}

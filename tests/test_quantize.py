@@ -11,6 +11,7 @@ pytest.importorskip("openvino")
 from score_helpers import scores_by_hand
 
 from vqsr_cnn.engine import quantize
+from vqsr_cnn.engine.convert import openvino_model
 
 
 def _tiny_model():
@@ -59,7 +60,7 @@ def test_tiny_accuracy_controlled_quantisation_is_cached(tmp_path, monkeypatch) 
     assert quantize.quantized_layer_count(q) >= 1, "no INT8 layer in the model"
     # the promise: INT8 scores within the limit of FP32 scores on the validation tensors
     core = ov.Core()
-    fp32 = core.compile_model(quantize.dynamic_ov_model(frozen), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    fp32 = core.compile_model(openvino_model(frozen), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     from vqsr_cnn.scores import scores_for_types
 
     fp32_probs = quantize._infer(fp32, val_t, val_a)

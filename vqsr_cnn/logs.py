@@ -67,3 +67,12 @@ def import_openvino_tensorflow() -> Any:
     import openvino_tensorflow
 
     return openvino_tensorflow
+
+
+def import_nncf() -> Any:
+    """`import nncf` with its usage telemetry off (unless the user set NNCF_CI): NNCF reads NNCF_CI only to replace
+    its Google Analytics telemetry with a stub, and an INT8 quantisation run should not phone home."""
+    os.environ.setdefault("NNCF_CI", "1")
+    import nncf
+
+    return nncf

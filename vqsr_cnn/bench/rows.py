@@ -10,7 +10,7 @@ from typing import Any
 
 from ..encode import encode_examples
 from ..engine.config import DEFAULT_MICRO_BATCH
-from ..engine.quantize import dynamic_ov_model
+from ..engine.convert import openvino_model
 from ..gatk import score_lines
 from ..pipeline import ScoreOptions, score_vcf
 from .baselines import baseline_rows, intel_patch_rows
@@ -125,7 +125,7 @@ def tuning_rows(tb: Any) -> list[Row]:
         )
     )
     tb.engines.pop(f"openvino-fp32-m{tb.batch}" + ("-dense" if dense else ""), None)
-    model = dynamic_ov_model(tb.engine("openvino", "fp32").frozen)
+    model = openvino_model(tb.engine("openvino", "fp32").frozen)
     for hint in ("LATENCY", "THROUGHPUT"):
         for pinning in (False, True):
             runner = OVRunner(model, tb.batch, hint, "fp32", tb.options.threads, pinning=pinning)

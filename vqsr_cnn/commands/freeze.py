@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engine.convert import openvino_model
     from ..engine.freeze import freeze
     from ..models.allowlist import trust_requested
     from ..models.bundled import default_model_paths
@@ -41,10 +42,6 @@ def run(args: argparse.Namespace) -> int:
     (out / "frozen.pb").write_bytes(frozen.graph_def.SerializeToString())
     import openvino as ov
 
-    ov_model = ov.convert_model(
-        frozen.graph_def,
-        input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]), (frozen.input_names[1], [-1, frozen.n_annotations])],
-    )
-    ov.save_model(ov_model, str(out / "model.xml"), compress_to_fp16=False)
+    ov.save_model(openvino_model(frozen), str(out / "model.xml"), compress_to_fp16=False)
     print(f"wrote {out / 'frozen.pb'} and {out / 'model.xml'} (inputs {', '.join(frozen.input_names)})")
     return 0

@@ -18,6 +18,7 @@ from ..errors import InputError
 from ..logs import import_openvino_tensorflow, import_tensorflow
 from .batching import micro_batches
 from .config import BACKENDS, EngineConfig
+from .convert import openvino_model
 from .freeze import FrozenModel
 
 log = logging.getLogger("vqsr_cnn")
@@ -120,14 +121,7 @@ class OpenVINOBackend:
         self.micro_batch = config.micro_batch
         self._names = self.input_names = frozen.input_names
         self._classes = frozen.n_classes
-        model = (
-            quantized_model.clone()
-            if quantized_model is not None
-            else ov.convert_model(
-                frozen.graph_def,
-                input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]), (frozen.input_names[1], [-1, frozen.n_annotations])],
-            )
-        )
+        model = quantized_model.clone() if quantized_model is not None else openvino_model(frozen)
         model.reshape(
             {self._names[0]: [self.micro_batch, *frozen.tensor_shape], self._names[1]: [self.micro_batch, frozen.n_annotations]}
         )

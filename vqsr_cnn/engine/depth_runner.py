@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import defines
 from . import depth
+from .convert import openvino_model
 
 log = logging.getLogger("vqsr_cnn")
 
@@ -49,10 +50,7 @@ class DepthAwareOpenVINO:
         self.executed_precision = backend.precision
         cut = depth.freeze_cut(plan)
         self.inputs = cut.input_names
-        model = ov.convert_model(
-            cut.graph_def,
-            input=[(cut.input_names[0], [1, -1, *plan.tensor_shape[1:]]), (cut.input_names[1], [1, plan.n_annotations])],
-        )
+        model = openvino_model(cut, batch=1, tensor_shape=(-1, *plan.tensor_shape[1:]))
         before = rss_mb()
         self.compiled = ov.Core().compile_model(model, backend.device, dict(backend.config))
         self.rss_mb = max(0.0, rss_mb() - before)

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..logs import import_nncf
 from ..scores import scores_for_types
+from .convert import openvino_model
 from .freeze import FrozenModel
 from .int8_cache import cache_entry, entry_lock, load_cached, save_cached
 
@@ -61,16 +63,6 @@ class QuantizeSettings:
 
 class QuantizationError(InputError):
     """Quantisation could not produce an INT8 model within the accuracy limit (the fix: fp32, or a wider limit)."""
-
-
-def dynamic_ov_model(frozen: FrozenModel) -> Any:
-    """The frozen graph as an OpenVINO model with a dynamic batch (the backend reshapes it to its micro-batch)."""
-    import openvino as ov
-
-    return ov.convert_model(
-        frozen.graph_def,
-        input=[(frozen.input_names[0], [-1, *frozen.tensor_shape]), (frozen.input_names[1], [-1, frozen.n_annotations])],
-    )
 
 
 def _infer(compiled: Any, tensors: np.ndarray, annotations: np.ndarray, batch: int = 32) -> np.ndarray:
@@ -120,10 +112,10 @@ def quantize_model(
     settings: QuantizeSettings = QuantizeSettings(),
 ) -> Any:
     """INT8 ov.Model (dynamic batch); raises QuantizationError when the accuracy limit is not met."""
-    import nncf
     import openvino as ov
 
-    model = dynamic_ov_model(frozen)
+    nncf = import_nncf()
+    model = openvino_model(frozen)
     cal_t, cal_a = calibration
     val_t, val_a, val_types = validation
     types = list(val_types)

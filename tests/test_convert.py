@@ -1,0 +1,70 @@
+"""Frozen graph -> OpenVINO model without the conversion tool's telemetry, and the same model as convert_model."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from vqsr_cnn.engine import Engine, EngineConfig, depth
+from vqsr_cnn.engine.convert import openvino_model
+from vqsr_cnn.engine.freeze import freeze
+from vqsr_cnn.models.gatk_format import load_model_pair
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
+
+
+def test_read_graph_equals_convert_model_bit_for_bit(model_2d_paths) -> None:
+    import openvino as ov
+
+    _, keras = load_model_pair(*model_2d_paths)
+    frozen = freeze(keras)
+    ours = openvino_model(frozen, batch=8)
+    tool = ov.convert_model(
+        frozen.graph_def,
+        input=[(frozen.input_names[0], [8, *frozen.tensor_shape]), (frozen.input_names[1], [8, frozen.n_annotations])],
+    )
+    assert [i.get_any_name() for i in ours.inputs] == [i.get_any_name() for i in tool.inputs]
+    core = ov.Core()
+    tensors, annotations = depth.synthetic_tensors(frozen.tensor_shape, [0, 3, 17, 40, 64, 100, 126, 128], 7, seed=1)
+    outputs = [
+        core.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request().infer([tensors, annotations])[0]
+        for m in (ours, tool)
+    ]
+    assert np.ptp(outputs[0][:, 0]) > 1e-3  # the inputs are told apart: the comparison is not vacuous
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_engines_never_call_the_conversion_tool(model_2d_paths, monkeypatch) -> None:
+    """convert_model starts OpenVINO's tool telemetry (forked processes posting to Google Analytics)."""
+    import openvino as ov
+
+    def refuse(*_, **__):
+        raise AssertionError("ov.convert_model was called")
+
+    monkeypatch.setattr(ov, "convert_model", refuse)
+    spec, keras = load_model_pair(*model_2d_paths)
+    engine = Engine(keras, spec, EngineConfig(backend="openvino"))
+    assert engine.depth is not None  # the dense model and the depth-aware cut model were both built
+    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [5, 128], 7, seed=2)
+    assert engine.predict_arrays(tensors, annotations).shape == (2, 4)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf is not installed")
+def test_int8_path_imports_nncf_with_its_telemetry_off() -> None:
+    """In a fresh interpreter (NNCF turns its telemetry off by itself under pytest, so not in this one)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NNCF_CI", "NNCF_DEV")}
+    check = "from nncf.telemetry import wrapper; print(isinstance(wrapper.telemetry, wrapper.NNCFTelemetry))"
+
+    def live(imports: str) -> str:
+        run = subprocess.run([sys.executable, "-c", f"{imports}; {check}"], env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        return run.stdout.strip().splitlines()[-1]
+
+    assert live("import nncf") == "True"  # the control: a plain import sends telemetry
+    assert live("from vqsr_cnn.logs import import_nncf; import_nncf()") == "False"
