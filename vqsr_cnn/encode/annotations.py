@@ -34,6 +34,12 @@ def annotation_value(raw: str | None, key: str, where: str = "") -> float:
     """One INFO value -> float.  Lists (Number=A on multi-allelics) use their first value."""
     if raw is None:
         return 0.0
+    try:  # a plain number (the usual case) reads the same through float() as through the list rules below
+        value = float(raw)
+    except ValueError:
+        pass
+    else:
+        return 0.0 if math.isnan(value) else value
     text = raw.strip().strip("[]")
     first = text.split(",")[0].strip()
     if first in ("", ".", "NaN", "nan"):

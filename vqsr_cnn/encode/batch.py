@@ -24,11 +24,13 @@ def example_where(example: Example) -> str:
     return f"{v.contig}:{v.pos} {v.ref}>{','.join(v.alts)}"
 
 
-def check_reference_windows(examples: Sequence[Example], window: int) -> None:
+def check_reference_windows(examples: Sequence[Example], window: int) -> int:
     """Java always sends exactly `window` reference characters, '\x00' only as padding past the contig end.
 
     One numpy pass over the whole batch; a window of another length or with bases after the padding is
-    an error naming the variant (both tensor types read it).
+    an error naming the variant (both tensor types read it).  Returns the index of the first window with
+    another symbol than a base or IUPAC code before its padding (len(examples) if none): the encoder raises
+    that error in its turn, after the examples before it.
     """
     lengths = [len(e.reference) for e in examples]
     wrong = [i for i, n in enumerate(lengths) if n != window]
@@ -40,7 +42,7 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> None:
             example_where(examples[i]),
         )
     if not examples:
-        return
+        return 0
     codes = symbols.to_codes("".join(e.reference for e in examples)).reshape(len(examples), window)
     pad = codes == 0
     resumed = pad[:, :-1] & ~pad[:, 1:]
@@ -49,6 +51,9 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> None:
         raise InputError(
             "reference window has bases after its '\\x00' padding; Java pads only past the contig end", example_where(examples[i])
         )
+    kinds = symbols.KIND[codes]
+    bad = (kinds != symbols.BASE) & (kinds != symbols.AMBIGUOUS) & ~pad
+    return int(np.flatnonzero(bad.any(axis=1))[0]) if bad.any() else len(examples)
 
 
 def encode_examples(
@@ -63,18 +68,19 @@ def encode_examples(
     annotations = np.zeros((n, len(annotation_names)), dtype=np.float32)
     reads = tensor_type == TensorType.READ_TENSOR
     if reads:
-        tensors = np.zeros((n, read_limit, window, N_CHANNELS), dtype=np.float32)
+        tensors = np.empty((n, read_limit, window, N_CHANNELS), dtype=np.float32)  # encode_read_tensor writes all of it
     else:
         tensors = np.zeros((n, window, len(defines.DNA_SYMBOLS)), dtype=np.float32)
-    check_reference_windows(examples, window)
+    first_bad_reference = check_reference_windows(examples, window)
     for i, example in enumerate(examples):
         where = example_where(example)
         annotations[i] = encode_annotations(example.annotations, annotation_names, where)
         if not reads:
             tensors[i] = encode_reference(example.reference, window, where)
-        else:
-            reference_codes(example.reference, window, where)  # validated as GATK does, not encoded twice
-            encode_read_tensor(
-                example.variant, example.reference, example.reads or [], window, read_limit, out=tensors[i], where=where
-            )
+            continue
+        if i == first_bad_reference:
+            reference_codes(example.reference, window, where)  # raises the error GATK's rules give this window
+        encode_read_tensor(
+            example.variant, example.reference, example.reads or [], window, read_limit, out=tensors[i], where=where
+        )
     return tensors, annotations

@@ -51,17 +51,24 @@ def _parse_annotations(text: str, where: str) -> dict[str, str]:
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _JAVA_BOOLS = {"true": True, "false": False}
+_QUALITY_BYTES = b"0123456789" + defines.DATA_VALUE_SEPARATOR.encode()
+_READ_BASE_BYTES = bytes(c for c in range(256) if symbols.KIND[c] in (symbols.BASE, symbols.AMBIGUOUS))
 
 
 def _read_ints(texts: list[str], where: str, what: str, low: int | None = None, high: int | None = None) -> list[int]:
     """One integer field of every read (Java's Integer.toString); errors name the read."""
-    for i, text in enumerate(texts):
-        if not _INTEGER.fullmatch(text):
-            raise InputError(f"{what} must be an integer, got {text[:20]!r}", f"{where}, read {i + 1}")
+    joined = "".join(texts)
+    if not (joined.isascii() and joined.isdigit() and "" not in texts):  # only then can a text be malformed
+        for i, text in enumerate(texts):
+            if not _INTEGER.fullmatch(text):
+                raise InputError(f"{what} must be an integer, got {text[:20]!r}", f"{where}, read {i + 1}")
     values = list(map(int, texts))
-    for i, value in enumerate(values):
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise InputError(f"{what} must lie in {low}..{'' if high is None else high}, got {value}", f"{where}, read {i + 1}")
+    if values and ((low is not None and min(values) < low) or (high is not None and max(values) > high)):
+        for i, value in enumerate(values):
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise InputError(
+                    f"{what} must lie in {low}..{'' if high is None else high}, got {value}", f"{where}, read {i + 1}"
+                )
     return values
 
 
@@ -75,35 +82,58 @@ def _read_bools(texts: list[str], where: str, what: str) -> list[bool]:
 
 
 def _read_qualities(texts: list[str], where: str) -> list[np.ndarray]:
-    """Every read's comma-separated base qualities, parsed in one numpy pass over the line's digits."""
-    counts = [text.count(defines.DATA_VALUE_SEPARATOR) + 1 if text else 0 for text in texts]
-    joined = defines.DATA_VALUE_SEPARATOR.join(text for text in texts if text)
+    """Every read's comma-separated base qualities, parsed in one numpy pass over the line's values.
+
+    Each value is at most 3 digits (checked), so it is read from the digits just before its separator.
+    """
+    kept = [text for text in texts if text]
+    joined = defines.DATA_VALUE_SEPARATOR.join(kept)
     if not joined:
         return [np.zeros(0, dtype=np.uint8) for _ in texts]
-    buf = np.frombuffer(joined.encode("latin-1", errors="replace"), dtype=np.uint8)
-    sep = buf == ord(defines.DATA_VALUE_SEPARATOR)
-    digit = buf - np.uint8(ord("0"))
-    group = np.cumsum(sep)  # value index of each character (a separator starts the next value)
-    width = np.bincount(group[~sep], minlength=int(group[-1]) + 1)
+    raw = joined.encode("latin-1", errors="replace")
+    buf = np.frombuffer(raw + defines.DATA_VALUE_SEPARATOR.encode(), dtype=np.uint8)
+    ends = np.flatnonzero(buf == ord(defines.DATA_VALUE_SEPARATOR))  # the separator after each value
+    width = np.empty_like(ends)
+    width[0] = ends[0]
+    np.subtract(ends[1:], ends[:-1] + 1, out=width[1:])
     max_digits = len(str(defines.MAX_BASE_QUALITY))
-    bad_char = (digit > 9) & ~sep
-    bad_width = (width == 0) | (width > max_digits)
-    if bad_char.any() or bad_width.any():
-        first = int(group[np.flatnonzero(bad_char)[0]]) if bad_char.any() else int(np.flatnonzero(bad_width)[0])
-        i = int(np.searchsorted(np.cumsum(counts), first, side="right"))
+    bad_chars = raw.translate(None, _QUALITY_BYTES)
+    widest = int(width.max())
+    if bad_chars or width.min() == 0 or widest > max_digits:
+        if bad_chars:
+            at = int(np.flatnonzero(np.isin(buf, np.frombuffer(_QUALITY_BYTES, dtype=np.uint8), invert=True))[0])
+            first = int(np.searchsorted(ends, at))
+        else:
+            first = int(np.flatnonzero((width == 0) | (width > max_digits))[0])
         raise InputError(
-            f"base qualities must be comma-separated integers in 0..{defines.MAX_BASE_QUALITY}, got {texts[i][:40]!r}",
-            f"{where}, read {i + 1}",
+            f"base qualities must be comma-separated integers in 0..{defines.MAX_BASE_QUALITY}, "
+            f"got {texts[_value_owner(texts, first)][:40]!r}",
+            f"{where}, read {_value_owner(texts, first) + 1}",
         )
-    ends = np.append(np.flatnonzero(sep), buf.size)
-    place = (ends[group] - np.arange(buf.size) - 1)[~sep]
-    values = np.bincount(group[~sep], weights=digit[~sep] * 10.0**place, minlength=width.size)
+    digit = buf.astype(np.int16) - ord("0")
+    values = digit[ends - 1]
+    for place in range(1, widest):
+        values += (width > place) * digit[ends - 1 - place] * np.int16(10**place)  # wraps only where width <= place
     if values.max() > defines.MAX_BASE_QUALITY:
-        i = int(np.searchsorted(np.cumsum(counts), int(np.argmax(values)), side="right"))
         raise InputError(
-            f"base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, got {int(values.max())}", f"{where}, read {i + 1}"
+            f"base qualities must lie in 0..{defines.MAX_BASE_QUALITY}, got {int(values.max())}",
+            f"{where}, read {_value_owner(texts, int(np.argmax(values))) + 1}",
         )
-    return np.split(values.astype(np.uint8), np.cumsum(counts)[:-1])
+    quals = values.astype(np.uint8)
+    last = iter(np.searchsorted(ends, np.cumsum([len(text) + 1 for text in kept]) - 1).tolist())  # each text's last value
+    out = []
+    begin = 0
+    for text in texts:
+        end = next(last) + 1 if text else begin
+        out.append(quals[begin:end])
+        begin = end
+    return out
+
+
+def _value_owner(texts: list[str], value: int) -> int:
+    """Which read the value-th quality of the line (over the non-empty texts) belongs to."""
+    counts = [text.count(defines.DATA_VALUE_SEPARATOR) + 1 if text else 0 for text in texts]
+    return int(np.searchsorted(np.cumsum(counts), value, side="right"))
 
 
 def _parse_reads(fields: list[str], where: str) -> list[Read]:
@@ -147,48 +177,40 @@ def _cigar_query_length(cigar: str, where: str) -> int:
 
 
 def check_reads(reads: list[Read], where: str) -> None:
-    """What GATK's Java side guarantees for every read it sends, checked with one numpy pass over the bases.
+    """What GATK's Java side guarantees for every read it sends, checked with one pass over the line's bases.
 
     Bases are A,C,G,T or IUPAC codes (or '*' alone: no stored sequence); qualities are absent or one per
     base; a CIGAR (other than '*') covers exactly the read's bases (GATK's WellformedReadFilter).
     """
     if not reads:
         return
-    empty = [i for i, r in enumerate(reads) if not r.seq]
-    if empty:
-        raise InputError("empty read bases (Java sends '*' for a read without bases)", f"{where}, read {empty[0] + 1}")
-    stored = [r for r in reads if r.seq != defines.NULL_SEQUENCE]
-    if stored:
-        codes = symbols.to_codes("".join(r.seq for r in stored))
+    seqs, quals, cigars = list(zip(*reads))[:3]
+    if "" in seqs:
+        raise InputError("empty read bases (Java sends '*' for a read without bases)", f"{where}, read {seqs.index('') + 1}")
+    stored = [i for i, seq in enumerate(seqs) if seq != defines.NULL_SEQUENCE]
+    text = "".join(seqs[i] for i in stored)
+    if text.encode("latin-1", errors="replace").translate(None, _READ_BASE_BYTES):
+        codes = symbols.to_codes(text)
         kinds = symbols.KIND[codes]
         bad = (kinds != symbols.BASE) & (kinds != symbols.AMBIGUOUS)
-        if bad.any():
-            at = int(np.searchsorted(np.cumsum([len(r.seq) for r in stored]), np.flatnonzero(bad)[0], side="right"))
-            number = reads.index(stored[at]) + 1
-            raise InputError(
-                f"unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the read bases (A, C, G, T or IUPAC codes)",
-                f"{where}, read {number}",
-            )
-    lengths = np.array([0 if r.seq == defines.NULL_SEQUENCE else len(r.seq) for r in reads])
-    quals = np.array([r.qual.size for r in reads])
-    query = np.array(
-        [
-            -1
-            if r.cigar == defines.NULL_SEQUENCE or r.seq == defines.NULL_SEQUENCE
-            else _cigar_query_length(r.cigar, f"{where}, read {i + 1}")
-            for i, r in enumerate(reads)
-        ]
-    )
-    bad_quals = np.flatnonzero((quals != 0) & (quals != lengths))
-    if bad_quals.size:
-        i = int(bad_quals[0])
-        raise InputError(f"{lengths[i]} bases but {quals[i]} base qualities", f"{where}, read {i + 1}")
-    bad_cigar = np.flatnonzero((query >= 0) & (query != lengths))
-    if bad_cigar.size:
-        i = int(bad_cigar[0])
+        at = int(np.searchsorted(np.cumsum([len(seqs[i]) for i in stored]), np.flatnonzero(bad)[0], side="right"))
         raise InputError(
-            f"CIGAR {reads[i].cigar} covers {query[i]} read bases but the read has {lengths[i]}", f"{where}, read {i + 1}"
+            f"unknown symbol(s) {symbols.describe_invalid(codes[bad])} in the read bases (A, C, G, T or IUPAC codes)",
+            f"{where}, read {stored[at] + 1}",
         )
+    lengths = [0 if seq == defines.NULL_SEQUENCE else len(seq) for seq in seqs]
+    query = [
+        -1
+        if cigar == defines.NULL_SEQUENCE or seq == defines.NULL_SEQUENCE
+        else _cigar_query_length(cigar, f"{where}, read {i + 1}")
+        for i, (seq, cigar) in enumerate(zip(seqs, cigars))
+    ]
+    for i, (n, qual) in enumerate(zip(lengths, quals)):
+        if qual.size and qual.size != n:
+            raise InputError(f"{n} bases but {qual.size} base qualities", f"{where}, read {i + 1}")
+    for i, (n, covered) in enumerate(zip(lengths, query)):
+        if covered >= 0 and covered != n:
+            raise InputError(f"CIGAR {cigars[i]} covers {covered} read bases but the read has {n}", f"{where}, read {i + 1}")
 
 
 def parse_data_line(line: str, tensor_type: TensorType, line_number: int = 0) -> DataLine:
