@@ -84,7 +84,8 @@ class DepthAwareOpenVINO:
             self._queue.set_callback(done)
             try:
                 for i, h in enumerate(rows.tolist()):
-                    self._queue.start_async({self.inputs[0]: tensors[i : i + 1, :h], self.inputs[1]: annotations[i : i + 1]}, i)
+                    feed = {self.inputs[0]: tensors[i : i + 1, :h], self.inputs[1]: annotations[i : i + 1]}
+                    self._queue.start_async(feed, i, share_inputs=True)  # read in place: alive until wait_all
             finally:
                 self._queue.wait_all()
         if errors:
@@ -99,11 +100,13 @@ class DepthAwareOpenVINO:
         _, rows = self.route(tensors)
         self._prove(set(rows.tolist()))
         dense = np.isin(rows, list(self.refused))
-        out = np.zeros((tensors.shape[0], N_LABELS), dtype=np.float32)
-        cut = np.flatnonzero(~dense)
-        if cut.size:
-            out[cut] = self._run(tensors[cut], annotations[cut], rows[cut])
-        if dense.any():
+        if not dense.any():  # the usual case: no copy of the batch
+            out = self._run(tensors, annotations, rows)
+        else:
+            out = np.zeros((tensors.shape[0], N_LABELS), dtype=np.float32)
+            cut = np.flatnonzero(~dense)
+            if cut.size:
+                out[cut] = self._run(tensors[cut], annotations[cut], rows[cut])
             out[dense] = self.dense.run(tensors[dense], annotations[dense])
         self.variants.update(rows.tolist())
         return out
