@@ -15,8 +15,10 @@ from vqsr_cnn.models.gatk_format import load_model_pair
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
 
 
-def test_read_graph_equals_convert_model_bit_for_bit(model_2d_paths) -> None:
+def test_read_graph_equals_convert_model_bit_for_bit(model_2d_paths, monkeypatch) -> None:
     import openvino as ov
+
+    monkeypatch.setenv("CI", "true")  # the conversion tool's telemetry declines in CI jobs: no event from this test
 
     _, keras = load_model_pair(*model_2d_paths)
     frozen = freeze(keras)
@@ -68,3 +70,22 @@ def test_int8_path_imports_nncf_with_its_telemetry_off() -> None:
 
     assert live("import nncf") == "True"  # the control: a plain import sends telemetry
     assert live("from vqsr_cnn.logs import import_nncf; import_nncf()") == "False"
+
+
+def test_openvino_is_imported_without_its_usage_event(tmp_path) -> None:
+    """In a fresh interpreter with no consent file (HOME is empty), where a plain import would post an event."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_BUILD", "JENKINS_URL")}
+    env["HOME"] = str(tmp_path)
+    check = "import openvino_telemetry as t, os; print(t.Telemetry().consent, os.environ.get('CI'))"
+
+    def consent(imports: str) -> str:
+        run = subprocess.run([sys.executable, "-c", f"{imports}; {check}"], env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        return run.stdout.strip().splitlines()[-1]
+
+    assert consent("import openvino") == "True None"  # the control: a plain import would send
+    assert consent("from vqsr_cnn.logs import import_openvino; import_openvino()") == "False None"  # and CI is restored

@@ -76,3 +76,24 @@ def import_nncf() -> Any:
     import nncf
 
     return nncf
+
+
+def import_openvino() -> Any:
+    """`import openvino` without the usage event its import posts to Google Analytics (from a forked process).
+
+    OpenVINO's telemetry decides consent once, when it is set up during the import, and declines in CI jobs
+    (CI=true); so CI=true is set for the import only and the environment restored. A user who opted in with
+    OpenVINO's `opt_in_out` still has this process's conversions declined: we never call the conversion tool.
+    """
+    if "openvino" in sys.modules:
+        return sys.modules["openvino"]
+    saved = os.environ.get("CI")
+    os.environ["CI"] = "true"
+    try:
+        import openvino
+    finally:
+        if saved is None:
+            del os.environ["CI"]
+        else:
+            os.environ["CI"] = saved
+    return openvino

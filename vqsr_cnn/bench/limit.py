@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from ..logs import import_openvino
+
 
 def openvino_matmul(size: int, precision: str, threads: int) -> tuple[Any, np.ndarray]:
     """A compiled (size x size) @ (size x size) MatMul with a constant right-hand side, and its input."""
     # OpenVINO is imported only when a limit row is built: ~1 s and a large native library the other
     # bench modules (and the tests that import them) do not need.
-    import openvino as ov
+    ov = import_openvino()
     import openvino.opset13 as ops
 
     rng = np.random.default_rng(0)

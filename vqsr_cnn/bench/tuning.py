@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..logs import import_openvino
+
 
 class OVRunner:
     """Run all rows through one compiled static-shape model; `jobs` requests in flight at once."""
@@ -21,7 +23,7 @@ class OVRunner:
         pinning: bool | None = None,
         streams: int | None = None,
     ) -> None:
-        import openvino as ov  # lazy: only --tuning builds these rows (OpenVINO costs ~1 s to import)
+        ov = import_openvino()  # lazy: only --tuning builds these rows (OpenVINO costs ~1 s to import)
 
         config: dict[str, Any] = {"PERFORMANCE_HINT": hint, "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"}
         if threads > 0:

@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..engine.convert import openvino_model
     from ..engine.freeze import freeze
+    from ..logs import import_openvino
     from ..models.allowlist import trust_requested
     from ..models.bundled import default_model_paths
     from ..models.gatk_format import load_model_pair
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "frozen.pb").write_bytes(frozen.graph_def.SerializeToString())
-    import openvino as ov
+    ov = import_openvino()
 
     ov.save_model(openvino_model(frozen), str(out / "model.xml"), compress_to_fp16=False)
     print(f"wrote {out / 'frozen.pb'} and {out / 'model.xml'} (inputs {', '.join(frozen.input_names)})")

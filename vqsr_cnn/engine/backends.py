@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InputError
-from ..logs import import_openvino_tensorflow, import_tensorflow
+from ..logs import import_openvino, import_openvino_tensorflow, import_tensorflow
 from .batching import micro_batches
 from .config import BACKENDS, EngineConfig
 from .convert import openvino_model
@@ -88,7 +88,7 @@ class TensorFlowBackend:
 
 
 def cpu_has_bf16() -> bool:
-    import openvino as ov
+    ov = import_openvino()
 
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
@@ -106,7 +106,7 @@ class OpenVINOBackend:
     device = "CPU"
 
     def __init__(self, frozen: FrozenModel, config: EngineConfig, quantized_model: Any = None) -> None:
-        import openvino as ov
+        ov = import_openvino()
 
         precision = config.precision
         if precision == "int8" and quantized_model is None:

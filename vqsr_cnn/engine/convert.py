@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..logs import import_openvino
 from .freeze import FrozenModel
 
 
 def openvino_model(frozen: FrozenModel, batch: int = -1, tensor_shape: Sequence[int] | None = None) -> Any:
     """The frozen graph with inputs (batch, *tensor_shape) and (batch, annotations); -1 leaves a dimension dynamic."""
-    import openvino as ov
+    ov = import_openvino()
 
     with tempfile.TemporaryDirectory(prefix="vqsr_cnn_graph_") as work:
         path = Path(work) / "frozen.pb"

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import defines
+from ..logs import import_openvino
 from . import depth
 from .convert import openvino_model
 
@@ -37,7 +38,7 @@ class DepthAwareOpenVINO:
     """Predict 2D probabilities computing only each variant's distinct read rows (exact in FP32)."""
 
     def __init__(self, plan: depth.DepthPlan, backend: Any) -> None:
-        import openvino as ov
+        ov = import_openvino()
 
         from ..bench.timing import rss_mb
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..digests import sha256_bytes, sha256_file
+from ..logs import import_openvino
 from .config import ENV_CACHE_DIR
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def load_cached(weights_path: str | os.PathLike, settings: QuantizeSettings) -> 
     is read from the very bytes that were checked.  Anything else (a partial, foreign or edited entry) is
     ignored with a warning, and the caller quantises again.
     """
-    import openvino as ov
+    ov = import_openvino()
 
     entry = cache_entry(weights_path, settings)
     if _usable_cache_dir(settings, create=False) is None or not entry.is_dir():
@@ -118,7 +119,7 @@ def save_cached(model: Any, weights_path: str | os.PathLike, settings: QuantizeS
 
     If another process got there first, its (equivalent) entry stays and ours is dropped.
     """
-    import openvino as ov
+    ov = import_openvino()
 
     directory = _usable_cache_dir(settings, create=True)
     if directory is None:

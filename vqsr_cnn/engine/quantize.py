@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..logs import import_nncf
+from ..logs import import_nncf, import_openvino
 from ..scores import scores_for_types
 from .convert import openvino_model
 from .freeze import FrozenModel
@@ -112,7 +112,7 @@ def quantize_model(
     settings: QuantizeSettings = QuantizeSettings(),
 ) -> Any:
     """INT8 ov.Model (dynamic batch); raises QuantizationError when the accuracy limit is not met."""
-    import openvino as ov
+    ov = import_openvino()
 
     nncf = import_nncf()
     model = openvino_model(frozen)
