@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -53,39 +56,27 @@ def test_engines_never_call_the_conversion_tool(model_2d_paths, monkeypatch) -> 
     assert engine.predict_arrays(tensors, annotations).shape == (2, 4)
 
 
+def _fresh_python(code: str, drop: tuple[str, ...], **extra: str) -> str:
+    """The last line `code` prints in a new interpreter, without the variables in `drop` and with `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in drop} | extra
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.strip().splitlines()[-1]
+
+
 @pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf is not installed")
 def test_int8_path_imports_nncf_with_its_telemetry_off() -> None:
     """In a fresh interpreter (NNCF turns its telemetry off by itself under pytest, so not in this one)."""
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k not in ("NNCF_CI", "NNCF_DEV")}
-    check = "from nncf.telemetry import wrapper; print(isinstance(wrapper.telemetry, wrapper.NNCFTelemetry))"
-
-    def live(imports: str) -> str:
-        run = subprocess.run([sys.executable, "-c", f"{imports}; {check}"], env=env, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr[-2000:]
-        return run.stdout.strip().splitlines()[-1]
-
-    assert live("import nncf") == "True"  # the control: a plain import sends telemetry
-    assert live("from vqsr_cnn.logs import import_nncf; import_nncf()") == "False"
+    check = "; from nncf.telemetry import wrapper; print(isinstance(wrapper.telemetry, wrapper.NNCFTelemetry))"
+    drop = ("NNCF_CI", "NNCF_DEV")
+    assert _fresh_python("import nncf" + check, drop) == "True"  # the control: a plain import sends telemetry
+    assert _fresh_python("from vqsr_cnn.logs import import_nncf; import_nncf()" + check, drop) == "False"
 
 
 def test_openvino_is_imported_without_its_usage_event(tmp_path) -> None:
     """In a fresh interpreter with no consent file (HOME is empty), where a plain import would post an event."""
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_BUILD", "JENKINS_URL")}
-    env["HOME"] = str(tmp_path)
-    check = "import openvino_telemetry as t, os; print(t.Telemetry().consent, os.environ.get('CI'))"
-
-    def consent(imports: str) -> str:
-        run = subprocess.run([sys.executable, "-c", f"{imports}; {check}"], env=env, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr[-2000:]
-        return run.stdout.strip().splitlines()[-1]
-
-    assert consent("import openvino") == "True None"  # the control: a plain import would send
-    assert consent("from vqsr_cnn.logs import import_openvino; import_openvino()") == "False None"  # and CI is restored
+    check = "; import openvino_telemetry as t, os; print(t.Telemetry().consent, os.environ.get('CI'))"
+    drop, home = ("CI", "TF_BUILD", "JENKINS_URL"), str(tmp_path)
+    assert _fresh_python("import openvino" + check, drop, HOME=home) == "True None"  # the control: it would send
+    ours = "from vqsr_cnn.logs import import_openvino; import_openvino()"
+    assert _fresh_python(ours + check, drop, HOME=home) == "False None"  # and CI is restored
