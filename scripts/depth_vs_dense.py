@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.memory_flat import peak_rss_of  # noqa: E402
+from scripts.memory_flat import cli_command, peak_rss_of  # noqa: E402
 from vqsr_cnn.bench.data import default_data_dir  # noqa: E402
 
 GIAB = "na12878_chr22_reads_giab"
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     vcf = work / "giab_dp_per_sample.vcf"
     n = per_sample_dp_vcf(data / VCF, data / BAM, vcf, args.records)
-    exe = str(Path(sys.executable).with_name("vqsr-cnn"))
-    cli = [exe] if os.path.exists(exe) else [sys.executable, "-m", "vqsr_cnn.cli"]
+    cli = cli_command()
     result: dict[str, Any] = {"records": n, "input": str(data / VCF)}
     outputs = {}
     for name, extra in (("dense", ["--dense"]), ("depth_aware", [])):

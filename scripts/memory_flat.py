@@ -41,6 +41,12 @@ def _status_mib(pid: int) -> tuple[float, float] | None:
         return None
 
 
+def cli_command() -> list[str]:
+    """This environment's `vqsr-cnn` (its console script beside the interpreter, else `python -m`)."""
+    exe = str(Path(sys.executable).with_name("vqsr-cnn"))
+    return [exe] if os.path.exists(exe) else [sys.executable, "-m", "vqsr_cnn.cli"]
+
+
 def peak_rss_of(cmd: list[str], log: Path, curve: Path, every: float) -> tuple[float, float]:
     """(peak RSS MiB, seconds) of one command, its stderr in LOG and its RSS sampled into CURVE."""
     start = time.perf_counter()
@@ -82,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data or default_data_dir(os.environ)
     work = args.work or Path(tempfile.mkdtemp(prefix="vqsr_cnn_memory_"))
     work.mkdir(parents=True, exist_ok=True)
-    exe = str(Path(sys.executable).with_name("vqsr-cnn"))
-    cli = [exe] if os.path.exists(exe) else [sys.executable, "-m", "vqsr_cnn.cli"]
+    cli = cli_command()
     results = {}
     for n in (args.small, args.large):
         vcf = work / f"shifted_{n}.vcf"

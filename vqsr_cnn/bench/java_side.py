@@ -166,51 +166,6 @@ class JavaSide:
         return Path(self.log.name).read_text()
 
 
-def run_session(
-    workdir: Path,
-    json_path: str,
-    hd5_path: str,
-    tensor_type: str,
-    lines: Sequence[str],
-    annotations: str,
-    transfer_batch: int = 256,
-    inference_batch: int = 32,
-    window: int = 128,
-    read_limit: int = 128,
-    python: str | os.PathLike | None = None,
-    env: dict[str, str | None] | None = None,
-    timeout: float = 600,
-) -> str:
-    """One whole CNNScoreVariants session (DESIGN.md §2): the temp file's text. A nack raises RuntimeError."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    java = JavaSide(workdir, env or {}, timeout=timeout, python=python)
-    temp = workdir / "scores.txt"
-    try:
-        java.start()
-        for command in (
-            f"tempFile = open('{temp}', 'w+')",
-            "import vqsr_cnn",
-            f"args, model = vqsr_cnn.start_session_get_args_and_model(0, 0, '{json_path}', weights_hd5='{hd5_path}')",
-        ):
-            ack = java.command(command)
-            if ack != "ack":
-                raise RuntimeError(f"{command!r} failed: {ack}\n{java.output()[-2000:]}")
-        for i in range(0, len(lines), transfer_batch):
-            batch = lines[i : i + transfer_batch]
-            ack = java.score_batch(
-                batch,
-                f"vqsr_cnn.score_and_write_batch(model, tempFile, {len(batch)}, "
-                f"{inference_batch}, '{tensor_type}', '{annotations}', {window}, "
-                f"{read_limit}, '')",
-            )
-            if ack != "ack":
-                raise RuntimeError(f"batch at line {i + 1} failed: {ack}\n{java.output()[-2000:]}")
-        java.finish()
-        return temp.read_text()
-    finally:
-        java.kill()
-
-
 class ScoringSession:
     """A long-lived Python process with a model loaded (as one CNNScoreVariants run keeps it), driven over the
     FIFOs: `score(lines)` sends them in transfer batches and returns the score strings written to the temp file.
@@ -234,8 +189,11 @@ class ScoringSession:
         window: int = 128,
         read_limit: int = 128,
         timeout: float = 1800,
+        workdir: Path | None = None,
     ) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="vqsr_cnn-session-"))
+        self._own_workdir = workdir is None  # a temporary one is removed at close; a caller's is kept (its log)
+        self.workdir = Path(tempfile.mkdtemp(prefix="vqsr_cnn-session-")) if workdir is None else workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.java = JavaSide(self.workdir, self.environment(), timeout=timeout, python=python)
         self.temp = self.workdir / "scores.txt"
         self.call = f"{{n}}, {inference_batch}, '{tensor_type}', '{','.join(annotations)}', {window}, {read_limit}, ''"
@@ -281,4 +239,45 @@ class ScoringSession:
             pass
         finally:
             self.java.kill()
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            if self._own_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def run_session(
+    workdir: Path,
+    json_path: str,
+    hd5_path: str,
+    tensor_type: str,
+    lines: Sequence[str],
+    annotations: str,
+    transfer_batch: int = 256,
+    inference_batch: int = 32,
+    window: int = 128,
+    read_limit: int = 128,
+    python: str | os.PathLike | None = None,
+    env: dict[str, str | None] | None = None,
+    timeout: float = 600,
+) -> str:
+    """One whole CNNScoreVariants session (DESIGN.md §2) in `workdir`: the temp file's text. A nack raises."""
+
+    class OneSession(ScoringSession):
+        def environment(self) -> dict[str, str | None]:
+            return dict(env or {})
+
+    session = OneSession(
+        str(python or sys.executable),
+        json_path,
+        hd5_path,
+        tensor_type,
+        annotations.split(","),
+        inference_batch,
+        window,
+        read_limit,
+        timeout,
+        workdir,
+    )
+    try:
+        session.score(lines, transfer_batch)
+        return session.temp.read_text()
+    finally:
+        session.close()
