@@ -170,7 +170,8 @@ def int8_float_hint(config: EngineConfig) -> str:
 class OpenVINOTensorFlowBackend:
     """The legacy `openvino_tensorflow` integration running the frozen graph in TF1-style sessions.
 
-    One session per worker thread (the OVTF cluster executables are not shared across threads); the
+    One session per worker thread (the OVTF cluster executables are not shared across threads), runs taking
+    turns (concurrent runs aborted natively); the
     frozen-session path is used because toggling OVTF around Keras predict can crash it.
     """
 
@@ -197,6 +198,9 @@ class OpenVINOTensorFlowBackend:
             intra_op_parallelism_threads=config.intra_threads, inter_op_parallelism_threads=config.inter_threads
         )
         self._local = threading.local()
+        # Two sessions running at once aborted the process natively (SIGABRT inside OVTF, 1 of 6 runs of
+        # tests/test_legacy_backend.py's two-thread test): each thread keeps its own session, runs take turns.
+        self._run_lock = threading.Lock()
         self.micro_batch = config.micro_batch
         self._classes = frozen.n_classes
         self._shapes = _ShapeCounter()
@@ -229,7 +233,8 @@ class OpenVINOTensorFlowBackend:
         session = self._session()
         for start, rows, t, a in micro_batches(tensor, annotations, self.micro_batch):
             self._shapes.see(t.shape)
-            out[start : start + rows] = session.run(self._output, {self._inputs[0]: t, self._inputs[1]: a})[:rows]
+            with self._run_lock:
+                out[start : start + rows] = session.run(self._output, {self._inputs[0]: t, self._inputs[1]: a})[:rows]
         return out
 
 
