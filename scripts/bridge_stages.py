@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 from vqsr_cnn.bench import data as bench_data  # noqa: E402
 from vqsr_cnn.defines import TensorType  # noqa: E402
 from vqsr_cnn.encode import encode_examples  # noqa: E402
-from vqsr_cnn.engine import Engine, EngineConfig, depth  # noqa: E402
+from vqsr_cnn.engine import Engine, EngineConfig  # noqa: E402
+from vqsr_cnn.engine.exact_rows.plan import distinct_rows  # noqa: E402
 from vqsr_cnn.gatk import score_lines  # noqa: E402
 from vqsr_cnn.models.bundled import default_model_paths  # noqa: E402
 from vqsr_cnn.models.gatk_format import load_model_pair  # noqa: E402
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "encode read tensors (encode_examples, 64 at a time)": lambda: [
             encode_examples(examples[s : s + GATHER], TT, names) for s in range(0, n, GATHER)
         ],
-        "R detection (depth.distinct_rows)": lambda: depth.distinct_rows(tensors),
+        "R detection (distinct_rows)": lambda: distinct_rows(tensors),
         "engine, depth-aware (predict_arrays, 64 at a time)": engine(aware),
         "engine, dense (--dense)": engine(dense),
         "bridge end to end (gatk.score_lines per 256, gather 64)": lambda: [

@@ -70,7 +70,7 @@ class Side:
         self.name = package
         self.fifo: ModuleType = importlib.import_module(f"{package}.readers.fifo")
         self.encode: ModuleType = importlib.import_module(f"{package}.encode")
-        self.depth: ModuleType = importlib.import_module(f"{package}.engine.depth")
+        self.depth: ModuleType = importlib.import_module(f"{package}.engine.exact_rows.plan")
 
     def run(self, lines: list[str], batch: int, check: bool = True) -> tuple[dict[str, float], str]:
         """CPU seconds per stage, and (check) a digest of every tensor, annotation and R."""

@@ -34,7 +34,9 @@ sys.path.insert(0, str(REPO))
 from vqsr_cnn.defines import TensorType  # noqa: E402
 from vqsr_cnn.engine.backends import make_backend  # noqa: E402
 from vqsr_cnn.engine.config import EngineConfig  # noqa: E402
+from vqsr_cnn.engine.cpu import cpu_info  # noqa: E402
 from vqsr_cnn.engine.freeze import freeze  # noqa: E402
+from vqsr_cnn.engine.precision import decide  # noqa: E402
 from vqsr_cnn.models.bundled import default_model_paths  # noqa: E402
 from vqsr_cnn.models.gatk_format import load_model_pair  # noqa: E402
 
@@ -84,7 +86,8 @@ def real_or_seeded_batch(rows: int, frozen: Any) -> tuple[np.ndarray, np.ndarray
 def save(args: argparse.Namespace) -> dict[str, Any]:
     frozen = load_frozen()
     tensor, annotations, source = real_or_seeded_batch(args.rows, frozen)
-    reference = make_backend(frozen, EngineConfig(backend="tensorflow").resolved("read_tensor")).run(tensor, annotations)
+    config = EngineConfig(backend="tensorflow").resolved("read_tensor")
+    reference = make_backend(frozen, config, decide("fp32", config.backend, cpu_info())).run(tensor, annotations)
     np.savez(args.batch, tensor=tensor, annotations=annotations, reference=reference)
     return {"saved": str(args.batch), "rows": args.rows, "source": source}
 
@@ -129,9 +132,8 @@ def time_backend(args: argparse.Namespace) -> dict[str, Any]:
     data = np.load(args.batch)
     tensor, annotations, reference = data["tensor"], data["annotations"], data["reference"]
     frozen = load_frozen()
-    backend = make_backend(
-        frozen, EngineConfig(backend=args.backend, precision=args.precision, intra_threads=args.threads).resolved("read_tensor")
-    )
+    config = EngineConfig(backend=args.backend, precision=args.precision, intra_threads=args.threads).resolved("read_tensor")
+    backend = make_backend(frozen, config, decide(config.precision, config.backend, cpu_info()))
     result: dict[str, Any] = {
         "backend": backend.name,
         "precision": backend.precision,

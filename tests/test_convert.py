@@ -10,8 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from vqsr_cnn.engine import Engine, EngineConfig, depth
+from vqsr_cnn.engine import Engine, EngineConfig
 from vqsr_cnn.engine.convert import openvino_model
+from vqsr_cnn.engine.exact_rows.proof import synthetic_tensors
 from vqsr_cnn.engine.freeze import freeze
 from vqsr_cnn.models.gatk_format import load_model_pair
 
@@ -32,7 +33,7 @@ def test_read_graph_equals_convert_model_bit_for_bit(model_2d_paths, monkeypatch
     )
     assert [i.get_any_name() for i in ours.inputs] == [i.get_any_name() for i in tool.inputs]
     core = ov.Core()
-    tensors, annotations = depth.synthetic_tensors(frozen.tensor_shape, [0, 3, 17, 40, 64, 100, 126, 128], 7, seed=1)
+    tensors, annotations = synthetic_tensors(frozen.tensor_shape, [0, 3, 17, 40, 64, 100, 126, 128], 7, seed=1)
     outputs = [
         core.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request().infer([tensors, annotations])[0]
         for m in (ours, tool)
@@ -51,8 +52,8 @@ def test_engines_never_call_the_conversion_tool(model_2d_paths, monkeypatch) -> 
     monkeypatch.setattr(ov, "convert_model", refuse)
     spec, keras = load_model_pair(*model_2d_paths)
     engine = Engine(keras, spec, EngineConfig(backend="openvino"))
-    assert engine.depth is not None  # the dense model and the depth-aware cut model were both built
-    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [5, 128], 7, seed=2)
+    assert engine.exact is not None  # the dense model and the exact-rows cut model were both built
+    tensors, annotations = synthetic_tensors((128, 128, 15), [5, 128], 7, seed=2)
     assert engine.predict_arrays(tensors, annotations).shape == (2, 4)
 
 

@@ -25,7 +25,6 @@ from vqsr_cnn.readers.fifo import parse_data_line
 ACCEL = os.environ.get("VQSR_CNN_BACKEND", "openvino")
 ACCEL_MODULE = {"openvino": "openvino", "openvino-tensorflow": "openvino_tensorflow"}.get(ACCEL, ACCEL)
 HAS_ACCEL = importlib.util.find_spec(ACCEL_MODULE) is not None
-BACKENDS = ["tensorflow", pytest.param(ACCEL, marks=pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL_MODULE} missing"))]
 # Between backends at FP32: 1e-5 in probability. The legacy integration runs BF16 on CPUs that have it.
 FP32_TOLERANCE, BF16_TOLERANCE = 1e-5, 5e-3
 ANNOTATIONS = ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
@@ -69,9 +68,10 @@ def engines(models):
     cache: dict[tuple[str, str], Engine] = {}
 
     def get(kind: str, backend: str) -> Engine:
+        """kind 1d, 2d (2D at its default: exact rows on OpenVINO) or 2d-dense (every read row, micro-batch 16)."""
         if (kind, backend) not in cache:
-            args, model = models[kind]
-            cache[(kind, backend)] = Engine(model, args, EngineConfig(backend=backend))
+            args, model = models[kind[:2]]
+            cache[(kind, backend)] = Engine(model, args, EngineConfig(backend=backend, dense=kind.endswith("dense")))
         return cache[(kind, backend)]
 
     yield get
@@ -98,15 +98,26 @@ def test_micro_batches_cover_every_row_once_zero_padded():
 
 # Gather sizes a caller may use (GATK's --inference-batch-size, ours) and how many rows each scores; the
 # reference is each of the first ALONE rows scored on its own (gather 1). Kept small for 2D (3 GFLOP a row).
-GATHERS = {"1d": [(3, 96), (37, 1024), (64, 1024), (256, 1024), (1024, 1024)], "2d": [(3, 16), (37, 64), (64, 64)]}
-ALONE = {"1d": 96, "2d": 16}
+GATHERS = {
+    "1d": [(3, 96), (37, 1024), (64, 1024), (256, 1024), (1024, 1024)],
+    "2d": [(3, 16), (37, 64), (64, 64)],
+    "2d-dense": [(3, 40), (37, 40), (64, 40)],  # 40 rows: every one of the 16 positions of the dense shape, and more
+}
+ALONE = {"1d": 96, "2d": 16, "2d-dense": 40}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("kind", ["1d", "2d"])
+CASES = [(kind, "tensorflow") for kind in ("1d", "2d")] + [
+    pytest.param(kind, ACCEL, marks=pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL_MODULE} missing"))
+    for kind in ("1d", "2d", "2d-dense")
+]
+
+
+@pytest.mark.parametrize(("kind", "backend"), CASES)
 def test_row_scores_do_not_depend_on_batch_size_or_position(engines, testdata, kind, backend):
     engine = engines(kind, backend)
-    tensors, annotations = _real_rows(testdata, kind, max(n for _, n in GATHERS[kind]), seed=1)
+    runs = engine.exact.shapes if engine.exact is not None else engine.backend.shapes
+    runs.seen.clear()  # count only what this test's predictions run (not the exact-rows load-time proofs)
+    tensors, annotations = _real_rows(testdata, kind[:2], max(n for _, n in GATHERS[kind]), seed=1)
     key = [t.tobytes() + a.tobytes() for t, a in zip(tensors, annotations)]
     first = np.array([key.index(k) for k in key])  # each row's first occurrence
     alone = _predict(engine, tensors[: ALONE[kind]], annotations[: ALONE[kind]], gather=1)
@@ -118,7 +129,13 @@ def test_row_scores_do_not_depend_on_batch_size_or_position(engines, testdata, k
         np.testing.assert_array_equal(got, got[first[:n]], err_msg=f"gather {gather}: repeated rows differ")
     shuffled = np.random.default_rng(2).permutation(len(alone))
     np.testing.assert_array_equal(_predict(engine, tensors[shuffled], annotations[shuffled], gather=7), alone[shuffled])
-    assert engine.compiles == 1  # one compute shape for the life of the engine
+    tensor_shape = engine.frozen.tensor_shape
+    if engine.exact is not None:  # each variant alone (batch 1) at exactly its R + 1 rows, nothing rounded up
+        heights = set(engine.exact.route(tensors).tolist())
+        assert len(heights) > 3
+        assert engine.exact.shapes.seen == {(1, h, *tensor_shape[1:]) for h in heights}
+    else:  # every batch, whatever its size, reached the runtime at the one micro-batch shape
+        assert engine.backend.shapes.seen == {(engine.micro_batch, *tensor_shape)}
     assert engine.micro_batch == DEFAULT_MICRO_BATCH[backend]["reference" if kind == "1d" else "read_tensor"]
 
 
@@ -181,12 +198,13 @@ def test_config_follows_intel_switch_then_flags_then_env():
 
 @pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
 def test_bf16_request_reports_the_precision_that_really_runs(models, caplog):
-    from vqsr_cnn.engine.backends import cpu_has_bf16
+    from vqsr_cnn.engine.cpu import cpu_info
 
     args, model = models["1d"]
     engine = Engine(model, args, EngineConfig(backend="openvino", precision="bf16"))
-    if cpu_has_bf16():
-        assert engine.backend.precision == "bf16"
+    if cpu_info().bf16:
+        assert engine.backend.precision == engine.executed_precision == "bf16"
+        assert "runs" not in caplog.text
     else:
-        assert engine.backend.precision == "fp32"
-        assert "no native bf16" in caplog.text
+        assert engine.backend.precision == engine.executed_precision == "fp32"
+        assert "precision bf16 requested, fp32 runs: this CPU has no native bf16" in caplog.text

@@ -1,4 +1,5 @@
-"""A tiny real NNCF quantisation (seconds): accuracy-controlled INT8 model, cached and reloaded by hash."""
+"""INT8: a tiny real NNCF quantisation (accuracy-controlled, cached, reloaded by hash), every way it can fail
+becoming one reason and FP32, and the engine building INT8 itself (exact rows included) on every path."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ pytest.importorskip("openvino")
 
 from score_helpers import scores_by_hand
 
-from vqsr_cnn.engine import quantize
 from vqsr_cnn.engine.convert import openvino_model
+from vqsr_cnn.engine.int8 import quantize
+from vqsr_cnn.engine.int8.quantize import Int8Unavailable
+from vqsr_cnn.engine.int8.settings import QuantizeSettings
 
 
 def _tiny_model():
@@ -48,7 +51,7 @@ def test_tiny_accuracy_controlled_quantisation_is_cached(tmp_path, monkeypatch) 
     frozen = freeze(model)
     cal_t, cal_a, _ = _data(64, 1)
     val_t, val_a, val_types = _data(64, 2)
-    settings = quantize.QuantizeSettings(max_score_delta=0.4, subset_size=64, cache_dir=str(tmp_path / "cache"))
+    settings = QuantizeSettings(max_score_delta=0.4, subset_size=64, cache_dir=str(tmp_path / "cache"))
     calls = []
 
     def data():
@@ -56,7 +59,7 @@ def test_tiny_accuracy_controlled_quantisation_is_cached(tmp_path, monkeypatch) 
         return (cal_t, cal_a), (val_t, val_a, val_types)
 
     q = quantize.int8_model(frozen, weights, data, settings)
-    assert q is not None and calls == [1]
+    assert calls == [1]
     assert quantize.quantized_layer_count(q) >= 1, "no INT8 layer in the model"
     # the promise: INT8 scores within the limit of FP32 scores on the validation tensors
     core = ov.Core()
@@ -72,14 +75,13 @@ def test_tiny_accuracy_controlled_quantisation_is_cached(tmp_path, monkeypatch) 
     cached = list((tmp_path / "cache").glob("tiny.int8-*/model.xml"))
     assert len(cached) == 1, "cached as one entry in the cache dir"
     assert not list(tmp_path.glob("*.xml")), "never beside the weights (a model download could plant files there)"
-    again = quantize.int8_model(frozen, weights, data, settings)
-    assert again is not None and calls == [1], "second call must load from the cache, not recalibrate"
+    again = quantize.int8_model(frozen, weights, None, settings)
+    assert quantize.quantized_layer_count(again) == quantize.quantized_layer_count(q)
+    assert calls == [1], "second call must load from the cache, not recalibrate"
 
 
-def test_unreachable_accuracy_limit_falls_back_to_fp32(tmp_path, monkeypatch, caplog) -> None:
-    """Real NNCF cannot meet an absurd limit: the result is None (run FP32), with a warning, and nothing cached."""
-    import logging
-
+def test_unreachable_accuracy_limit_is_a_reason_and_nothing_is_cached(tmp_path) -> None:
+    """Real NNCF cannot meet an absurd limit: Int8Unavailable says so (the engine then runs FP32), nothing cached."""
     from vqsr_cnn.engine.freeze import freeze
 
     model = _tiny_model()
@@ -87,9 +89,94 @@ def test_unreachable_accuracy_limit_falls_back_to_fp32(tmp_path, monkeypatch, ca
     model.save(str(weights), save_format="h5")
     cal_t, cal_a, _ = _data(32, 1)
     val_t, val_a, val_types = _data(32, 2)
-    settings = quantize.QuantizeSettings(max_score_delta=1e-6, subset_size=32, cache_dir=str(tmp_path / "cache"))
-    with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        q = quantize.int8_model(freeze(model), weights, lambda: ((cal_t, cal_a), (val_t, val_a, val_types)), settings)
-    assert q is None
-    assert "falling back to FP32" in caplog.text
+    settings = QuantizeSettings(max_score_delta=1e-6, subset_size=32, cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(Int8Unavailable, match="INT8 quantisation failed"):
+        quantize.int8_model(freeze(model), weights, lambda: ((cal_t, cal_a), (val_t, val_a, val_types)), settings)
     assert not list(tmp_path.rglob("*.xml"))
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (RuntimeError("NNCF exploded"), "INT8 quantisation failed (RuntimeError: NNCF exploded)"),
+        (
+            quantize.QuantizationError("INT8 p99 |dscore| 0.900 exceeds 0.1 after accuracy control"),
+            "INT8 quantisation failed (QuantizationError: INT8 p99 |dscore| 0.900 exceeds 0.1",
+        ),
+    ],
+)
+def test_a_failing_quantisation_becomes_one_reason_and_nothing_is_cached(tmp_path, monkeypatch, error, message) -> None:
+    weights = tmp_path / "model.hd5"
+    weights.write_bytes(b"not really weights")
+    calls = []
+
+    def data():
+        calls.append(1)
+        return (np.zeros((2, 4), np.float32), np.zeros((2, 7), np.float32)), (None, None, [])
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(quantize, "quantize_model", broken)
+    with pytest.raises(Int8Unavailable) as caught:
+        quantize.int8_model(None, weights, data, QuantizeSettings(cache_dir=str(tmp_path / "cache")))
+    assert message in str(caught.value) and calls == [1]
+    assert not list(tmp_path.rglob("*.xml")), "a failed quantisation must not be cached"
+
+
+def test_nothing_cached_and_no_data_is_a_reason(tmp_path) -> None:
+    weights = tmp_path / "model.hd5"
+    weights.write_bytes(b"w")
+    with pytest.raises(Int8Unavailable, match="no cached INT8 model for these weights and no data"):
+        quantize.int8_model(None, weights, None, QuantizeSettings(cache_dir=str(tmp_path / "cache")))
+
+
+# ---------------------------------------------------------------- the engine builds INT8 itself
+
+
+def _tiny_engine(tmp_path, **kwargs):
+    from vqsr_cnn.engine import Engine, EngineConfig
+    from vqsr_cnn.models.gatk_format import spec_from_model
+
+    model = _tiny_model()
+    weights = tmp_path / "tiny.hd5"
+    model.save(str(weights), save_format="h5")
+    spec = spec_from_model(model, hd5_path=str(weights))
+    config = EngineConfig(backend="openvino", precision="int8", cache_dir=str(tmp_path / "cache"))
+    return model, spec, Engine(model, spec, config, **kwargs)
+
+
+def test_int8_without_data_waits_for_the_first_variants_and_too_few_means_fp32_said_once(tmp_path, caplog) -> None:
+    import logging
+
+    from vqsr_cnn.engine import Engine, EngineConfig
+
+    with caplog.at_level(logging.INFO, logger="vqsr_cnn"):
+        model, spec, engine = _tiny_engine(tmp_path)
+        assert engine.needs_calibration  # nothing cached, no data: built by the first calibrate()
+        with pytest.raises(RuntimeError, match="call calibrate"):
+            engine.predict_arrays(*_data(2, 3)[:2])
+        tensors, annotations, types = _data(5, 3)
+        engine.calibrate(tensors, annotations, types)  # 5 < 20 variants: FP32, and the user is told why
+    assert not engine.needs_calibration and engine.executed_precision == "fp32"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name == "vqsr_cnn"]
+    assert warnings == [
+        "vqsr_cnn: precision int8 requested, fp32 runs: only 5 variants to calibrate INT8 on (need 20); make the INT8 "
+        "model beforehand with `vqsr-cnn quantize`"
+    ]
+    fp32 = Engine(model, spec, EngineConfig(backend="openvino", precision="fp32"))
+    np.testing.assert_array_equal(engine.predict_arrays(tensors, annotations), fp32.predict_arrays(tensors, annotations))
+
+
+def test_int8_engine_calibrates_on_its_first_variants_then_loads_from_the_cache(tmp_path) -> None:
+    from vqsr_cnn.engine import Engine
+
+    settings = QuantizeSettings(max_score_delta=0.4, subset_size=32)
+    model, spec, engine = _tiny_engine(tmp_path, quantize=settings)
+    tensors, annotations, types = _data(64, 4)
+    engine.calibrate(tensors, annotations, types)
+    assert engine.executed_precision.startswith("int8"), engine.precision
+    int8 = engine.predict_arrays(tensors, annotations)
+    again = Engine(model, spec, engine.config, quantize=settings)  # a later run: from the cache, no data needed
+    assert not again.needs_calibration
+    np.testing.assert_array_equal(again.predict_arrays(tensors, annotations), int8)

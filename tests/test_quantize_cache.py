@@ -18,10 +18,12 @@ import pytest
 
 pytest.importorskip("openvino")
 
-from vqsr_cnn.engine import int8_cache, quantize
 from vqsr_cnn.engine.config import ENV_CACHE_DIR
+from vqsr_cnn.engine.int8 import cache as int8_cache
+from vqsr_cnn.engine.int8 import quantize
+from vqsr_cnn.engine.int8.settings import QuantizeSettings
 
-SETTINGS = quantize.QuantizeSettings(float_hint="f32")
+SETTINGS = QuantizeSettings(float_hint="f32")
 
 
 def tiny_ir(offset: float = 1.0):
@@ -129,7 +131,7 @@ WORKER = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from dataclasses import replace
     from test_quantize_cache import SETTINGS, run, tiny_ir
-    from vqsr_cnn.engine import quantize
+    from vqsr_cnn.engine.int8 import quantize
 
     def slow_quantize(frozen, calibration, validation, settings):
         with open({calls!r}, "a") as fh:
@@ -220,3 +222,17 @@ def test_eight_score_int8_runs_at_once_on_a_new_model(tmp_path, testdata, model_
     entries = [p for p in cache.iterdir() if p.is_dir()]
     assert len(entries) == 1 and not entries[0].name.startswith("."), [p.name for p in cache.iterdir()]
     assert sorted(os.listdir(entries[0])) == ["manifest.json", "model.bin", "model.xml"]
+
+
+def test_int8_cache_key_follows_the_weights_and_the_quantised_graph(tmp_path) -> None:
+    settings = replace(SETTINGS, cache_dir=str(tmp_path / "cache"))
+    weights = tmp_path / "m.hd5"
+    weights.write_bytes(b"one")
+    first = int8_cache.cache_entry(weights, settings)
+    weights.write_bytes(b"two")
+    second = int8_cache.cache_entry(weights, settings)
+    assert first.parent == tmp_path / "cache", "only the user cache dir, never beside the weights"
+    assert first.name != second.name and first.name.startswith("m.int8-")
+    rows = int8_cache.cache_entry(weights, replace(settings, target="rows"))  # the exact-rows cut model is another graph
+    bf16 = int8_cache.cache_entry(weights, replace(settings, float_hint="bf16"))
+    assert len({second.name, rows.name, bf16.name}) == 3

@@ -80,8 +80,8 @@ def score_lines(
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
     step = max(1, int(gather))
 
-    def encode(start: int) -> EncodedBatch[list[str]]:
-        parsed = [parse_data_line(line, tensor_type, start + i + 1) for i, line in enumerate(lines[start : start + step])]
+    def encode_lines(start: int, count: int, dump: bool = dump) -> EncodedBatch[list[str]]:
+        parsed = [parse_data_line(line, tensor_type, start + i + 1) for i, line in enumerate(lines[start : start + count])]
         examples = [p.example for p in parsed]
         tensors, annotations = encode_examples(examples, tensor_type, names, window_size, read_limit)
         if dump:
@@ -90,6 +90,12 @@ def score_lines(
                 write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
         return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [p.echo for p in parsed])
 
+    def encode(start: int) -> EncodedBatch[list[str]]:
+        return encode_lines(start, step)
+
+    if model.needs_calibration:  # INT8 asked, nothing cached: these first lines calibrate it (once per model)
+        first = encode_lines(0, len(lines), dump=False)
+        model.calibrate(first.tensors, first.annotations, first.variant_types)
     echoes: list[str] = []
     scores: list[np.ndarray] = []
     for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode):

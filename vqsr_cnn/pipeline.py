@@ -17,16 +17,16 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from . import defines
 from .defines import TensorType
 from .encode import encode_examples
 from .engine import Engine, EngineConfig
+from .engine.int8.quantize import Int8Unavailable
+from .engine.int8.settings import MIN_CALIBRATION, Calibration, split_calibration
 from .errors import InputError
 from .models.bundled import default_model_paths
 from .models.gatk_format import load_model_pair
@@ -110,8 +110,10 @@ def resolve_model_paths(tensor_type: TensorType, architecture: str | None, weigh
     return str(architecture), str(weights)
 
 
-def load_engine(options: ScoreOptions, calibration: Any = None) -> Engine:
-    """The Engine for the options' model, backend, precision, batch and threads (its `spec` says what it takes)."""
+def load_engine(options: ScoreOptions, calibration: Callable[[], Calibration] | None = None) -> Engine:
+    """The Engine for the options' model, backend, precision, batch and threads (its `spec` says what it takes).
+
+    `calibration` is called only when INT8 is asked for and no INT8 model of these weights is cached."""
     json_path, hd5_path = resolve_model_paths(options.tensor_type, options.architecture, options.weights)
     spec, keras_model = load_model_pair(json_path, hd5_path, options.tensor_type, options.trust_model_code)
     if spec.tensor_type != options.tensor_type:
@@ -119,16 +121,7 @@ def load_engine(options: ScoreOptions, calibration: Any = None) -> Engine:
             f"--tensor-type {options.tensor_type} but model {hd5_path} is a {spec.tensor_type} model; "
             f"pass --tensor-type {spec.tensor_type} or a {options.tensor_type} model"
         )
-    config, quantized = options.engine, None
-    if config.precision == "int8" and calibration is not None:
-        from .engine.freeze import freeze
-        from .engine.quantize import QuantizeSettings, engine_precision, int8_model
-
-        quantized = int8_model(
-            freeze(keras_model), hd5_path, calibration, QuantizeSettings(cache_dir=config.cache_dir), float_hint=config.int8_float
-        )
-        config = replace(config, precision=engine_precision("int8", quantized))
-    return Engine(keras_model, spec, config, quantized_model=quantized)
+    return Engine(keras_model, spec, options.engine, calibration=calibration)
 
 
 class _Inputs:
@@ -215,26 +208,25 @@ def _chunked(items: Iterator[tuple[str, Example]], size: int) -> Iterator[list[t
         yield chunk
 
 
-def _calibration(options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int, n: int = 600) -> Any:
-    """For --precision int8 without a cached INT8 model: the input's first records as calibration data."""
+def _calibration(
+    options: ScoreOptions, keys: Sequence[str], window: int, read_limit: int, n: int = 600
+) -> Callable[[], Calibration]:
+    """For --precision int8 without a cached INT8 model: the input's first `n` records as calibration data."""
 
-    def data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list[str]]]:
+    def data() -> Calibration:
         inputs = _Inputs(options)
         try:
             summary = ScoreSummary(options.output)
             chunk = [x for _, x in zip(range(n), _examples(inputs, options, keys, window, read_limit, summary))]
         finally:
             inputs.close()
-        if len(chunk) < 20:
-            raise InputError(
-                f"only {len(chunk)} records to calibrate INT8 on (need 20): score in fp32, or pass a larger VCF", options.variant
+        batch = _encode(chunk, options.tensor_type, keys, window, read_limit) if chunk else None
+        if batch is None or len(chunk) < MIN_CALIBRATION:
+            raise Int8Unavailable(
+                f"only {len(chunk)} records of {options.variant} to calibrate INT8 on (need {MIN_CALIBRATION}); "
+                "make the INT8 model beforehand with `vqsr-cnn quantize` on a larger VCF"
             )
-        batch = _encode(chunk, options.tensor_type, keys, window, read_limit)
-        half = len(chunk) // 2
-        return (
-            (batch.tensors[:half], batch.annotations[:half]),
-            (batch.tensors[half:], batch.annotations[half:], batch.variant_types[half:]),
-        )
+        return split_calibration(batch.tensors, batch.annotations, batch.variant_types)
 
     return data
 
@@ -275,7 +267,7 @@ def score_vcf(options: ScoreOptions, engine: Engine | None = None) -> ScoreSumma
         summary = ScoreSummary(
             options.output,
             backend=engine.backend.name,
-            precision=engine.backend.precision,
+            precision=engine.executed_precision,
             info_key=defines.INFO_KEY[options.tensor_type],
             model=spec,
         )

@@ -98,9 +98,9 @@ def run_accuracy(tb: Any) -> dict[str, Any]:
     }
     result["tensorflow_fp32"] = compare(fp32, scores(tb.engine("tensorflow", "fp32")), types, truth)
     result["bf16"] = compare(fp32, scores(tb.engine("openvino", "bf16")), types, truth)
-    quantized = tb.int8() if tb.options.int8 else None
-    if quantized is not None:
-        result["int8"] = compare(fp32, scores(tb.engine("openvino", "int8", quantized)), types, truth)
+    int8 = tb.int8() if tb.options.int8 else None
+    if int8 is not None:
+        result["int8"] = compare(fp32, scores(int8), types, truth)
     else:
         result["int8"] = {"skipped": tb.int8_note or "disabled (--no-int8)"}
     return result

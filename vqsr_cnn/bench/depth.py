@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..encode import encode_examples
-from ..engine import depth
+from ..engine.exact_rows.plan import distinct_rows
+from .flops import cut_flops
 from .timing import Row, transfer_chunks
 
 
@@ -37,7 +38,7 @@ def depth_rows(tb: Any) -> list[Row]:
     if tb.tt != "read_tensor":
         return []
     aware = tb.engine("openvino", "fp32")
-    if aware.depth is None:
+    if aware.exact is None:
         return []
     dense = dense_engine(tb)
     inputs = {"NA12878 chr1 tensors": (tb.tensors, tb.annotations), "GIAB 30x encoded": giab_tensors(tb)}
@@ -72,6 +73,13 @@ DENSE_SCORE = "depth: score, dense engine (--dense)"
 END_TO_END = {"bridge": ("end to end: bridge", DENSE_BRIDGE), "score": ("end to end: score", DENSE_SCORE)}
 
 
+def executed_flops(exact: Any, tensors: np.ndarray) -> np.ndarray:
+    """FLOPs per variant of the model it runs (its exact rows; the full height for a refused height)."""
+    rows = exact.route(tensors)
+    per = {h: cut_flops(exact.plan, exact.height if h in exact.refused else h) for h in set(rows.tolist())}
+    return np.array([per[h] for h in rows.tolist()], dtype=np.float64)
+
+
 def r_distribution(r: np.ndarray, height: int) -> dict[str, Any]:
     """Median / p90 / max of R and a histogram in 8-row bins (R = height: no uniform tail)."""
     bins = np.bincount(np.minimum(r, height) // 8, minlength=height // 8 + 1)
@@ -91,18 +99,18 @@ def depth_report(tb: Any, rows: Sequence[dict[str, Any]] | None = None) -> dict[
     if tb.tt != "read_tensor":
         return {}
     aware = tb.engine("openvino", "fp32")
-    if aware.depth is None:
+    if aware.exact is None:
         return {"applies": False}
     dense = dense_engine(tb)
-    out: dict[str, Any] = {"dense_flops_per_variant": tb.flops, **aware.depth.describe()}
+    out: dict[str, Any] = {"dense_flops_per_variant": tb.flops, **aware.exact.describe()}
     timed = {r["name"]: r.get("variants_per_s") for r in rows or ()}
     inputs = {"na12878_chr1": (tb.tensors, tb.annotations, tb.real_tensors), "giab_30x": (*giab_tensors(tb), tb.real_examples)}
     for key, (tensors, annots, real) in inputs.items():
         t, a = tensors[:real], annots[:real]  # the distinct real inputs (the timed rows repeat them up to n)
-        flops = aware.depth.executed_flops(t)
+        flops = executed_flops(aware.exact, t)
         delta = float(np.abs(aware.predict_arrays(t, a) - dense.predict_arrays(t, a)).max())
         out[key] = {
-            "R": r_distribution(depth.distinct_rows(t), tb.read_limit),
+            "R": r_distribution(distinct_rows(t), tb.read_limit),
             "executed_gflops_per_variant": float(flops.mean() / 1e9),
             "flops_share_of_dense": float(flops.mean() / tb.flops),
             "max_abs_dp_vs_dense": delta,
@@ -124,8 +132,8 @@ def format_depth(report: dict[str, Any]) -> str:
     lines = [
         f"depth-aware engine: each variant alone (batch 1) at its R + 1 read rows on {report['streams']} streams, "
         f"{report['heights_proven']} heights proven vs dense (max |dp| {report['max_delta_vs_dense']:.1e}, refused: "
-        f"{sorted(report['refused']) or 'none'}), executes {report['executed_precision']}, compiled model "
-        f"+{report['rss_mb']:.0f} MB RSS; dense model {report['dense_flops_per_variant'] / 1e9:.2f} GFLOP/variant"
+        f"{sorted(report['refused']) or 'none'}), executes {report['executed_precision']}; "
+        f"dense model {report['dense_flops_per_variant'] / 1e9:.2f} GFLOP/variant"
     ]
     for key in ("na12878_chr1", "giab_30x"):
         e = report.get(key)

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.exact_rows.plan import READ_AXIS, RowPlan, layer_heights
+
 
 def _shape(tensor_shape: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in tensor_shape[1:])
@@ -43,3 +45,16 @@ def model_flops(model: Any) -> int:
 
 def flops_by_layer(model: Any) -> dict[str, int]:
     return {layer.name: 2 * layer_macs(layer) for layer in model.layers if layer_macs(layer)}
+
+
+def cut_flops(plan: RowPlan, rows: int) -> int:
+    """FLOPs per example of the exact-rows model cut to `rows` input rows (layers scaled by the rows they compute)."""
+    heights = layer_heights(plan, rows)
+    total = 0
+    for step in plan.steps:
+        macs = layer_macs(step.layer) if step.kind != "input" else 0
+        if macs and step.name in heights:
+            full = int(step.layer.output.shape[READ_AXIS])
+            macs = macs * heights[step.name] // full
+        total += 2 * macs
+    return total

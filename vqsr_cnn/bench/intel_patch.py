@@ -33,7 +33,9 @@ import numpy as np
 from ..defines import TensorType
 from ..engine.backends import OpenVINOTensorFlowBackend
 from ..engine.config import EngineConfig
+from ..engine.cpu import cpu_info
 from ..engine.freeze import freeze
+from ..engine.precision import decide
 from ..models.gatk_format import load_model_pair
 
 GATK_VERSION = "4.2.6.1"  # what gatkpythonpackages 0.1 ships
@@ -79,7 +81,7 @@ class PaddedFrozenGraph:
                 intra_threads=self.threads[0],
                 inter_threads=self.threads[1],
             )
-            self.backends[batch_size] = OpenVINOTensorFlowBackend(self.frozen, config)
+            self.backends[batch_size] = OpenVINOTensorFlowBackend(self.frozen, config, decide("fp32", config.backend, cpu_info()))
         return self.backends[batch_size]
 
     def predict(self, inputs: list[np.ndarray], batch_size: int = 32, **_: Any) -> np.ndarray:

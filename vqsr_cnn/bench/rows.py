@@ -39,13 +39,9 @@ def build_rows(tb: Any) -> list[Row]:
         if o.wanted(name) or (backend, precision) == ("openvino", "fp32"):
             rows.append(engine_row(tb, name, tb.engine(backend, precision), precision))
     if o.int8 and o.wanted("INT8"):
-        quantized = tb.int8()
-        if quantized is not None:
-            rows.append(
-                engine_row(
-                    tb, "engine only: openvino INT8 (accuracy-controlled)", tb.engine("openvino", "int8", quantized), "int8"
-                )
-            )
+        int8 = tb.int8()
+        if int8 is not None:
+            rows.append(engine_row(tb, "engine only: openvino INT8 (accuracy-controlled)", int8, "int8"))
     if o.tuning:
         rows.extend(tuning_rows(tb))
     default = tb.engine("openvino", "fp32")
@@ -62,9 +58,8 @@ def build_rows(tb: Any) -> list[Row]:
 
 
 def _engine_note(engine: Any) -> str:
-    return (
-        f"{engine.backend.name} {engine.backend.precision}, micro-batch {engine.micro_batch}"
-        f"{', depth-aware' if engine.depth is not None else ''}"
+    return f"{engine.backend.name} {engine.executed_precision}, " + (
+        "exact rows" if engine.exact is not None else f"micro-batch {engine.micro_batch}"
     )
 
 

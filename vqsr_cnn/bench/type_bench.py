@@ -13,7 +13,7 @@ import numpy as np
 from ..defines import TensorType
 from ..encode import encode_examples
 from ..engine import Engine, EngineConfig
-from ..engine.quantize import QuantizeSettings, int8_model
+from ..engine.int8.settings import QuantizeSettings
 from ..errors import InputError
 from ..gatk import score_lines
 from ..models.gatk_format import load_model_pair
@@ -81,11 +81,10 @@ class TypeBench:
         self.lines = [format_data_line(e) for e in self.examples]
         self.flops = model_flops(self.keras)
         self.engines: dict[str, Any] = {}
-        self.quantized: Any = None
         self.int8_note = ""
         self.checks: dict[str, Any] = {}
 
-    def engine(self, backend: str, precision: str, quantized: Any = None, micro_batch: int = 0, dense: bool = False) -> Any:
+    def engine(self, backend: str, precision: str, micro_batch: int = 0, dense: bool = False) -> Any:
         key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "") + ("-dense" if dense else "")
         if key not in self.engines:
             config = EngineConfig(
@@ -95,24 +94,21 @@ class TypeBench:
                 dense=dense,
                 intra_threads=self.options.threads,
                 inter_threads=self.options.threads,
+                cache_dir=self.options.int8_cache_dir,
             )
-            self.engines[key] = Engine(self.keras, self.spec, config, quantized_model=quantized)
+            if precision == "int8":
+                self.progress(f"{LABEL[self.tt]}: INT8 model (quantising with accuracy control if not cached)")
+            quantize = QuantizeSettings(max_score_delta=self.options.max_score_delta, subset_size=self.options.calibration_size)
+            self.engines[key] = Engine(self.keras, self.spec, config, calibration=self.calibration_data, quantize=quantize)
         return self.engines[key]
 
     def int8(self) -> Any:
-        """The accuracy-controlled INT8 model (cached by weights hash); None (with a note) on fallback."""
-        if self.quantized is None and not self.int8_note:
-            settings = QuantizeSettings(
-                max_score_delta=self.options.max_score_delta,
-                subset_size=self.options.calibration_size,
-                cache_dir=self.options.int8_cache_dir,
-            )
-            self.progress(f"{LABEL[self.tt]}: INT8 model (quantising with accuracy control if not cached)")
-            frozen = self.engine("openvino", "fp32").frozen
-            self.quantized = int8_model(frozen, self.hd5_path, self.calibration_data, settings)
-            if self.quantized is None:
-                self.int8_note = "quantisation fell back to FP32 (see warning)"
-        return self.quantized
+        """The INT8 engine, or None (with the engine's reason as a note) when INT8 could not be built."""
+        engine = self.engine("openvino", "int8")
+        if engine.precision.runs != "int8":
+            self.int8_note = f"INT8 fell back to FP32: {engine.precision.why}"
+            return None
+        return engine
 
     def calibration_data(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list[str]]]:
         """Calibration and accuracy-control tensors: disjoint samples of the train split (valid is for reporting)."""
@@ -147,5 +143,4 @@ class TypeBench:
     def close(self) -> None:
         close_sessions(self)
         self.engines.clear()
-        self.quantized = None
         gc.collect()

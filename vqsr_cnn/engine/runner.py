@@ -1,9 +1,16 @@
-"""The Engine: load once, freeze once, choose the backend once, then predict at one fixed compute shape."""
+"""The Engine: load once, freeze once, decide the precision once, build and prove the compute shapes once.
+
+Dense: every row through the full model at one fixed micro-batch. 2D on OpenVINO: each variant at its exact rows
+(:mod:`.exact_rows`), every height proven against the dense model of the same precision. INT8: the engine
+builds the model itself (from the cache, or calibrated on data it is given), so the GATK bridge, `vqsr-cnn
+score`, the workflow and the bench get INT8 the same way.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -12,10 +19,17 @@ from .. import defines
 from ..logs import import_tensorflow
 from ..models.annotation_scale import AnnotationRangeCheck
 from ..models.spec import ModelSpec
-from .backends import make_backend
+from .backends import Backend, make_backend
 from .config import EngineConfig
-from .depth_runner import depth_engine
+from .convert import openvino_model
+from .cpu import cpu_info
+from .exact_rows.cut import freeze_cut
+from .exact_rows.plan import RowPlan, analyse
+from .exact_rows.runner import ExactRows
 from .freeze import FrozenModel, freeze
+from .int8.quantize import Int8Unavailable, int8_model
+from .int8.settings import MIN_CALIBRATION, Calibration, QuantizeSettings, split_calibration
+from .precision import Precision, decide
 
 log = logging.getLogger("vqsr_cnn")
 
@@ -40,45 +54,141 @@ def configure_tensorflow_threads(intra: int, inter: int) -> None:
 
 
 class Engine:
-    """Predict probabilities for any number of rows; the backend only ever sees `micro_batch`-row batches.
+    """Predict probabilities for any number of rows; a row's result depends only on that row.
 
-    A row's probabilities depend only on that row (and the model, backend, precision and machine): how many
-    rows a caller gathers per call (GATK's batch sizes, `--inference-batch-size`) changes nothing but latency.
+    How many rows a caller gathers per call (GATK's batch sizes, `--inference-batch-size`) changes nothing but
+    latency: the backend only ever sees its fixed micro-batch, the exact-rows engine one variant at a time.
+
+    INT8 without a cached model and without `calibration`: the engine `needs_calibration` and is built by the
+    first :meth:`calibrate` (the GATK bridge calls it with the first lines it receives).
     """
 
-    def __init__(self, model: Any, spec: ModelSpec, config: EngineConfig | None = None, quantized_model: Any = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        spec: ModelSpec,
+        config: EngineConfig | None = None,
+        calibration: Callable[[], Calibration] | None = None,
+        quantize: QuantizeSettings | None = None,
+    ) -> None:
         self.spec = spec
         self.frozen: FrozenModel = freeze(model)
         self.config = (config or EngineConfig()).resolved(spec.tensor_type)
         configure_tensorflow_threads(self.config.intra_threads, self.config.inter_threads)
         self.check_annotations = AnnotationRangeCheck(model, spec.annotations)
-        self.backend = make_backend(self.frozen, self.config, quantized_model)
-        self.depth = depth_engine(model, self.frozen, self.backend, self.config)  # None: every row runs dense
+        self.precision: Precision = decide(self.config.precision, self.config.backend, cpu_info(), self.config.int8_float)
+        self.plan = self._row_plan(model)
+        self._cut: FrozenModel | None = freeze_cut(self.plan) if self.plan is not None else None
+        self.backend: Backend
+        self.exact: ExactRows | None = None
+        self.needs_calibration = False
+        self._quantize: QuantizeSettings | None = None
+        int8 = None
+        if self.precision.runs == "int8":
+            self._quantize = replace(
+                quantize or QuantizeSettings(),
+                float_hint=self.precision.float_hint,
+                target="rows" if self._cut is not None else "dense",
+                cache_dir=self.config.cache_dir,
+            )
+            try:
+                int8 = self._int8(calibration)
+            except Int8Unavailable as exc:
+                self.precision = self.precision.fallback(str(exc))
+            if int8 is None and self.precision.runs == "int8":
+                self.needs_calibration = True
+                log.info("vqsr_cnn engine: no cached INT8 model yet: it is calibrated on the first variants scored")
+                return
+        self._build(int8)
+
+    # ------------------------------------------------------------ building
+    def _row_plan(self, model: Any) -> RowPlan | None:
+        """The exact-rows plan for a 2D model on OpenVINO, or None (dense) with one log line saying why."""
+        if len(self.frozen.tensor_shape) != 3:
+            return None  # 1D models have no read axis: nothing to say
+        if self.config.dense:
+            log.info("vqsr_cnn exact rows: off (--dense / VQSR_CNN_DENSE=1): every read row is computed")
+            return None
+        if self.config.backend != "openvino":
+            log.info("vqsr_cnn exact rows: off: the %s backend runs dense (every read row)", self.config.backend)
+            return None
+        plan = analyse(model)
+        if not plan.applies:
+            log.info("vqsr_cnn exact rows: off, the model runs dense: %s", plan.reason)
+            return None
+        return plan
+
+    def _int8(self, calibration: Callable[[], Calibration] | None) -> Any:
+        """The INT8 model (cut model for exact rows, else dense): cached, or calibrated now; None if neither yet."""
+        assert self._quantize is not None
+        target = self._cut or self.frozen
+        try:
+            return int8_model(target, self.spec.hd5_path, calibration, self._quantize)
+        except Int8Unavailable:
+            if calibration is None:
+                return None  # nothing cached and no data yet: calibrate() builds it
+            raise
+
+    def calibrate(self, tensors: np.ndarray, annotations: np.ndarray, variant_types: Sequence[str]) -> None:
+        """Build the INT8 engine on these (the first) variants; too few, or quantisation failing, means FP32."""
+        if not self.needs_calibration:
+            return
+        self.needs_calibration = False
+        int8 = None
+        try:
+            if len(tensors) < MIN_CALIBRATION:
+                raise Int8Unavailable(
+                    f"only {len(tensors)} variants to calibrate INT8 on (need {MIN_CALIBRATION}); make the INT8 model "
+                    "beforehand with `vqsr-cnn quantize`"
+                )
+            int8 = self._int8(lambda: split_calibration(tensors, annotations, variant_types))
+        except Int8Unavailable as exc:
+            self.precision = self.precision.fallback(str(exc))
+        self._build(int8)
+
+    def _build(self, int8: Any) -> None:
+        precision, config = self.precision, self.config
+        # The dense backend runs the INT8 model when there is one: for exact rows that is the INT8 cut model at full
+        # height, so the exact rows and their dense reference share one set of quantisation parameters.
+        dense_graph = self._cut if int8 is not None and self._cut is not None else self.frozen
+        self.backend = make_backend(dense_graph, config, precision, int8)
+        if self.plan is not None and self._cut is not None:
+            cut_model = int8 if int8 is not None else openvino_model(self._cut)
+            self.exact = ExactRows(self.plan, cut_model, self._cut.input_names, self.backend, config, precision)
+        if precision.why:
+            log.warning("vqsr_cnn: precision %s requested, %s runs: %s", precision.requested, precision.runs, precision.why)
         log.info(
-            "vqsr_cnn engine: backend=%s device=%s precision=%s (requested %s) micro-batch=%d rows threads(intra=%s, inter=%s)",
+            "vqsr_cnn engine: backend=%s device=%s precision=%s micro-batch=%d rows%s threads(intra=%s, inter=%s) on %s",
             self.backend.name,
             self.backend.device,
-            self.backend.precision,
-            self.config.precision,
+            self.executed_precision,
             self.backend.micro_batch,
-            self.config.intra_threads or "auto",
-            self.config.inter_threads or "auto",
+            f", exact rows ({len(self.exact.proven)}/{self.exact.height} heights proven)" if self.exact else "",
+            config.intra_threads or "auto",
+            config.inter_threads or "auto",
+            cpu_info().describe(),
         )
 
+    # ------------------------------------------------------------ reporting
     @property
-    def compiles(self) -> int:
-        return self.backend.compiles
+    def executed_precision(self) -> str:
+        """What the compiled models really execute (read back from them), with the INT8 float layers."""
+        ran = self.backend.precision
+        return Precision(self.precision.requested, ran, self.precision.float_hint).describe() if ran == "int8" else ran
 
     @property
     def micro_batch(self) -> int:
         return self.backend.micro_batch
 
+    # ------------------------------------------------------------ predicting
     def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
+        if self.needs_calibration:
+            raise RuntimeError("the INT8 engine has no model yet: call calibrate() with the first variants")
         self.check_annotations(annotations)
         if tensors.shape[0] == 0:
             return np.zeros((0, len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
-        if self.depth is not None:
-            return self.depth.predict(tensors, annotations)
+        if self.exact is not None:
+            return self.exact.predict(tensors, annotations)
         return self.backend.run(tensors, annotations)
 
     def predict(self, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray], **_: Any) -> np.ndarray:

@@ -1,11 +1,11 @@
-"""INT8 post-training quantisation with NNCF, accuracy-aware; results cached on disk (:mod:`.int8_cache`).
+"""INT8 post-training quantisation with NNCF, accuracy-aware; results cached on disk (:mod:`.cache`).
 
 Plain PTQ of these CNNs moves log-odds scores by several units, so the default is
 `nncf.quantize_with_accuracy_control`: layers are quantised, then the most score-sensitive ones are
 put back into FP32 until the 99th percentile of |INT8 score - FP32 score| on held-out tensors is
 within `max_score_delta`.  The result is checked again here; anything that fails (NNCF missing, an
-NNCF error, a model that still drifts too far) returns None with a warning, and callers run FP32:
-never silently wrong numbers.
+NNCF error, a model that still drifts too far) raises :class:`Int8Unavailable` with the reason, and the engine
+runs FP32 and says why: never silently wrong numbers.
 """
 
 from __future__ import annotations
@@ -14,51 +14,19 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..logs import import_nncf, import_openvino
-from ..scores import scores_for_types
-from .convert import openvino_model
-from .freeze import FrozenModel
-from .int8_cache import cache_entry, entry_lock, load_cached, save_cached
+from ...errors import InputError
+from ...logs import import_nncf, import_openvino
+from ...scores import scores_for_types
+from ..convert import openvino_model
+from ..freeze import FrozenModel
+from .cache import cache_entry, entry_lock, load_cached, save_cached
+from .settings import Calibration, QuantizeSettings
 
 log = logging.getLogger("vqsr_cnn")
-
-
-@dataclass(frozen=True)
-class QuantizeSettings:
-    max_score_delta: float = 0.1  # allowed p99 |dscore| (log-odds units) on the validation tensors
-    subset_size: int = 300  # calibration examples
-    accuracy_control: bool = True  # False: plain PTQ (for comparison only; not offered to users)
-    chunk: int = 8  # examples per validation item (NNCF ranks layers per item)
-    # Dense layers hold < 0.1% of the FLOPs but, quantised, caused ~90% of the score drift (2D: p99 1.35 -> 0.14
-    # with them in FP32): keep them FP32 from the start so accuracy control spends its budget on the convolutions.
-    quantize_dense: bool = False
-    float_hint: str = ""  # precision of the float layers at run time ('' = see resolved()); checked with it
-    cache_dir: str = ""  # where results are cached (EngineConfig.cache_dir); '' = no cache; not part of the key
-
-    @property
-    def tag(self) -> str:
-        mode = "ac" if self.accuracy_control else "ptq"
-        return (
-            f"{mode}{self.max_score_delta:g}-n{self.subset_size}{'-all' if self.quantize_dense else '-conv'}"
-            f"{'-' + self.float_hint if self.float_hint else ''}"
-        )
-
-    def resolved(self, float_hint: str = "") -> QuantizeSettings:
-        """These settings with the run-time float precision filled in (it is part of the cache key):
-        `float_hint` when given (EngineConfig.int8_float), else bf16 where the CPU has it, else f32."""
-        from dataclasses import replace
-
-        from .backends import cpu_has_bf16
-
-        if self.float_hint:
-            return self
-        return replace(self, float_hint=float_hint or ("bf16" if cpu_has_bf16() else "f32"))
 
 
 class QuantizationError(InputError):
@@ -109,7 +77,7 @@ def quantize_model(
     frozen: FrozenModel,
     calibration: tuple[np.ndarray, np.ndarray],
     validation: tuple[np.ndarray, np.ndarray, Sequence[str]],
-    settings: QuantizeSettings = QuantizeSettings(),
+    settings: QuantizeSettings,
 ) -> Any:
     """INT8 ov.Model (dynamic batch); raises QuantizationError when the accuracy limit is not met."""
     ov = import_openvino()
@@ -165,7 +133,6 @@ def quantize_model(
     if n_quantizers == 0:
         raise QuantizationError("accuracy control had to return every layer to FP32: no INT8 layer is left; score in fp32")
     # Check what will run: INT8 layers plus the float layers at the engine's precision (bf16 on bf16 CPUs).
-    settings = settings.resolved()
     compiled = core.compile_model(quantized, "CPU", {"INFERENCE_PRECISION_HINT": settings.float_hint})
     p99 = float(np.percentile(score_delta(compiled, val_t, val_a, reference, types), 99))
     if settings.accuracy_control and p99 > settings.max_score_delta * 1.05:
@@ -182,41 +149,34 @@ def quantize_model(
     return quantized
 
 
+class Int8Unavailable(Exception):
+    """No INT8 model: the message says why (one line); the engine runs FP32 and shows it."""
+
+
 def int8_model(
     frozen: FrozenModel,
     weights_path: str | os.PathLike,
-    data: Callable[[], tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, Sequence[str]]]],
-    settings: QuantizeSettings = QuantizeSettings(),
-    float_hint: str = "",
-) -> Any | None:
-    """Cached INT8 model (when settings.cache_dir is set), or quantise now (`data()` -> (calibration, validation)
-    is called only then).
-
-    Returns None, after a warning, when quantisation is unavailable or fails: run FP32 instead.
-    """
+    data: Callable[[], Calibration] | None,
+    settings: QuantizeSettings,
+) -> Any:
+    """The cached INT8 model of these weights and settings (when settings.cache_dir is set), else quantise now on
+    `data()` (called only then). Raises Int8Unavailable when neither is possible."""
     try:
-        settings = settings.resolved(float_hint)
         use_cache = bool(settings.cache_dir)
         lock = entry_lock(cache_entry(weights_path, settings), settings) if use_cache else nullcontext()
-    except Exception as exc:  # any failure means: no INT8, loudly
-        log.warning("INT8 quantisation failed (%s: %s); falling back to FP32", type(exc).__name__, str(exc)[:300])
-        return None
-    with lock:
-        try:
+        with lock:
             if use_cache:
                 cached = load_cached(weights_path, settings)
                 if cached is not None:
                     return cached
+            if data is None:
+                raise Int8Unavailable("no cached INT8 model for these weights and no data to calibrate one on")
             calibration, validation = data()
             model = quantize_model(frozen, calibration, validation, settings)
-        except Exception as exc:  # any failure means: no INT8, loudly
-            log.warning("INT8 quantisation failed (%s: %s); falling back to FP32", type(exc).__name__, str(exc)[:300])
-            return None
-        if use_cache:
-            save_cached(model, weights_path, settings)
-    return model
-
-
-def engine_precision(requested: str, quantized_model: Any | None) -> str:
-    """What actually runs: 'int8' only with a quantised model, else the FP32 fallback."""
-    return "fp32" if requested == "int8" and quantized_model is None else requested
+            if use_cache:
+                save_cached(model, weights_path, settings)
+            return model
+    except Int8Unavailable:
+        raise
+    except Exception as exc:  # any failure means: no INT8, loudly
+        raise Int8Unavailable(f"INT8 quantisation failed ({type(exc).__name__}: {str(exc)[:300]})") from exc

@@ -1,17 +1,20 @@
-"""Depth-aware 2D engine: R detection, the row algebra, exactness vs dense on real tensors, fallback, proof."""
+"""Exact rows (2D): R detection, the row algebra, exactness vs dense on real tensors, fallback, the load-time proof."""
 
 from __future__ import annotations
 
 import importlib.util
 import logging
 import os
-from collections import Counter
 
 import numpy as np
 import pytest
 
-from vqsr_cnn.engine import Engine, EngineConfig, depth
-from vqsr_cnn.engine.depth_runner import TOLERANCE
+from vqsr_cnn.bench.flops import cut_flops, layer_macs
+from vqsr_cnn.engine import Engine, EngineConfig
+from vqsr_cnn.engine.exact_rows import cut as cut_module
+from vqsr_cnn.engine.exact_rows.cut import cut_function
+from vqsr_cnn.engine.exact_rows.plan import analyse, distinct_rows, layer_heights, rows_needed, window_rows
+from vqsr_cnn.engine.exact_rows.proof import TOLERANCE, synthetic_tensors
 from vqsr_cnn.models.gatk_format import load_model_pair
 
 needs_openvino = pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
@@ -24,7 +27,7 @@ def _keras():
 
 
 def _tensor_with_tail(reads: int, height: int = 128, seed: int = 0) -> np.ndarray:
-    t, _ = depth.synthetic_tensors((height, 16, 15), [reads], 7, seed=seed)
+    t, _ = synthetic_tensors((height, 16, 15), [reads], 7, seed=seed)
     return t[0]
 
 
@@ -42,14 +45,14 @@ def test_distinct_rows_edge_cases() -> None:
     nan_tail = some.copy()
     nan_tail[100:, 0, 0] = np.nan  # NaN never equals itself: no uniform tail is assumed
     two_rows = _tensor_with_tail(126)
-    r = depth.distinct_rows(np.stack([none, full, some, broken, last_differs, nan_tail, two_rows]))
+    r = distinct_rows(np.stack([none, full, some, broken, last_differs, nan_tail, two_rows]))
     assert r.tolist() == [0, 128, 37, 91, 128, 128, 126]
-    assert depth.rows_needed(r, 128).tolist() == [1, 128, 38, 92, 128, 128, 127]
+    assert rows_needed(r, 128).tolist() == [1, 128, 38, 92, 128, 128, 127]
 
 
 def test_distinct_rows_is_chunk_independent() -> None:
     tensors = np.stack([_tensor_with_tail(r, seed=r) for r in (0, 5, 64, 127, 3)])
-    assert depth.distinct_rows(tensors, chunk=2).tolist() == depth.distinct_rows(tensors).tolist() == [0, 5, 64, 128, 3]
+    assert distinct_rows(tensors, chunk=2).tolist() == distinct_rows(tensors).tolist() == [0, 5, 64, 128, 3]
 
 
 # ---------------------------------------------------------------- the row algebra
@@ -57,30 +60,26 @@ def test_distinct_rows_is_chunk_independent() -> None:
 
 def test_window_rows_hand_worked() -> None:
     # conv 25x1 on a tensor cut to 40 rows (true output 104 rows): 40 rows out, from 40 + 24 input rows
-    assert depth.window_rows(40, 25, 1, 104) == (40, 64)
+    assert window_rows(40, 25, 1, 104) == (40, 64)
     # (3,1) pool stride 3 on 40 rows (true output 26): rows 0..13 hold the 13 distinct pooled rows + the tail
-    assert depth.window_rows(40, 3, 3, 26) == (14, 42)
+    assert window_rows(40, 3, 3, 26) == (14, 42)
     # capped at the true height: a cut that reaches the end is the dense layer
-    assert depth.window_rows(127, 25, 1, 104) == (104, 128)
-    assert depth.window_rows(1, 25, 1, 104) == (1, 25)
+    assert window_rows(127, 25, 1, 104) == (104, 128)
+    assert window_rows(1, 25, 1, 104) == (1, 25)
 
 
 def test_small_2d_plan_and_heights(model_2d_paths) -> None:
     _, model = load_model_pair(*model_2d_paths)
-    plan = depth.analyse(model)
+    plan = analyse(model)
     assert plan.applies, plan.reason
     kinds = {s.name: s.kind for s in plan.steps}
     assert kinds["conv2d_1"] == kinds["conv2d_3"] == "window" and kinds["conv2d_2"] == kinds["conv2d_4"] == "rows"
     by_type = {type(s.layer).__name__: s.kind for s in plan.steps}
     assert by_type["Flatten"] == "restore" and kinds["annotation_dense"] == "plain"
-    h = depth.layer_heights(plan, 40)
+    h = layer_heights(plan, 40)
     assert (h["conv2d_1"], h["conv2d_2"], h["conv2d_3"], h["max_pooling2d"], h["max_pooling2d_1"]) == (40, 40, 40, 14, 6)
-    assert (
-        depth.cut_flops(plan, 128)
-        == depth.cut_flops(plan, 127)
-        == 2 * sum(__import__("vqsr_cnn.bench.flops", fromlist=["layer_macs"]).layer_macs(layer) for layer in model.layers)
-    )
-    assert depth.cut_flops(plan, 40) < 0.45 * depth.cut_flops(plan, 128)
+    assert cut_flops(plan, 128) == cut_flops(plan, 127) == 2 * sum(layer_macs(layer) for layer in model.layers)
+    assert cut_flops(plan, 40) < 0.45 * cut_flops(plan, 128)
 
 
 def _exotic_exact_model():
@@ -107,18 +106,18 @@ def _exotic_exact_model():
 
 def test_cut_function_equals_dense_for_every_height_on_an_exotic_exact_model() -> None:
     model = _exotic_exact_model()
-    plan = depth.analyse(model)
+    plan = analyse(model)
     assert plan.applies, plan.reason
     rng = np.random.default_rng(2)
     for layer in model.layers:  # non-trivial BatchNorm statistics
         if type(layer).__name__ == "BatchNormalization":
             layer.set_weights([w + rng.normal(0, 0.3, w.shape).astype(np.float32) ** 2 for w in layer.get_weights()])
     depths = [0, 1, 2, 7, 13, 20, 30, 37, 38, 39, 40]
-    tensors, annotations = depth.synthetic_tensors((40, 12, 15), depths, 7, seed=9)
+    tensors, annotations = synthetic_tensors((40, 12, 15), depths, 7, seed=9)
     dense = model([tensors, annotations], training=False).numpy()
     assert np.ptp(dense[:, 0]) > 1e-3  # the model distinguishes these tensors: the comparison is not vacuous
-    cut = depth.cut_function(plan)
-    need = depth.rows_needed(depth.distinct_rows(tensors), 40)
+    cut = cut_function(plan)
+    need = rows_needed(distinct_rows(tensors), 40)
     for rows in range(1, 41):
         ok = need <= rows
         if ok.any():
@@ -137,7 +136,7 @@ def _same_padding_model():
 
 
 def test_not_exact_architectures_are_refused_with_the_reason() -> None:
-    assert "reads_same (Conv2D) pads its read axis ('same')" in depth.analyse(_same_padding_model()).reason
+    assert "reads_same (Conv2D) pads its read axis ('same')" in analyse(_same_padding_model()).reason
     k = _keras()
     reads = k.Input(shape=(32, 8, 15), name="read_tensor")
     x = k.layers.Reshape((32, 120))(reads)
@@ -146,14 +145,14 @@ def test_not_exact_architectures_are_refused_with_the_reason() -> None:
     x = k.layers.Flatten()(x)
     out = k.layers.Dense(4, activation="softmax")(k.layers.Concatenate()([x, annots]))
     # Reshape restores the full height first: exact (nothing is cut)
-    assert depth.analyse(k.Model([reads, annots], out)).applies
+    assert analyse(k.Model([reads, annots], out)).applies
     reads = k.Input(shape=(32, 8, 15), name="read_tensor")
     x = k.layers.Conv2D(4, (3, 1))(reads)
     x = k.layers.TimeDistributed(k.layers.Flatten())(x)
     x = k.layers.LSTM(3)(x)
     annots = k.Input(shape=(7,), name="best_practices")
     out = k.layers.Dense(4, activation="softmax")(k.layers.Concatenate()([x, annots]))
-    reason = depth.analyse(k.Model([reads, annots], out)).reason
+    reason = analyse(k.Model([reads, annots], out)).reason
     assert "(TimeDistributed) is not known to keep the read tail uniform" in reason
 
 
@@ -204,15 +203,15 @@ def engines_2d(bundled_2d):
 
 
 @needs_openvino
-def test_depth_aware_equals_dense_on_every_real_testdata_tensor(engines_2d, testdata) -> None:
+def test_exact_rows_equal_dense_on_every_real_testdata_tensor(engines_2d, testdata) -> None:
     aware, dense = engines_2d
-    assert aware.depth is not None and dense.depth is None
+    assert aware.exact is not None and dense.exact is None
     tensors, annotations = _real_2d_tensors(testdata)
-    r = depth.distinct_rows(tensors)
+    r = distinct_rows(tensors)
     assert (r < 100).sum() >= 10  # real tensors do have uniform tails to skip
     p_aware, p_dense = aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations)
-    assert np.abs(p_aware - p_dense).max() <= TOLERANCE
-    assert aware.depth.describe()["refused"] == {}
+    assert np.abs(p_aware - p_dense).max() <= TOLERANCE["fp32"]
+    assert aware.exact.describe()["refused"] == {}
     # a row's score depends only on the row: alone, or in a batch at another position, bit for bit
     order = np.random.default_rng(0).permutation(len(r))
     np.testing.assert_array_equal(aware.predict_arrays(tensors[order], annotations[order]), p_aware[order])
@@ -221,7 +220,7 @@ def test_depth_aware_equals_dense_on_every_real_testdata_tensor(engines_2d, test
 
 
 @needs_openvino
-def test_depth_aware_equals_dense_on_shared_na12878_tensors(engines_2d, shared_data, tmp_path_factory) -> None:
+def test_exact_rows_equal_dense_on_shared_na12878_tensors(engines_2d, shared_data, tmp_path_factory) -> None:
     """Every tensor of the NA12878 chr1 valid split (and train with VQSR_CNN_DEPTH_ALL=1)."""
 
     from vqsr_cnn.bench import data as bench_data
@@ -236,22 +235,22 @@ def test_depth_aware_equals_dense_on_shared_na12878_tensors(engines_2d, shared_d
             lt = bench_data.load_tensors(files[a : a + 256], "read_tensor")
             delta = np.abs(aware.predict_arrays(lt.tensors, lt.annotations) - dense.predict_arrays(lt.tensors, lt.annotations))
             worst = max(worst, float(delta.max()))
-    assert worst <= TOLERANCE
+    assert worst <= TOLERANCE["fp32"]
 
 
 @needs_openvino
 def test_edge_tensors_through_the_engine(engines_2d) -> None:
     aware, dense = engines_2d
-    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [0, 128, 127, 126, 64, 7], 7, seed=5)
+    tensors, annotations = synthetic_tensors((128, 128, 15), [0, 128, 127, 126, 64, 7], 7, seed=5)
     broken = tensors[4].copy()
     broken[100, 10, 3] = 0.25  # non-uniform tail: R is detected as 101, never assumed to be 64
     tensors = np.concatenate([tensors, broken[None]])
     annotations = np.concatenate([annotations, annotations[4:5]])
-    r, rows = aware.depth.route(tensors)
-    assert r.tolist() == [0, 128, 128, 126, 64, 7, 101]
+    assert distinct_rows(tensors).tolist() == [0, 128, 128, 126, 64, 7, 101]
+    rows = aware.exact.route(tensors)
     assert rows.tolist() == [1, 128, 128, 127, 65, 8, 102]  # exactly R + 1 rows: nothing rounded up
     np.testing.assert_allclose(
-        aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE
+        aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE["fp32"]
     )
 
 
@@ -262,33 +261,28 @@ def test_each_variant_runs_alone_at_its_rows_bit_identically(engines_2d, testdat
     tensors, annotations = _real_2d_tensors(testdata)
     order = np.random.default_rng(4).integers(0, len(tensors), 96)
     tensors, annotations = tensors[order], annotations[order]
-    heights = aware.depth.route(tensors)[1]
+    heights = aware.exact.route(tensors)
     assert len(set(heights.tolist())) >= 10  # many heights take part
     whole = aware.predict_arrays(tensors, annotations)
     alone = np.concatenate([aware.predict_arrays(tensors[i : i + 1], annotations[i : i + 1]) for i in range(12)])
     np.testing.assert_array_equal(whole[:12], alone)
     for gather in (5, 37):
-        aware.depth.reset_counts()
+        aware.exact.shapes.seen.clear()
         split = [aware.predict_arrays(tensors[a : a + gather], annotations[a : a + gather]) for a in range(0, 96, gather)]
         np.testing.assert_array_equal(np.concatenate(split), whole, err_msg=f"gather {gather}")
-        executed = aware.depth.executed()
-        assert executed["variants"] == dict(sorted(Counter(heights.tolist()).items()))  # one run per variant
-        flops = aware.depth.executed_flops(tensors)
-        assert executed["flops_per_variant"] == pytest.approx(flops.mean())
-        assert flops.mean() < 0.6 * depth.cut_flops(aware.depth.plan, 128)
-    assert set(heights.tolist()) <= set(aware.depth.proven)  # every height was proven before it scored
+        assert aware.exact.shapes.seen == {(1, h, 128, 15) for h in heights.tolist()}  # alone, at exactly its rows
+    assert sorted(aware.exact.proven) == list(range(1, 129))  # every height was proven at load time
 
 
 @needs_openvino
 def test_inference_error_is_raised_not_hung(engines_2d, monkeypatch) -> None:
     aware, _ = engines_2d
-    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [30] * 20, 7, seed=9)
-    aware.predict_arrays(tensors[:1], annotations[:1])  # the height is proven before the failure is armed
+    tensors, annotations = synthetic_tensors((128, 128, 15), [30] * 20, 7, seed=9)
 
     def broken(*_):
         raise RuntimeError("inference failed")
 
-    monkeypatch.setattr(aware.depth, "_collect", broken)
+    monkeypatch.setattr(aware.exact, "_collect", broken)
     with pytest.raises(RuntimeError, match="inference failed"):
         aware.predict_arrays(tensors, annotations)
     monkeypatch.undo()
@@ -302,9 +296,9 @@ def test_fallback_for_a_non_exact_architecture_logs_why(caplog) -> None:
     model = _same_padding_model()
     with caplog.at_level(logging.INFO, logger="vqsr_cnn"):
         engine = Engine(model, spec_from_model(model), EngineConfig(backend="openvino"))
-    assert engine.depth is None
-    lines = [r.getMessage() for r in caplog.records if "depth-aware" in r.getMessage()]
-    assert len(lines) == 1 and "model runs dense: layer reads_same (Conv2D) pads its read axis" in lines[0]
+    assert engine.exact is None
+    lines = [r.getMessage() for r in caplog.records if "exact rows" in r.getMessage()]
+    assert len(lines) == 1 and "the model runs dense: layer reads_same (Conv2D) pads its read axis" in lines[0]
 
 
 @needs_openvino
@@ -315,16 +309,16 @@ def test_load_time_proof_refuses_a_wrong_cut(bundled_2d, monkeypatch, caplog) ->
     def wrong_rows(x, have, want):
         return tf.gather(x, tf.zeros([want], tf.int32) + tf.minimum(tf.range(want), 0), axis=1)
 
-    monkeypatch.setattr(depth, "_rows", wrong_rows)
+    monkeypatch.setattr(cut_module, "_rows", wrong_rows)
     args, model = bundled_2d
-    engine = Engine(model, args, EngineConfig(backend="openvino"))
-    tensors, annotations = depth.synthetic_tensors((128, 128, 15), [3, 5, 6], 7, seed=8)
     with caplog.at_level(logging.WARNING, logger="vqsr_cnn"):
-        probs = engine.predict_arrays(tensors, annotations)
-    assert "refused" in caplog.text and engine.depth.describe()["refused"]
+        engine = Engine(model, args, EngineConfig(backend="openvino"))
+    tensors, annotations = synthetic_tensors((128, 128, 15), [3, 5, 6], 7, seed=8)
+    probs = engine.predict_arrays(tensors, annotations)
+    assert "refused" in caplog.text and {4, 6, 7} <= set(engine.exact.describe()["refused"])
     monkeypatch.undo()
     dense = Engine(model, args, EngineConfig(backend="openvino", dense=True))
-    np.testing.assert_allclose(probs, dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(probs, dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE["fp32"])
 
 
 def test_dense_switch() -> None:
@@ -336,4 +330,37 @@ def test_dense_switch() -> None:
 @needs_openvino
 def test_tensorflow_backend_stays_dense(bundled_2d) -> None:
     args, model = bundled_2d
-    assert Engine(model, args, EngineConfig(backend="tensorflow")).depth is None
+    assert Engine(model, args, EngineConfig(backend="tensorflow")).exact is None
+
+
+@needs_openvino
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_exact_rows_at_reduced_precision_equal_dense_of_the_same_precision(bundled_2d, testdata, tmp_path, precision) -> None:
+    """BF16 (where the CPU has it) and INT8 run exact rows too, each height proven against the dense model of the
+    same precision; INT8's dense model is the same quantised graph at full height, so the two share every
+    quantisation parameter."""
+    from vqsr_cnn.engine.cpu import cpu_info
+    from vqsr_cnn.engine.int8.settings import QuantizeSettings, split_calibration
+
+    args, model = bundled_2d
+    tensors, annotations = _real_2d_tensors(testdata)
+    types = ["SNP" if i % 2 else "INDEL" for i in range(len(tensors))]
+    config = EngineConfig(backend="openvino", precision=precision, cache_dir=str(tmp_path / "cache"))
+    engine = Engine(
+        model,
+        args,
+        config,
+        calibration=lambda: split_calibration(tensors, annotations, types),
+        quantize=QuantizeSettings(accuracy_control=False, subset_size=32),  # plain PTQ: seconds, enough to test the path
+    )
+    expected = {"bf16": "bf16" if cpu_info().bf16 else "fp32", "int8": "int8"}[precision]
+    assert engine.exact is not None and engine.exact.precision == engine.backend.precision == expected
+    assert sorted(engine.exact.proven) == list(range(1, 129)) and not engine.exact.refused
+    exact = engine.predict_arrays(tensors, annotations)
+    np.testing.assert_allclose(exact, engine.backend.run(tensors, annotations), rtol=0, atol=TOLERANCE[expected])
+    fp32 = Engine(model, args, EngineConfig(backend="openvino")).predict_arrays(tensors, annotations)
+    if expected == "fp32":  # a CPU without native bf16: the request ran FP32 (and said so)
+        np.testing.assert_array_equal(exact, fp32)
+    else:
+        assert 0 < np.abs(exact - fp32).max() < 0.2  # it really ran reduced precision, and stayed close to FP32

@@ -1,7 +1,7 @@
-"""Depth-aware 2D models: compute the read rows that differ, and the uniform tail row once.
+"""Exact rows, the proof on paper: which read rows of a 2D model's input differ, and why a model cut to them is exact.
 
-(Over 300 lines on purpose: the row algebra below and the layer rules that implement it are one proof and
-are read together; the runtime that compiles and dispatches the cut models is in :mod:`.depth_runner`.)
+(The row algebra below and the layer rules that implement it are one argument and are read together; the cut
+model is built in :mod:`.cut`, proven per height in :mod:`.proof` and run in :mod:`.runner`.)
 
 A GATK read tensor (reads x positions x channels) has one row per read; every row after the last read holds
 only the reference channels, so those rows are all identical. Along the read axis (axis 1, channels_last)
@@ -27,17 +27,11 @@ proven to keep I(m): such models run dense, with one log line saying why.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from ..logs import import_tensorflow
-from .freeze import FrozenModel
-
-log = logging.getLogger("vqsr_cnn")
 
 READ_AXIS = 1  # channels_last read tensor: (batch, reads, positions, channels)
 MIN_TAIL = 2  # a uniform tail is at least two equal rows at the end; otherwise there is nothing to skip
@@ -98,14 +92,14 @@ class Step:
 
 
 @dataclass
-class DepthPlan:
+class RowPlan:
     steps: list[Step]
     inputs: tuple[str, str]  # (read tensor input layer, annotation input layer)
     outputs: list[tuple[str, int]]
     height: int  # read rows of the input
     tensor_shape: tuple[int, ...]
     n_annotations: int
-    reason: str = ""  # why the model runs dense ('' = depth-aware applies)
+    reason: str = ""  # why the model runs dense (every read row computed) ('' = depth-aware applies)
     output_heights: dict[tuple[str, int], int] = field(default_factory=dict)
 
     @property
@@ -136,15 +130,15 @@ def _inbound(layer_cfg: dict[str, Any]) -> list[Any]:
     return layer_cfg.get("inbound_nodes") or []
 
 
-def analyse(model: Any) -> DepthPlan:
+def analyse(model: Any) -> RowPlan:
     """Walk the functional graph once and classify every layer on the read path; set `reason` if not exact."""
-    from ..models.gatk_format import split_inputs
+    from ...models.gatk_format import split_inputs
 
     tensor_input, annotation_input = split_inputs(model)
     tensor_name, annotation_name = (t.name.split(":")[0] for t in (tensor_input, annotation_input))
     in_shape = tuple(int(d) for d in tensor_input.shape[1:])
     config = model.get_config()
-    plan = DepthPlan(
+    plan = RowPlan(
         [],
         (tensor_name, annotation_name),
         [(o[0], int(o[2])) for o in config["output_layers"]],
@@ -223,16 +217,13 @@ def _classify(layer: Any, cls: str, cfg: dict[str, Any], all_on_path: bool) -> t
     return "", "is not known to keep the read tail uniform (recurrent, attention or custom layers run dense)"
 
 
-# ---------------------------------------------------------------- building a cut model
-
-
 def window_rows(m: int, k: int, s: int, h_out: int) -> tuple[int, int]:
     """(output rows m', input rows needed) of a valid window (k rows, stride s) on a tensor cut to m rows."""
     m_out = min(h_out, math.ceil((m - 1) / s) + 1)
     return m_out, s * (m_out - 1) + k
 
 
-def layer_heights(plan: DepthPlan, rows: int) -> dict[str, int]:
+def layer_heights(plan: RowPlan, rows: int) -> dict[str, int]:
     """Read-axis rows each read-path layer computes in the model cut to `rows` input rows."""
     heights: dict[tuple[str, int], int] = {}
     out: dict[str, int] = {}
@@ -250,120 +241,3 @@ def layer_heights(plan: DepthPlan, rows: int) -> dict[str, int]:
             continue
         out[step.name] = heights[(step.name, 0)]
     return out
-
-
-def _rows(x: Any, have: Any, want: Any) -> Any:
-    """Rows 0..want-1 of a tensor cut to `have` rows; rows past have-1 repeat row have-1 (exact by I(have))."""
-    tf = import_tensorflow()
-
-    return tf.gather(x, tf.minimum(tf.range(want), have - 1), axis=READ_AXIS)
-
-
-def cut_function(plan: DepthPlan) -> Any:
-    """A tf.function on (batch, rows, positions, channels) + annotations, any rows >= R + 1: the cut model.
-
-    The read-axis height is dynamic: one graph, converted to OpenVINO once, runs each variant at its own rows.
-    """
-    tf = import_tensorflow()
-
-    if not plan.applies:
-        raise ValueError(f"depth-aware model not applicable: {plan.reason}")
-    specs = [
-        tf.TensorSpec([None, None, *plan.tensor_shape[1:]], tf.float32, name=plan.inputs[0]),
-        tf.TensorSpec([None, plan.n_annotations], tf.float32, name=plan.inputs[1]),
-    ]
-
-    @tf.function(input_signature=specs)
-    def infer(tensor: Any, annotations: Any) -> Any:
-        values: dict[tuple[str, int], Any] = {(plan.inputs[0], 0): tensor, (plan.inputs[1], 0): annotations}
-        # rows held (a scalar tensor) and true height of every tensor on the read path
-        height: dict[tuple[str, int], Any] = {(plan.inputs[0], 0): tf.shape(tensor)[READ_AXIS]}
-        true_height: dict[tuple[str, int], int] = {(plan.inputs[0], 0): plan.height}
-        for step in plan.steps:
-            if step.kind == "input":
-                continue
-            key = (step.name, 0)
-            args = [values[i] for i in step.inputs]
-            if step.kind == "window":
-                (k, s), m = step.window, height[step.inputs[0]]
-                m_out = tf.minimum(step.height_out, (m - 1 + s - 1) // s + 1)
-                values[key] = step.layer(_rows(args[0], m, s * (m_out - 1) + k), training=False, **step.kwargs)
-                height[key], true_height[key] = m_out, step.height_out
-                continue
-            on_path = [i for i in step.inputs if i in height]
-            if step.kind == "merge":
-                target = height[on_path[0]]
-                for i in on_path[1:]:
-                    target = tf.maximum(target, height[i])
-                args = [_rows(values[i], height[i], target) for i in step.inputs]
-            elif step.kind == "restore":
-                args = [_rows(values[i], height[i], true_height[i]) if i in height else values[i] for i in step.inputs]
-            values[key] = step.layer(args if len(args) > 1 else args[0], training=False, **step.kwargs)
-            if step.kind == "rows":
-                height[key], true_height[key] = height[on_path[0]], true_height[on_path[0]]
-            elif step.kind == "merge":
-                height[key], true_height[key] = target, true_height[on_path[0]]
-        outs = [_rows(values[r], height[r], true_height[r]) if r in height else values[r] for r in plan.outputs]
-        return outs[0] if len(outs) == 1 else outs
-
-    return infer
-
-
-def freeze_cut(plan: DepthPlan) -> FrozenModel:
-    """The cut model with variables folded into constants (what OpenVINO converts); read rows dynamic."""
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
-    frozen = convert_variables_to_constants_v2(cut_function(plan).get_concrete_function())
-    return FrozenModel(
-        function=frozen,
-        graph_def=frozen.graph.as_graph_def(),
-        input_names=(frozen.inputs[0].name, frozen.inputs[1].name),
-        output_name=frozen.outputs[0].name,
-        tensor_shape=plan.tensor_shape,
-        n_annotations=plan.n_annotations,
-        n_classes=int(frozen.outputs[0].shape[-1]),
-    )
-
-
-# ---------------------------------------------------------------- FLOPs actually executed
-
-
-def cut_flops(plan: DepthPlan, rows: int) -> int:
-    """FLOPs per example of the model cut to `rows` rows (2 x MACs; convolutions and dense layers)."""
-    from ..bench.flops import layer_macs
-
-    heights = layer_heights(plan, rows)
-    total = 0
-    for step in plan.steps:
-        macs = layer_macs(step.layer) if step.kind != "input" else 0
-        if macs and step.name in heights:
-            full = int(_shape(step.layer.output)[READ_AXIS])
-            macs = macs * heights[step.name] // full
-        total += 2 * macs
-    return total
-
-
-# ---------------------------------------------------------------- synthetic tensors for the load-time proof
-
-
-def synthetic_tensors(
-    shape: tuple[int, ...], depths: list[int], n_annotations: int, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Read-tensor-like inputs with the given R: p-hot read rows, a reference in every row, a uniform tail.
-
-    Each R in `depths` gives one tensor; R >= H gives a tensor with no uniform tail.
-    """
-    rng = np.random.default_rng(seed)
-    height, width, channels = shape
-    out = np.zeros((len(depths), height, width, channels), dtype=np.float32)
-    for i, r in enumerate(depths):
-        ref = rng.integers(0, min(5, channels), width)
-        tail = np.zeros((width, channels), dtype=np.float32)
-        tail[np.arange(width), ref + (5 if channels >= 10 else 0)] = 1.0  # GATK: reference in channels 5-9
-        out[i] = tail
-        r = min(r, height)
-        if r:
-            reads = rng.random((r, width, channels), dtype=np.float32) * (rng.random((r, width, 1)) < 0.8)
-            out[i, :r] += reads
-    annotations = rng.normal(0.0, 1.0, (len(depths), n_annotations)).astype(np.float32)
-    return out, annotations

@@ -18,16 +18,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ..digests import sha256_bytes, sha256_file
-from ..logs import import_openvino
-from .config import ENV_CACHE_DIR
-
-if TYPE_CHECKING:
-    from .quantize import QuantizeSettings
+from ...digests import sha256_bytes, sha256_file
+from ...logs import import_openvino
+from ..config import ENV_CACHE_DIR
+from .settings import QuantizeSettings
 
 log = logging.getLogger("vqsr_cnn")
 

@@ -1,0 +1,82 @@
+"""OpenVINO runtime on CPU: one model compiled once at the micro-batch shape, `streams` requests in flight."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from ...logs import import_openvino
+from ..batching import micro_batches
+from ..config import EngineConfig
+from ..convert import openvino_model
+from ..freeze import FrozenModel
+from ..precision import FROM_HINT, Precision
+from .shapes import ShapeCounter
+
+
+def compile_config(config: EngineConfig, precision: Precision) -> tuple[dict[str, Any], int]:
+    """(OpenVINO compile properties, streams) for the engine's settings: the one place they are chosen.
+
+    THROUGHPUT (default, measured by `vqsr-cnn bench --tuning`): one single-threaded stream per core, each
+    scoring one micro-batch; on a busy machine no stream waits for a descheduled sibling thread, unlike
+    LATENCY (one request, all threads synchronised per layer).
+    """
+    threads = config.intra_threads if config.intra_threads > 0 else (os.cpu_count() or 1)
+    streams = threads if config.ov_hint == "THROUGHPUT" else 1
+    props: dict[str, Any] = {"INFERENCE_PRECISION_HINT": precision.float_hint, "PERFORMANCE_HINT": config.ov_hint}
+    if config.ov_hint == "THROUGHPUT":
+        props.update(NUM_STREAMS=streams, ENABLE_CPU_PINNING=True)
+    if config.intra_threads > 0:
+        props["INFERENCE_NUM_THREADS"] = config.intra_threads
+    return props, streams
+
+
+def executed_precision(compiled: Any, precision: Precision) -> str:
+    """What the compiled model executes, read back from it (INT8 layers run INT8 whatever the float hint)."""
+    hint = compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type
+    name = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint).lower()
+    return "int8" if precision.runs == "int8" else FROM_HINT.get(name, name)
+
+
+class OpenVINOBackend:
+    """Every stream runs the same compiled kernels at the same shape, so a row's result does not depend on
+    which stream scored it."""
+
+    name = "openvino"
+    device = "CPU"
+
+    def __init__(self, frozen: FrozenModel, config: EngineConfig, precision: Precision, model: Any = None) -> None:
+        ov = import_openvino()
+
+        self.micro_batch = config.micro_batch
+        self._names = self.input_names = frozen.input_names
+        self._classes = frozen.n_classes
+        model = model.clone() if model is not None else openvino_model(frozen)
+        model.reshape(
+            {self._names[0]: [self.micro_batch, *frozen.tensor_shape], self._names[1]: [self.micro_batch, frozen.n_annotations]}
+        )
+        self.config, self.streams = compile_config(config, precision)
+        compiled = ov.Core().compile_model(model, self.device, self.config)
+        self.precision = executed_precision(compiled, precision)
+        self.compiled = compiled
+        self.shapes = ShapeCounter()
+        self._queue = ov.AsyncInferQueue(compiled, self.streams)
+        self._lock = threading.Lock()  # one run at a time per queue (its callback and output buffer are shared)
+
+    def run(self, tensor: np.ndarray, annotations: np.ndarray) -> np.ndarray:
+        out = np.zeros((tensor.shape[0], self._classes), dtype=np.float32)
+
+        def done(request: Any, userdata: tuple[int, int]) -> None:
+            start, rows = userdata
+            out[start : start + rows] = request.get_output_tensor(0).data[:rows]
+
+        with self._lock:
+            self._queue.set_callback(done)
+            for start, rows, t, a in micro_batches(tensor, annotations, self.micro_batch):
+                self.shapes.see(t.shape)
+                self._queue.start_async({self._names[0]: t, self._names[1]: a}, userdata=(start, rows))
+            self._queue.wait_all()
+        return out
