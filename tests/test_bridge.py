@@ -198,3 +198,34 @@ def test_bad_line_corpus_each_batch_is_a_nack_naming_the_variant_and_writes_noth
         java.finish()
     finally:
         java.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(ACCEL != "openvino", reason="INT8 runs on the openvino backend")
+def test_int8_through_gatk_calibrates_on_the_first_lines_then_loads_from_the_cache(tmp_path, testdata):
+    """VQSR_CNN_PRECISION=int8 through GATK's protocol really runs INT8 (it once ran FP32 silently): the first session
+    calibrates on its first transfer batch and caches the model, a later session loads it and writes the same bytes."""
+    from real_fifo_lines import lines_1d
+
+    lines = lines_1d()[:300]  # real HG004 records: a full transfer batch of 256 to calibrate on, and a partial one
+    batches = [lines[:256], lines[256:]]
+    json_path, hd5_path = (str(testdata / "models" / f"cnn_1d.{ext}") for ext in ("json", "hd5"))
+    cache = {"VQSR_CNN_CACHE_DIR": str(tmp_path / "cache")}
+    runs = {}
+    for name, env in (("fp32", {}), ("int8", {"VQSR_CNN_PRECISION": "int8"}), ("int8 again", {"VQSR_CNN_PRECISION": "int8"})):
+        work = tmp_path / name.replace(" ", "_")
+        work.mkdir()
+        acks, text, log = _run_session(work, {**ACCEL_ENV, **cache, **env}, json_path, hd5_path, "reference", batches, 64)
+        assert acks == ["ack", "ack"], log
+        runs[name] = (text, log)
+    assert "precision=fp32" in runs["fp32"][1]
+    int8_text, int8_log = runs["int8"]
+    assert "INT8 quantisation:" in int8_log and "precision=int8" in int8_log, int8_log
+    assert "INT8 model from cache" in runs["int8 again"][1] and "INT8 quantisation:" not in runs["int8 again"][1]
+    assert runs["int8 again"][0] == int8_text  # the cached model scores exactly as the model it was saved from
+    fp32 = [float(line.rsplit("\t", 1)[1]) for line in runs["fp32"][0].splitlines()]
+    int8 = [float(line.rsplit("\t", 1)[1]) for line in int8_text.splitlines()]
+    assert len(int8) == len(fp32) == 300
+    delta = sorted(abs(a - b) for a, b in zip(int8, fp32))
+    assert delta[-1] > 0, "INT8 wrote the FP32 scores: it did not run INT8"
+    assert delta[int(0.99 * len(delta))] <= 0.1 + 0.001  # the accuracy budget, at the 3 decimals GATK keeps

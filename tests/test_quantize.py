@@ -180,3 +180,22 @@ def test_int8_engine_calibrates_on_its_first_variants_then_loads_from_the_cache(
     again = Engine(model, spec, engine.config, quantize=settings)  # a later run: from the cache, no data needed
     assert not again.needs_calibration
     np.testing.assert_array_equal(again.predict_arrays(tensors, annotations), int8)
+
+
+@pytest.mark.slow
+def test_quantize_command_makes_the_model_that_scoring_at_int8_then_loads(tmp_path, testdata, monkeypatch, caplog) -> None:
+    import logging
+
+    from vqsr_cnn.cli import main
+
+    monkeypatch.setenv("VQSR_CNN_CACHE_DIR", str(tmp_path / "cache"))
+    d = testdata / "hg004_chr21"
+    inputs = ["-V", str(d / "NA24143.vcf.gz"), "-R", str(d / "hg38_chr21_22000000_23000000.fasta"), "--tensor-type", "reference"]
+    assert main(["quantize", *inputs, "--records", "200"]) == 0
+    entries = [p for p in (tmp_path / "cache").glob("cnn_1d.int8-*") if p.is_dir()]
+    assert len(entries) == 1 and (entries[0] / "manifest.json").is_file()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="vqsr_cnn"):
+        assert main(["score", *inputs, "-O", str(tmp_path / "out.vcf"), "--precision", "int8", "-L", "chr21:1-3000000"]) == 0
+    assert "INT8 model from cache" in caplog.text and "INT8 quantisation:" not in caplog.text
+    assert "precision=int8" in caplog.text

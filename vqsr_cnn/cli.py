@@ -14,7 +14,7 @@ from .errors import InputError
 from .models.allowlist import TRUST_ENV
 
 # Each module defines `register(subparsers)` adding a parser whose default `func(args) -> int` runs it.
-COMMANDS = ("score", "diff", "train", "bench", "workflow", "freeze")
+COMMANDS = ("score", "quantize", "diff", "train", "bench", "workflow", "freeze")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,12 +19,15 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import defines
 from .defines import TensorType
 from .encode import encode_examples
 from .engine import Engine, EngineConfig
+from .engine.config import ENV_CACHE_DIR
+from .engine.int8.cache import cache_entry
 from .engine.int8.quantize import Int8Unavailable
 from .engine.int8.settings import MIN_CALIBRATION, Calibration, split_calibration
 from .errors import InputError
@@ -229,6 +232,21 @@ def _calibration(
         return split_calibration(batch.tensors, batch.annotations, batch.variant_types)
 
     return data
+
+
+def quantize_vcf(options: ScoreOptions, records: int = 600) -> tuple[Path, Engine]:
+    """The INT8 model `score --precision int8` would use with these options, made now on the first `records`
+    records of options.variant (or found in the cache); returns its cache entry and the engine running it."""
+    if not options.engine.cache_dir:
+        raise InputError(f"no INT8 cache directory: set {ENV_CACHE_DIR}")
+    _Inputs(options).close()  # the inputs are checked before the model is loaded
+    keys = list(options.annotation_keys or defines.ANNOTATIONS_SETS[defines.DEFAULT_ANNOTATION_SET])
+    window = options.window_size or defines.DEFAULT_WINDOW_SIZE
+    read_limit = options.read_limit or defines.DEFAULT_READ_LIMIT
+    engine = load_engine(options, _calibration(options, keys, window, read_limit, n=records))
+    if engine.precision.runs != "int8" or engine.quantize_settings is None:
+        raise InputError(f"no INT8 model was made: {engine.precision.why}")
+    return cache_entry(engine.spec.hd5_path, engine.quantize_settings), engine
 
 
 def score_vcf(options: ScoreOptions, engine: Engine | None = None) -> ScoreSummary:

@@ -82,10 +82,10 @@ class Engine:
         self.backend: Backend
         self.exact: ExactRows | None = None
         self.needs_calibration = False
-        self._quantize: QuantizeSettings | None = None
+        self.quantize_settings: QuantizeSettings | None = None  # what the INT8 model is (to be) made with
         int8 = None
         if self.precision.runs == "int8":
-            self._quantize = replace(
+            self.quantize_settings = replace(
                 quantize or QuantizeSettings(),
                 float_hint=self.precision.float_hint,
                 target="rows" if self._cut is not None else "dense",
@@ -120,10 +120,10 @@ class Engine:
 
     def _int8(self, calibration: Callable[[], Calibration] | None) -> Any:
         """The INT8 model (cut model for exact rows, else dense): cached, or calibrated now; None if neither yet."""
-        assert self._quantize is not None
+        assert self.quantize_settings is not None
         target = self._cut or self.frozen
         try:
-            return int8_model(target, self.spec.hd5_path, calibration, self._quantize)
+            return int8_model(target, self.spec.hd5_path, calibration, self.quantize_settings)
         except Int8Unavailable:
             if calibration is None:
                 return None  # nothing cached and no data yet: calibrate() builds it
