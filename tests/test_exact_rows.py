@@ -17,6 +17,7 @@ from vqsr_cnn.engine.exact_rows.plan import analyse, distinct_rows, layer_height
 from vqsr_cnn.engine.exact_rows.proof import TOLERANCE, synthetic_tensors
 from vqsr_cnn.models.gatk_format import load_model_pair
 
+NAMES = ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
 needs_openvino = pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="openvino is not installed")
 
 
@@ -53,6 +54,30 @@ def test_distinct_rows_edge_cases() -> None:
 def test_distinct_rows_is_chunk_independent() -> None:
     tensors = np.stack([_tensor_with_tail(r, seed=r) for r in (0, 5, 64, 127, 3)])
     assert distinct_rows(tensors, chunk=2).tolist() == distinct_rows(tensors).tolist() == [0, 5, 64, 128, 3]
+
+
+def test_rows_left_unwritten_by_the_encoder_give_the_same_r_and_are_filled_on_demand(testdata) -> None:
+    """The encoder writes only each variant's read rows and one reads-free row; R from those rows equals R on the
+    whole tensor, and fill_tails restores the whole tensor bit for bit."""
+    from vqsr_cnn.encode import encode_batch
+    from vqsr_cnn.engine.exact_rows.plan import fill_tails
+
+    examples = _real_2d_examples(testdata)
+    whole = encode_batch(examples, "read_tensor", NAMES)
+    part = encode_batch(examples, "read_tensor", NAMES, fill_tails=False)
+    assert whole.written is None and part.written is not None and (part.written < 128).sum() > 10
+    unwritten = np.arange(128)[None, :] >= part.written[:, None]
+    part.tensors[unwritten] = np.nan  # what was never written must never be read
+    np.testing.assert_array_equal(distinct_rows(part.tensors, part.written), distinct_rows(whole.tensors))
+    fill_tails(part.tensors, part.written)
+    np.testing.assert_array_equal(part.tensors, whole.tensors)
+    # edge cases on the contract itself: no reads, every row a read, trailing read rows equal to the tail row
+    t, _ = synthetic_tensors((128, 16, 15), [0, 128, 40, 126], 7, seed=3)
+    t[2, 37:40] = t[2, 127]  # the last three read rows show only the reference: R is 37, not 40
+    written = np.array([1, 128, 41, 127])
+    left = t.copy()
+    left[np.arange(128)[None, :] >= written[:, None]] = np.nan
+    assert distinct_rows(left, written).tolist() == distinct_rows(t).tolist() == [0, 128, 37, 126]
 
 
 # ---------------------------------------------------------------- the row algebra
@@ -159,31 +184,30 @@ def test_not_exact_architectures_are_refused_with_the_reason() -> None:
 # ---------------------------------------------------------------- the engine
 
 
-def _real_2d_tensors(testdata) -> tuple[np.ndarray, np.ndarray]:
-    """Every real 2D tensor in testdata: GATK 4.2's own (golden) and ours from the FIFO lines and the GIAB slice."""
+def _real_2d_examples(testdata) -> list:
+    """Every real 2D example in testdata: GATK's FIFO lines and the GIAB slice (reads from the BAM)."""
     from vqsr_cnn.bench.data import load_examples
-    from vqsr_cnn.defines import ANNOTATIONS_SETS
-    from vqsr_cnn.encode import encode_examples
     from vqsr_cnn.readers.fifo import parse_data_line
 
-    names = list(ANNOTATIONS_SETS["best_practices"])
-    golden = np.load(testdata / "golden" / "gatk42_tensors.npz")
-    tensors, annotations = [golden["read_tensor_2d"]], [golden["annotations_2d"]]
     lines = (testdata / "fifo" / "lines_2d.txt").read_text().splitlines()
-    t, a = encode_examples([parse_data_line(line, "read_tensor").example for line in lines], "read_tensor", names)
-    tensors.append(t)
-    annotations.append(a)
     giab = testdata / "giab_chr22"
     examples = load_examples(
         giab / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz",
         giab / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz",
         giab / "NA12878.chr22_16584000-16587000.bam",
-        names,
+        NAMES,
     )
-    t, a = encode_examples(examples, "read_tensor", names)
-    tensors.append(t)
-    annotations.append(a)
-    return np.concatenate(tensors).astype(np.float32), np.concatenate(annotations).astype(np.float32)
+    return [parse_data_line(line, "read_tensor").example for line in lines] + list(examples)
+
+
+def _real_2d_tensors(testdata) -> tuple[np.ndarray, np.ndarray]:
+    """Every real 2D tensor in testdata: GATK 4.2's own (golden) and ours from the FIFO lines and the GIAB slice."""
+    from vqsr_cnn.encode import encode_examples
+
+    golden = np.load(testdata / "golden" / "gatk42_tensors.npz")
+    t, a = encode_examples(_real_2d_examples(testdata), "read_tensor", NAMES)
+    tensors = np.concatenate([golden["read_tensor_2d"], t]).astype(np.float32)
+    return tensors, np.concatenate([golden["annotations_2d"], a]).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +260,22 @@ def test_exact_rows_equal_dense_on_shared_na12878_tensors(engines_2d, shared_dat
             delta = np.abs(aware.predict_arrays(lt.tensors, lt.annotations) - dense.predict_arrays(lt.tensors, lt.annotations))
             worst = max(worst, float(delta.max()))
     assert worst <= TOLERANCE["fp32"]
+
+
+@needs_openvino
+def test_engines_never_read_rows_the_encoder_left_unwritten(engines_2d, testdata) -> None:
+    """Exact rows read only each variant's own rows; the dense engine (and a refused height) fills the rest first."""
+    from vqsr_cnn.encode import encode_batch
+
+    aware, dense = engines_2d
+    examples = _real_2d_examples(testdata)
+    whole = encode_batch(examples, "read_tensor", NAMES)
+    expected = {id(e): e.predict_arrays(whole.tensors, whole.annotations) for e in engines_2d}
+    for engine in (aware, dense):
+        part = encode_batch(examples, "read_tensor", NAMES, fill_tails=False)
+        part.tensors[np.arange(128)[None, :] >= part.written[:, None]] = np.nan
+        got = engine.predict_arrays(part.tensors, part.annotations, part.written)
+        np.testing.assert_array_equal(got, expected[id(engine)])
 
 
 @needs_openvino

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import defines, logs
 from .defines import TensorType
-from .encode import encode_examples, resolve_annotation_names
+from .encode import encode_batch, resolve_annotation_names
 from .engine import Engine, EngineConfig
 from .models.allowlist import trust_requested
 from .models.gatk_format import load_model_pair
@@ -80,21 +80,23 @@ def score_lines(
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
     step = max(1, int(gather))
 
-    def encode_lines(start: int, count: int, dump: bool = dump) -> EncodedBatch[list[str]]:
+    def encode_lines(start: int, count: int, whole: bool = dump) -> EncodedBatch[list[str]]:
+        """`whole`: every row written (tensor dumps, calibration); else the engine fills what it needs."""
         parsed = [parse_data_line(line, tensor_type, start + i + 1) for i, line in enumerate(lines[start : start + count])]
         examples = [p.example for p in parsed]
-        tensors, annotations = encode_examples(examples, tensor_type, names, window_size, read_limit)
+        encoded = encode_batch(examples, tensor_type, names, window_size, read_limit, fill_tails=whole)
         if dump:
-            for example, t, a in zip(examples, tensors, annotations):
+            for example, t, a in zip(examples, encoded.tensors, encoded.annotations):
                 v = example.variant
                 write_tensor(tensor_dir, t, a, v.contig, str(v.pos), v.variant_type, tensor_type, annotation_set)
-        return EncodedBatch(tensors, annotations, [e.variant.variant_type for e in examples], [p.echo for p in parsed])
+        types = [e.variant.variant_type for e in examples]
+        return EncodedBatch(encoded.tensors, encoded.annotations, types, [p.echo for p in parsed], written=encoded.written)
 
     def encode(start: int) -> EncodedBatch[list[str]]:
         return encode_lines(start, step)
 
     if model.needs_calibration:  # INT8 asked, nothing cached: these first lines calibrate it (once per model)
-        first = encode_lines(0, len(lines), dump=False)
+        first = encode_lines(0, len(lines), whole=True)
         model.calibrate(first.tensors, first.annotations, first.variant_types)
     echoes: list[str] = []
     scores: list[np.ndarray] = []

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import defines
 from .defines import TensorType
-from .encode import encode_examples
+from .encode import encode_batch
 from .engine import Engine, EngineConfig
 from .engine.config import ENV_CACHE_DIR
 from .engine.int8.cache import cache_entry
@@ -189,14 +189,25 @@ def _examples(
 
 
 def _encode(
-    chunk: list[tuple[str, Example]], tensor_type: TensorType, keys: Sequence[str], window: int, read_limit: int
+    chunk: list[tuple[str, Example]],
+    tensor_type: TensorType,
+    keys: Sequence[str],
+    window: int,
+    read_limit: int,
+    whole: bool = False,
 ) -> EncodedBatch[list[str]]:
-    """Errors name the VCF file and line: each Example carries the reader's `where`."""
+    """Errors name the VCF file and line: each Example carries the reader's `where`. `whole`: every row written
+    (INT8 calibration); else the engine fills only what it computes (``encode.EncodedTensors``)."""
     examples = [e for _, e in chunk]
-    tensors, annotations = encode_examples(examples, tensor_type, keys, window, read_limit)
+    encoded = encode_batch(examples, tensor_type, keys, window, read_limit, fill_tails=whole)
     last = examples[-1].variant
     return EncodedBatch(
-        tensors, annotations, [e.variant.variant_type for e in examples], [t for t, _ in chunk], f"{last.contig}:{last.pos}"
+        encoded.tensors,
+        encoded.annotations,
+        [e.variant.variant_type for e in examples],
+        [t for t, _ in chunk],
+        f"{last.contig}:{last.pos}",
+        written=encoded.written,
     )
 
 
@@ -223,7 +234,7 @@ def _calibration(
             chunk = [x for _, x in zip(range(n), _examples(inputs, options, keys, window, read_limit, summary))]
         finally:
             inputs.close()
-        batch = _encode(chunk, options.tensor_type, keys, window, read_limit) if chunk else None
+        batch = _encode(chunk, options.tensor_type, keys, window, read_limit, whole=True) if chunk else None
         if batch is None or len(chunk) < MIN_CALIBRATION:
             raise Int8Unavailable(
                 f"only {len(chunk)} records of {options.variant} to calibrate INT8 on (need {MIN_CALIBRATION}); "

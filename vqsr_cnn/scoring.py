@@ -28,6 +28,7 @@ class EncodedBatch(Generic[R]):
     variant_types: list[str]
     records: R  # what the caller writes the scores beside (GATK echo prefixes, VCF record texts)
     last: str = ""  # contig:pos of the last record, for progress lines
+    written: np.ndarray | None = None  # 2D: leading rows the encoder wrote per variant (encode.EncodedTensors)
 
 
 def score_batches(
@@ -38,5 +39,5 @@ def score_batches(
     A scored batch keeps only its records: its tensors are dropped before it is handed back.
     """
     for batch in overlapped(chunks, encode, depth=max(1, depth)):
-        probs = engine.predict_arrays(batch.tensors, batch.annotations)
+        probs = engine.predict_arrays(batch.tensors, batch.annotations, batch.written)
         yield replace(batch, tensors=_EMPTY, annotations=_EMPTY), scores_for_types(probs, batch.variant_types)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from ..errors import InputError
 from ..records import Example
 from . import symbols
 from .annotations import encode_annotations
-from .reads import N_CHANNELS, encode_read_tensor
+from .reads import N_CHANNELS, write_read_rows
 from .reference import encode_reference, reference_codes
 
 
@@ -56,6 +57,49 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> int:
     return int(np.flatnonzero(bad.any(axis=1))[0]) if bad.any() else len(examples)
 
 
+@dataclass
+class EncodedTensors:
+    """A batch's model inputs. `written` (2D, tails not filled): per variant, the leading read rows written; the
+    rows after them repeat the last written row and hold no data yet (``engine.exact_rows.plan.fill_tails``)."""
+
+    tensors: np.ndarray
+    annotations: np.ndarray
+    written: np.ndarray | None = None
+
+
+def encode_batch(
+    examples: Sequence[Example],
+    tensor_type: TensorType,
+    annotation_names: Sequence[str],
+    window: int = defines.DEFAULT_WINDOW_SIZE,
+    read_limit: int = defines.DEFAULT_READ_LIMIT,
+    fill_tails: bool = True,
+) -> EncodedTensors:
+    """The (tensor batch, annotation batch) for 'reference' or 'read_tensor' models; for 2D without
+    `fill_tails`, each variant's rows after its reads are left for the engine (it reads only the rows it needs)."""
+    n = len(examples)
+    annotations = np.zeros((n, len(annotation_names)), dtype=np.float32)
+    reads = tensor_type == TensorType.READ_TENSOR
+    written = np.full(n, read_limit, dtype=np.int64) if reads else None
+    if reads:
+        tensors = np.empty((n, read_limit, window, N_CHANNELS), dtype=np.float32)  # the encoder writes what is used
+    else:
+        tensors = np.zeros((n, window, len(defines.DNA_SYMBOLS)), dtype=np.float32)
+    first_bad_reference = check_reference_windows(examples, window)
+    for i, example in enumerate(examples):
+        where = example_where(example)
+        annotations[i] = encode_annotations(example.annotations, annotation_names, where)
+        if written is None:
+            tensors[i] = encode_reference(example.reference, window, where)
+            continue
+        if i == first_bad_reference:
+            reference_codes(example.reference, window, where)  # raises the error GATK's rules give this window
+        written[i] = write_read_rows(
+            example.variant, example.reference, example.reads or [], tensors[i], where, fill_tail=fill_tails
+        )
+    return EncodedTensors(tensors, annotations, None if fill_tails else written)
+
+
 def encode_examples(
     examples: Sequence[Example],
     tensor_type: TensorType,
@@ -63,24 +107,6 @@ def encode_examples(
     window: int = defines.DEFAULT_WINDOW_SIZE,
     read_limit: int = defines.DEFAULT_READ_LIMIT,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (tensor batch, annotation batch) for 'reference' or 'read_tensor' models."""
-    n = len(examples)
-    annotations = np.zeros((n, len(annotation_names)), dtype=np.float32)
-    reads = tensor_type == TensorType.READ_TENSOR
-    if reads:
-        tensors = np.empty((n, read_limit, window, N_CHANNELS), dtype=np.float32)  # encode_read_tensor writes all of it
-    else:
-        tensors = np.zeros((n, window, len(defines.DNA_SYMBOLS)), dtype=np.float32)
-    first_bad_reference = check_reference_windows(examples, window)
-    for i, example in enumerate(examples):
-        where = example_where(example)
-        annotations[i] = encode_annotations(example.annotations, annotation_names, where)
-        if not reads:
-            tensors[i] = encode_reference(example.reference, window, where)
-            continue
-        if i == first_bad_reference:
-            reference_codes(example.reference, window, where)  # raises the error GATK's rules give this window
-        encode_read_tensor(
-            example.variant, example.reference, example.reads or [], window, read_limit, out=tensors[i], where=where
-        )
-    return tensors, annotations
+    """Return (tensor batch, annotation batch), every element written, for 'reference' or 'read_tensor' models."""
+    encoded = encode_batch(examples, tensor_type, annotation_names, window, read_limit)
+    return encoded.tensors, encoded.annotations

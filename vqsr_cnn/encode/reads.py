@@ -288,6 +288,21 @@ def encode_read_tensor(
 ) -> np.ndarray:
     """Encode one variant's reads into a (read_limit, window, 15) channels_last tensor (all of `out` is written)."""
     tensor = np.empty((read_limit, window, N_CHANNELS), dtype=np.float32) if out is None else out
+    write_read_rows(variant, reference, reads, tensor, where)
+    return tensor
+
+
+def write_read_rows(
+    variant: Variant, reference: str, reads: list[Read], out: np.ndarray, where: str = "", fill_tail: bool = True
+) -> int:
+    """Write a variant's read tensor into `out` (read_limit, window, 15); returns the leading rows written.
+
+    Every row after the reads is the same reads-free row (the reference channels). With `fill_tail` all of them
+    are written (each element once: the tensor is memory-bound); without, only the first of them is, and the
+    rest of `out` is left as it was for the caller to fill (``engine.exact_rows.plan.fill_tails``) where a
+    consumer needs the whole tensor: the exact-rows engine reads only a variant's leading rows.
+    """
+    read_limit, window = out.shape[0], out.shape[1]
     start = window_start(variant.pos, window)
     inserts = insertion_map(reads, start, window)
     columns = _Columns(reads)
@@ -295,9 +310,10 @@ def encode_read_tensor(
     empty_row = reference_row(reference, inserts, window)
     if chosen.size:
         at = read_cells(reads, chosen, columns, start, inserts, window, where)
-        fill_read_rows(tensor[: chosen.size], empty_row, at, columns, chosen, where)
-    tensor[chosen.size :] = empty_row  # each element is written once: the tensor is memory-bound
-    return tensor
+        fill_read_rows(out[: chosen.size], empty_row, at, columns, chosen, where)
+    written = read_limit if fill_tail else min(chosen.size + 1, read_limit)
+    out[chosen.size : written] = empty_row
+    return written
 
 
 def fill_read_rows(

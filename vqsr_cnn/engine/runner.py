@@ -18,13 +18,14 @@ import numpy as np
 from .. import defines
 from ..logs import import_tensorflow
 from ..models.annotation_scale import AnnotationRangeCheck
+from ..models.gatk_format import tensor_and_annotations
 from ..models.spec import ModelSpec
 from .backends import Backend, make_backend
 from .config import EngineConfig
 from .convert import openvino_model
 from .cpu import cpu_info
 from .exact_rows.cut import freeze_cut
-from .exact_rows.plan import RowPlan, analyse
+from .exact_rows.plan import RowPlan, analyse, fill_tails
 from .exact_rows.runner import ExactRows
 from .freeze import FrozenModel, freeze
 from .int8.quantize import Int8Unavailable, int8_model
@@ -181,21 +182,22 @@ class Engine:
         return self.backend.micro_batch
 
     # ------------------------------------------------------------ predicting
-    def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
+    def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities per row. `written` (2D, from ``encode.encode_batch(fill_tails=False)``): per variant the
+        leading read rows the encoder wrote; the rest repeat the last of them and are filled here only where a
+        whole tensor is computed (the exact-rows engine reads just the rows it needs)."""
         if self.needs_calibration:
             raise RuntimeError("the INT8 engine has no model yet: call calibrate() with the first variants")
         self.check_annotations(annotations)
         if tensors.shape[0] == 0:
             return np.zeros((0, len(defines.SNP_INDEL_LABELS)), dtype=np.float32)
         if self.exact is not None:
-            return self.exact.predict(tensors, annotations)
+            return self.exact.predict(tensors, annotations, written)
+        fill_tails(tensors, written)
         return self.backend.run(tensors, annotations)
 
     def predict(self, inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray], **_: Any) -> np.ndarray:
         """Keras-style predict: a [tensor, annotations] list or a dict keyed by input name (batch_size is moot)."""
-        if isinstance(inputs, Mapping):
-            tensor = next(v for v in inputs.values() if np.ndim(v) > 2)
-            annotations = next(v for v in inputs.values() if np.ndim(v) == 2)
-        else:
-            tensor, annotations = inputs
-        return self.predict_arrays(np.asarray(tensor), np.asarray(annotations))
+        arrays = [np.asarray(v) for v in (inputs.values() if isinstance(inputs, Mapping) else inputs)]
+        tensor, annotations = tensor_and_annotations(arrays)
+        return self.predict_arrays(tensor, annotations)

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,12 +173,16 @@ def spec_from_model(model: Any, tensor_type: str | None = None, **files: Any) ->
 
 
 def split_inputs(model: Any) -> tuple[Any, Any]:
-    """(tensor input, annotation input): the annotation input is the rank-2 one."""
-    inputs = list(model.inputs)
-    if len(inputs) != 2:
-        raise ModelFileError(f"expected a model with 2 inputs (tensor and annotations), got {len(inputs)}")
-    inputs.sort(key=lambda t: len(t.shape) == 2)
-    return inputs[0], inputs[1]
+    """(tensor input, annotation input) of a Keras model: the annotation input is the rank-2 one."""
+    return tensor_and_annotations(list(model.inputs))
+
+
+def tensor_and_annotations(items: Sequence[Any]) -> tuple[Any, Any]:
+    """(tensor, annotations) of two model inputs in any order (Keras inputs or arrays): annotations are rank 2."""
+    if len(items) != 2:
+        raise ModelFileError(f"expected 2 model inputs (tensor and annotations), got {len(items)}")
+    ordered = sorted(items, key=lambda t: len(t.shape) == 2)
+    return ordered[0], ordered[1]
 
 
 def check_model_matches(model: Any, spec: ModelSpec) -> None:

@@ -56,20 +56,41 @@ MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concat
 RESTORE = {"Flatten", "Reshape", "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Permute"}
 
 
-def distinct_rows(tensors: np.ndarray, chunk: int = 64) -> np.ndarray:
+def distinct_rows(tensors: np.ndarray, written: np.ndarray | None = None, chunk: int = 64) -> np.ndarray:
     """R per example: the rows before its uniform tail (>= MIN_TAIL trailing rows equal to the last row).
 
     R = 0: every row is the same (no reads). R = H: no uniform tail (H distinct rows, or a tail that is
-    not uniform); such a variant runs at full height. Checked on the values, never assumed.
+    not uniform); such a variant runs at full height. Checked on the values, never assumed. With `written`
+    (the encoder's contract, ``encode.EncodedTensors``) the rows after a variant's written ones repeat its last
+    written row and are not read: only the written rows are compared, with the same result as on the filled
+    tensor.
     """
     n, height = tensors.shape[0], tensors.shape[READ_AXIS]
     out = np.empty(n, dtype=np.int64)
+    if written is not None:
+        for i, rows in enumerate(written.tolist()):
+            last, run = tensors[i, rows - 1], 1
+            while run < rows and np.array_equal(tensors[i, rows - 1 - run], last):
+                run += 1
+            run += height - rows  # the unwritten rows: copies of the last written row
+            out[i] = height - run if run >= MIN_TAIL else height
+        return out
     for a in range(0, n, chunk):
         block = tensors[a : a + chunk].reshape(min(chunk, n - a), height, -1)
         same = (block == block[:, -1:]).all(axis=2)[:, ::-1]  # row equals the last row, last row first
         run = np.where(same.all(axis=1), height, same.argmin(axis=1))  # length of the trailing equal run
         out[a : a + chunk] = np.where(run >= MIN_TAIL, height - run, height)
     return out
+
+
+def fill_tails(tensors: np.ndarray, written: np.ndarray | None, which: np.ndarray | None = None) -> None:
+    """Write the rows the encoder left (each a copy of the variant's last written row), for consumers of whole
+    tensors: the dense model, tensor dumps, INT8 calibration. `which`: only these variants (default all)."""
+    if written is None:
+        return
+    for i in range(len(written)) if which is None else which.tolist():
+        rows = int(written[i])
+        tensors[i, rows:] = tensors[i, rows - 1]
 
 
 def rows_needed(r: np.ndarray | int, height: int) -> np.ndarray:

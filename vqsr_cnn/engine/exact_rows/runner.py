@@ -26,7 +26,7 @@ from ..backends.openvino import compile_config, executed_precision
 from ..backends.shapes import ShapeCounter
 from ..config import EngineConfig
 from ..precision import Precision
-from .plan import RowPlan, distinct_rows, rows_needed
+from .plan import RowPlan, distinct_rows, fill_tails, rows_needed
 from .proof import TOLERANCE, synthetic_tensors
 
 log = logging.getLogger("vqsr_cnn")
@@ -67,9 +67,9 @@ class ExactRows:
         self.refused: dict[int, str] = {}
         self._prove()
 
-    def route(self, tensors: np.ndarray) -> np.ndarray:
+    def route(self, tensors: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
         """Input rows per variant: its R distinct rows and one tail row (all rows when R = height)."""
-        return rows_needed(distinct_rows(tensors), self.height)
+        return rows_needed(distinct_rows(tensors, written), self.height)
 
     def _run(self, tensors: np.ndarray, annotations: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Each variant's probabilities from the cut model at its own rows, the streams kept busy."""
@@ -101,15 +101,17 @@ class ExactRows:
     def _collect(out: np.ndarray, request: Any, i: int) -> None:
         out[i] = request.get_output_tensor(0).data[0]
 
-    def predict(self, tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
-        rows = self.route(tensors)
+    def predict(self, tensors: np.ndarray, annotations: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
+        """`written`: the encoder's rows per variant (the rest not yet written); see ``plan.distinct_rows``."""
+        rows = self.route(tensors, written)
         dense = np.isin(rows, list(self.refused))
-        if not dense.any():  # the usual case: no copy of the batch
+        if not dense.any():  # the usual case: no copy of the batch, and only each variant's own rows are read
             return self._run(tensors, annotations, rows)
         out = np.zeros((tensors.shape[0], N_LABELS), dtype=np.float32)
         cut = np.flatnonzero(~dense)
         if cut.size:
             out[cut] = self._run(tensors[cut], annotations[cut], rows[cut])
+        fill_tails(tensors, written, np.flatnonzero(dense))
         out[dense] = self.dense.run(tensors[dense], annotations[dense])
         return out
 
