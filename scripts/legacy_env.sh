@@ -142,8 +142,25 @@ done
 eval "EXTRA=(${PYTEST_ARGS:-})"  # e.g. PYTEST_ARGS='-x -k "not slow"'
 run_tests() { "$PY" -m pytest -q -p no:cacheprovider "${EXTRA[@]}" "${TESTS[@]}"; }
 
+# The openvino-tensorflow backend writes its precision into OVTF's plugins.xml for each compile and puts the shipped
+# file back (docs/legacy.md): after the tests it must be byte-identical, with no backup of it left.
+PLUGINS_XML="$("$PY" -c 'import importlib.util as u, os; print(os.path.join(os.path.dirname(u.find_spec("openvino_tensorflow").origin), "plugins.xml"))')"
+if [[ -e "$PLUGINS_XML.vqsr-cnn-shipped" ]]; then
+    log "restoring $PLUGINS_XML from the backup an interrupted run left"
+    mv -f "$PLUGINS_XML.vqsr-cnn-shipped" "$PLUGINS_XML"
+fi
+SHIPPED_SHA="$(sha256sum "$PLUGINS_XML" | cut -d' ' -f1)"
+check_plugins_xml() {
+    if [[ "$(sha256sum "$PLUGINS_XML" | cut -d' ' -f1)" != "$SHIPPED_SHA" || -e "$PLUGINS_XML.vqsr-cnn-shipped" ]]; then
+        log "FAIL: $PLUGINS_XML was left changed by the tests"; exit 1
+    fi
+}
+
 log "tests on the openvino-tensorflow backend"
 (unset OPENVINO_TF_DISABLE; export VQSR_CNN_BACKEND=openvino-tensorflow OPENVINO_TF_DISABLE_COST_ASSIGNMENT=1; run_tests)
+check_plugins_xml
 log "tests with OPENVINO_TF_DISABLE=1 (stock TensorFlow)"
 (unset VQSR_CNN_BACKEND; export OPENVINO_TF_DISABLE=1; run_tests)
+check_plugins_xml
+log "$PLUGINS_XML is as shipped"
 log "legacy environment OK: $VENV"

@@ -6,10 +6,8 @@ between backends (different kernels) only a tolerance.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -28,20 +26,6 @@ HAS_ACCEL = importlib.util.find_spec(ACCEL_MODULE) is not None
 # Between backends at FP32: 1e-5 in probability. The legacy integration runs BF16 on CPUs that have it.
 FP32_TOLERANCE, BF16_TOLERANCE = 1e-5, 5e-3
 ANNOTATIONS = ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
-
-
-@contextlib.contextmanager
-def stock_tensorflow():
-    """Run TensorFlow itself even where openvino_tensorflow was imported (it rewrites every TF graph when enabled)."""
-    ovtf = sys.modules.get("openvino_tensorflow")
-    enabled = bool(ovtf and ovtf.is_enabled())
-    if enabled:
-        ovtf.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            ovtf.enable()
 
 
 def _real_rows(testdata, kind: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,10 +64,9 @@ def engines(models):
 
 def _predict(engine: Engine, tensors: np.ndarray, annotations: np.ndarray, gather: int) -> np.ndarray:
     """Score rows `gather` at a time, as a caller with that batch size would."""
-    with stock_tensorflow() if engine.backend.name == "tensorflow" else contextlib.nullcontext():
-        return np.concatenate(
-            [engine.predict_arrays(tensors[i : i + gather], annotations[i : i + gather]) for i in range(0, len(tensors), gather)]
-        )
+    return np.concatenate(
+        [engine.predict_arrays(tensors[i : i + gather], annotations[i : i + gather]) for i in range(0, len(tensors), gather)]
+    )
 
 
 def test_micro_batches_cover_every_row_once_zero_padded():
@@ -156,8 +139,7 @@ def test_accelerated_backend_matches_tensorflow(engines, testdata, kind):
 @pytest.mark.parametrize("kind", ["1d", "2d"])
 def test_frozen_graph_matches_unfrozen_keras(engines, models, testdata, kind):
     tensors, annotations = _real_rows(testdata, kind, 8, seed=4)
-    with stock_tensorflow():
-        keras_probs = models[kind][1]([tensors, annotations], training=False).numpy()
+    keras_probs = models[kind][1]([tensors, annotations], training=False).numpy()  # op by op: nothing for OVTF to take
     np.testing.assert_allclose(
         _predict(engines(kind, "tensorflow"), tensors, annotations, 8), keras_probs, rtol=0, atol=FP32_TOLERANCE
     )
@@ -166,9 +148,8 @@ def test_frozen_graph_matches_unfrozen_keras(engines, models, testdata, kind):
 def test_keras_style_predict_accepts_list_and_dict(engines, testdata):
     tensors, annotations = _real_rows(testdata, "2d", 4, seed=5)
     engine = engines("2d", "tensorflow")
-    with stock_tensorflow():
-        a = engine.predict([tensors, annotations], batch_size=3)
-        b = engine.predict({"read_tensor": tensors, "best_practices": annotations})
+    a = engine.predict([tensors, annotations], batch_size=3)
+    b = engine.predict({"read_tensor": tensors, "best_practices": annotations})
     np.testing.assert_array_equal(a, b)
 
 

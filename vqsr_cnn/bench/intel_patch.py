@@ -81,7 +81,9 @@ class PaddedFrozenGraph:
                 intra_threads=self.threads[0],
                 inter_threads=self.threads[1],
             )
-            self.backends[batch_size] = OpenVINOTensorFlowBackend(self.frozen, config, decide("fp32", config.backend, cpu_info()))
+            # OVTF as Intel's patch runs it: its plugins.xml as shipped (BF16 by default on CPUs with BF16)
+            precision = decide("fp32", config.backend, cpu_info())
+            self.backends[batch_size] = OpenVINOTensorFlowBackend(self.frozen, config, precision, shipped=True)
         return self.backends[batch_size]
 
     def predict(self, inputs: list[np.ndarray], batch_size: int = 32, **_: Any) -> np.ndarray:

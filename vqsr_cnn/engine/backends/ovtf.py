@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any
 
@@ -13,7 +12,8 @@ from ...logs import import_openvino_tensorflow, import_tensorflow
 from ..batching import micro_batches
 from ..config import EngineConfig
 from ..freeze import FrozenModel
-from ..precision import FROM_HINT, Precision
+from ..precision import HINT, Precision
+from .ovtf_runtime import LOCK, ovtf_enabled, pinned_core, planned_precision, stock_requested
 from .shapes import ShapeCounter
 
 log = logging.getLogger("vqsr_cnn")
@@ -22,15 +22,20 @@ log = logging.getLogger("vqsr_cnn")
 class OpenVINOTensorFlowBackend:
     """The legacy `openvino_tensorflow` integration running the frozen graph in TF1-style sessions.
 
-    One session per worker thread (the OVTF cluster executables are not shared across threads), runs taking
-    turns (concurrent runs aborted natively); the
-    frozen-session path is used because toggling OVTF around Keras predict can crash it.
+    One session per worker thread (the OVTF cluster executables are not shared across threads); every OVTF run in
+    the process takes turns (two concurrent runs aborted natively). The frozen-session path is used because toggling
+    OVTF around Keras predict can crash it.
+
+    Precision: each session's graph is rewritten and compiled at its first run, inside `pinned_core`, so OVTF's
+    OpenVINO compiles it at `precision.runs` (FP32 unless BF16 was asked and the CPU has it). `shipped=True` runs OVTF
+    as installed instead (Intel's patch: its plugins.xml untouched, BF16 by default on CPUs with BF16).
+    `self.precision` is what really compiles, read back from OVTF's OpenVINO.
     """
 
     name = "openvino-tensorflow"
     device = "CPU"
 
-    def __init__(self, frozen: FrozenModel, config: EngineConfig, precision: Precision) -> None:
+    def __init__(self, frozen: FrozenModel, config: EngineConfig, precision: Precision, shipped: bool = False) -> None:
         try:
             ovtf = import_openvino_tensorflow()
         except ImportError as exc:
@@ -40,8 +45,7 @@ class OpenVINOTensorFlowBackend:
             ) from None
         tf = import_tensorflow()
 
-        ovtf.set_backend("CPU")
-        ovtf.enable()
+        self._ovtf = ovtf
         self._tf = tf
         self._graph = tf.Graph()
         with self._graph.as_default():
@@ -50,29 +54,46 @@ class OpenVINOTensorFlowBackend:
             intra_op_parallelism_threads=config.intra_threads, inter_op_parallelism_threads=config.inter_threads
         )
         self._local = threading.local()
-        # Two sessions running at once aborted the process natively (SIGABRT inside OVTF, 1 of 6 runs of
-        # tests/test_legacy_backend.py's two-thread test): each thread keeps its own session, runs take turns.
-        self._run_lock = threading.Lock()
         self.micro_batch = config.micro_batch
         self._classes = frozen.n_classes
+        self._shapes = (frozen.tensor_shape, frozen.n_annotations)
         self.shapes = ShapeCounter()
         self._inputs = frozen.input_names
         self._output = frozen.output_name
-        # OpenVINO 2022.3 inside OVTF picks BF16 on CPUs that have it; report what actually runs.
-        self.precision = ovtf_cpu_precision(ovtf)
-        if precision.runs != self.precision:
-            log.warning(
-                "openvino-tensorflow runs %s here, not the requested %s: its precision is set only by an "
-                "INFERENCE_PRECISION_HINT property in %s",
-                self.precision,
-                precision.runs,
-                os.path.join(os.path.dirname(ovtf.__file__), "plugins.xml"),
-            )
+        self._asked = precision
+        self.shipped = shipped
+        self._hint = None if shipped else HINT.get(precision.runs, "f32")
+        self._stock = stock_requested()
+        if self._stock:  # OVTF's pass leaves the graph to TensorFlow: nothing is compiled by OpenVINO
+            self.precision, why = "fp32", "OPENVINO_TF_DISABLE=1: the graph runs on stock TensorFlow"
+        else:
+            planned = planned_precision(ovtf, self._hint)
+            self.precision, why = planned.precision, planned.why
+        self._say(why)
+
+    def _say(self, why: str) -> None:
+        """One stderr line, in the engine's words, when what compiles is not what the engine decided to run."""
+        if self.precision != self._asked.runs and not self.shipped:
+            why = why or f"openvino-tensorflow's OpenVINO compiles {self.precision} with {self._hint!r} in its plugins.xml"
+            log.warning("vqsr_cnn: precision %s requested, %s runs: %s", self._asked.requested, self.precision, why)
 
     def _session(self) -> Any:
+        """This thread's session, its graph rewritten and compiled by its first run (a warm-up at the micro-batch
+        shape) with OVTF on and its OpenVINO core pinned to this backend's precision."""
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._tf.compat.v1.Session(graph=self._graph, config=self._config)
+            tensor_shape, n_annotations = self._shapes
+            warm_up = {
+                self._inputs[0]: np.zeros((self.micro_batch, *tensor_shape), np.float32),
+                self._inputs[1]: np.zeros((self.micro_batch, n_annotations), np.float32),
+            }
+            if not self._stock:  # (with OPENVINO_TF_DISABLE=1 TensorFlow runs it: nothing to pin)
+                with ovtf_enabled(self._ovtf), pinned_core(self._ovtf, self._hint) as pinned:
+                    session.run(self._output, warm_up)
+                if pinned.precision != self.precision:  # plugins.xml or its directory changed since this backend was made
+                    self.precision = pinned.precision
+                    self._say(pinned.why)
             self._local.session = session
         return session
 
@@ -81,28 +102,6 @@ class OpenVINOTensorFlowBackend:
         session = self._session()
         for start, rows, t, a in micro_batches(tensor, annotations, self.micro_batch):
             self.shapes.see(t.shape)
-            with self._run_lock:
+            with LOCK:  # two OVTF runs at once aborted the process natively (SIGABRT inside OVTF)
                 out[start : start + rows] = session.run(self._output, {self._inputs[0]: t, self._inputs[1]: a})[:rows]
         return out
-
-
-def ovtf_cpu_precision(ovtf: Any) -> str:
-    """The CPU inference precision OVTF's bundled OpenVINO uses, read through its C API with its plugins.xml."""
-    import ctypes
-
-    folder = os.path.dirname(ovtf.__file__)
-    try:
-        lib = ctypes.CDLL(next(os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.startswith("libopenvino_c.so")))
-        core, value = ctypes.c_void_p(), ctypes.c_void_p()
-        if lib.ov_core_create_with_config(os.path.join(folder, "plugins.xml").encode(), ctypes.byref(core)) != 0:
-            return "unknown"
-        try:
-            if lib.ov_core_get_property(core, b"CPU", b"INFERENCE_PRECISION_HINT", ctypes.byref(value)) != 0:
-                return "unknown"
-            hint = ctypes.string_at(value).decode()
-            lib.ov_free(value)
-        finally:
-            lib.ov_core_free(core)
-    except (OSError, StopIteration, AttributeError):
-        return "unknown"
-    return FROM_HINT.get(hint.lower(), hint.lower())

@@ -7,11 +7,16 @@ import numpy as np
 from ...logs import import_tensorflow
 from ..batching import micro_batches
 from ..freeze import FrozenModel
+from .ovtf_runtime import stock_tensorflow
 from .shapes import ShapeCounter
 
 
 class TensorFlowBackend:
-    """The frozen ConcreteFunction on stock TensorFlow (FP32)."""
+    """The frozen ConcreteFunction on stock TensorFlow (FP32), in any process.
+
+    Where openvino_tensorflow was imported (and so enabled), TensorFlow would hand this function to OpenVINO when it
+    first instantiates it; every call therefore runs under `stock_tensorflow()`, which switches OVTF off meanwhile.
+    """
 
     name = "tensorflow"
     device = "CPU"
@@ -28,9 +33,10 @@ class TensorFlowBackend:
 
     def run(self, tensor: np.ndarray, annotations: np.ndarray) -> np.ndarray:
         out = np.zeros((tensor.shape[0], self._classes), dtype=np.float32)
-        for start, rows, t, a in micro_batches(tensor, annotations, self.micro_batch):
-            self.shapes.see(t.shape)
-            probs = self._fn(self._tf.constant(t), self._tf.constant(a))
-            probs = probs[0] if isinstance(probs, (list, tuple)) else probs
-            out[start : start + rows] = probs.numpy()[:rows]
+        with stock_tensorflow():
+            for start, rows, t, a in micro_batches(tensor, annotations, self.micro_batch):
+                self.shapes.see(t.shape)
+                probs = self._fn(self._tf.constant(t), self._tf.constant(a))
+                probs = probs[0] if isinstance(probs, (list, tuple)) else probs
+                out[start : start + rows] = probs.numpy()[:rows]
         return out
