@@ -1,7 +1,9 @@
 """The bench's Intel-patch peer row (issue 12): GATK 4.2.6.1's encoder with the model frozen to a graph and run
 on openvino-tensorflow at a padded fixed batch, in the legacy environment (scripts/legacy_env.sh), driven over
 the ack/data FIFOs. The row must run, with openvino_tensorflow really on, and its scores must agree with ours
-within 0.01 (GATK's integration-test epsilon) on real data lines. No timing here: benches are not unit tests."""
+within 0.01 (GATK's integration-test epsilon) on real data lines when it runs FP32; the row runs OVTF as Intel's
+patch ships it, which is BF16 on CPUs with native bf16 (AMX, AVX512_BF16), and then BF16's own tolerance applies.
+No timing here: benches are not unit tests."""
 
 from __future__ import annotations
 
@@ -18,11 +20,14 @@ from vqsr_cnn.bench.java_side import run_session
 from vqsr_cnn.bench.options import DEFAULT_BATCH
 from vqsr_cnn.defines import TensorType
 from vqsr_cnn.engine import Engine, EngineConfig
+from vqsr_cnn.engine.cpu import cpu_info
 from vqsr_cnn.models.bundled import default_model_paths
 from vqsr_cnn.models.gatk_format import load_model_pair
 
 KEYS = defines.ANNOTATIONS_SETS["best_practices"]
 EPSILON = 0.01
+# BF16 vs our FP32 on these lines, measured on an AMX Xeon: max |dscore| 0.030 (2D), 0.040 (1D)
+EPSILON_BF16 = 0.06
 LEGACY = intel_env.legacy_python()
 
 
@@ -90,6 +95,10 @@ def test_intel_patch_row_runs_and_agrees_with_our_scores(tensor_type, tmp_path: 
             f"{tb.checks['intel_patch']}"
         )
     assert len(np.unique(theirs)) > len(lines) // 4, "scores are saturated: the comparison would prove nothing"
-    assert tb.checks["intel_patch_vs_bridge_max_abs_dscore"] <= EPSILON
-    bad = np.flatnonzero(delta > EPSILON)
+    runs = tb.checks["intel_patch"].rsplit(", ", 1)[-1]
+    expected = "bf16" if cpu_info().bf16 else "fp32"  # OVTF's bundled OpenVINO, as shipped, picks bf16 where it can
+    assert runs == expected, tb.checks["intel_patch"]
+    epsilon = EPSILON_BF16 if runs == "bf16" else EPSILON
+    assert tb.checks["intel_patch_vs_bridge_max_abs_dscore"] <= epsilon
+    bad = np.flatnonzero(delta > epsilon)
     assert bad.size == 0, [(lines[i].split("\t")[:4], theirs[i], ours[i]) for i in bad[:10]]
