@@ -62,7 +62,7 @@ class ExactRows:
         self.tolerance = TOLERANCE[self.precision]
         self.shapes = ShapeCounter()  # (1, rows, positions, channels) per height run
         self._queue = ov.AsyncInferQueue(self.compiled, self.streams)
-        self._lock = threading.Lock()  # one run at a time (the queue's callback is shared)
+        self._lock = threading.Lock()  # one run at a time (outputs are set per request)
         self.proven: dict[int, float] = {}  # height -> max |dp| vs dense on its synthetic tensors
         self.refused: dict[int, str] = {}
         self._prove()
@@ -72,34 +72,33 @@ class ExactRows:
         return rows_needed(distinct_rows(tensors, written), self.height)
 
     def _run(self, tensors: np.ndarray, annotations: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Each variant's probabilities from the cut model at its own rows, the streams kept busy."""
+        """Each variant's probabilities from the cut model at its own rows, the streams kept busy.
+
+        No Python callback: a finished request writes straight into its variant's row of `out` (an output tensor
+        set before it starts), so a stream never waits for the GIL (held by the encoder thread) to hand back a
+        result. Inputs are read in place (no copy); `out` and the inputs stay alive until wait_all.
+        """
+        ov = import_openvino()
+
         tensors = np.ascontiguousarray(tensors, dtype=np.float32)
         annotations = np.ascontiguousarray(annotations, dtype=np.float32)
         out = np.zeros((tensors.shape[0], N_LABELS), dtype=np.float32)
-        errors: list[BaseException] = []
-
-        def done(request: Any, i: int) -> None:
-            try:
-                self._collect(out, request, i)
-            except BaseException as exc:  # raised below, after every request has finished
-                errors.append(exc)
-
         with self._lock:
-            self._queue.set_callback(done)
             try:
                 for i, h in enumerate(rows.tolist()):
-                    feed = {self.inputs[0]: tensors[i : i + 1, :h], self.inputs[1]: annotations[i : i + 1]}
-                    self.shapes.see(feed[self.inputs[0]].shape)
-                    self._queue.start_async(feed, i, share_inputs=True)  # read in place: alive until wait_all
+                    tensor = tensors[i : i + 1, :h]
+                    self.shapes.see(tensor.shape)
+                    # Everything that can fail happens on the idle request before the queue takes it (its start_async
+                    # takes the first idle request, the one named here: this thread alone starts requests), so an
+                    # error never leaves a request out of the queue for a later run to wait on forever.
+                    request = self._queue[self._queue.get_idle_request_id()]
+                    request.set_tensor(self.inputs[0], ov.Tensor(tensor, shared_memory=True))
+                    request.set_tensor(self.inputs[1], ov.Tensor(annotations[i : i + 1], shared_memory=True))
+                    request.set_output_tensor(0, ov.Tensor(out[i : i + 1], shared_memory=True))
+                    self._queue.start_async({}, None)
             finally:
                 self._queue.wait_all()
-        if errors:
-            raise errors[0]
         return out
-
-    @staticmethod
-    def _collect(out: np.ndarray, request: Any, i: int) -> None:
-        out[i] = request.get_output_tensor(0).data[0]
 
     def predict(self, tensors: np.ndarray, annotations: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
         """`written`: the encoder's rows per variant (the rest not yet written); see ``plan.distinct_rows``."""
