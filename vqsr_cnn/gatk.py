@@ -73,12 +73,13 @@ def score_lines(
 ) -> tuple[list[str], np.ndarray]:
     """Parse, encode and score data lines, `gather` at a time; returns (echo prefixes, scores).
 
-    `gather` (GATK's inference batch size) only sets how many lines are encoded before they go to the engine,
-    which scores them at its fixed micro-batch: the scores do not depend on it.  Used by the bridge and bench.
+    `gather` (GATK's inference batch size) caps how many lines are encoded before they go to the engine, which
+    takes them `model.feed_size` at a time at most (so its first call does not wait for a large batch to be
+    encoded) and scores them at its own fixed shapes: the scores do not depend on either.  Used by the bridge and
+    the bench.
     """
     names = resolve_annotation_names(annotation_set)
     dump = bool(tensor_dir) and os.path.isdir(tensor_dir)
-    step = max(1, int(gather))
 
     def encode_lines(start: int, count: int, whole: bool = dump) -> EncodedBatch[list[str]]:
         """`whole`: every row written (tensor dumps, calibration); else the engine fills what it needs."""
@@ -98,6 +99,7 @@ def score_lines(
     if model.needs_calibration:  # INT8 asked, nothing cached: these first lines calibrate it (once per model)
         first = encode_lines(0, len(lines), whole=True)
         model.calibrate(first.tensors, first.annotations, first.variant_types)
+    step = max(1, min(int(gather), model.feed_size))
     echoes: list[str] = []
     scores: list[np.ndarray] = []
     for batch, batch_scores in score_batches(model, range(0, len(lines), step), encode):

@@ -328,7 +328,7 @@ def _run(
         return _encode(chunk, options.tensor_type, keys, window, read_limit)
 
     # Reading and encoding run on a worker thread, at most queue_depth batches ahead of inference.
-    gather = options.batch_size or DEFAULT_BATCH[options.tensor_type]
+    gather = min(options.batch_size or DEFAULT_BATCH[options.tensor_type], engine.feed_size)
     chunks = _chunked(_examples(inputs, options, keys, window, read_limit, summary), gather)
     with AtomicVcfWriter(options.output) as writer:
         description = defines.INFO_DESCRIPTION[options.tensor_type]

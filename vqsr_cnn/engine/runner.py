@@ -35,6 +35,8 @@ from .precision import Precision, decide
 log = logging.getLogger("vqsr_cnn")
 
 _threads_configured = False
+EXACT_FEED = 32  # variants per call to the exact-rows engine (Engine.feed_size)
+DENSE_FEED_MICRO_BATCHES = 4  # micro-batches per call to a dense engine
 
 
 def configure_tensorflow_threads(intra: int, inter: int) -> None:
@@ -180,6 +182,16 @@ class Engine:
     @property
     def micro_batch(self) -> int:
         return self.backend.micro_batch
+
+    @property
+    def feed_size(self) -> int:
+        """Variants worth handing over per call: what keeps the engine busy with the least waiting.
+
+        Exact rows: each call ends when its last variant does, and a caller's first call waits for its encoding,
+        so small calls (EXACT_FEED) keep both ends short; dense: whole micro-batches, so nothing is padded but the
+        last. Callers gather at most this many (scores never depend on it).
+        """
+        return EXACT_FEED if self.exact is not None else self.backend.micro_batch * DENSE_FEED_MICRO_BATCHES
 
     # ------------------------------------------------------------ predicting
     def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
