@@ -38,7 +38,7 @@ STAMP="$WHEELHOUSE/.py39-$(sha256sum pyproject.toml | cut -c1-16)"
 if [[ ! -f "$STAMP" ]]; then
     log "filling the wheelhouse $WHEELHOUSE (once per pyproject.toml)"
     mkdir -p "$WHEELHOUSE"
-    if "$PY" -m pip download -q --prefer-binary -d "$WHEELHOUSE" "pip>=23" "setuptools>=68" wheel "pytest>=7" ".[legacy]"; then
+    if "$PY" -m pip download -q --prefer-binary -d "$WHEELHOUSE" "pip>=23" "setuptools>=77" wheel "pytest>=7" ".[legacy]"; then
         touch "$STAMP"
     else
         log "NOTE: could not fill the wheelhouse; installing from the index"
@@ -47,7 +47,7 @@ fi
 export PIP_FIND_LINKS="$WHEELHOUSE${PIP_FIND_LINKS:+ $PIP_FIND_LINKS}"
 
 log "installing vqsr-cnn[legacy] + pytest"
-"$PY" -m pip install -q --upgrade "pip>=23" "setuptools>=68"
+"$PY" -m pip install -q --upgrade "pip>=23" "setuptools>=77"
 "$PY" -m pip install -q --prefer-binary -e ".[legacy]" "pytest>=7"
 # gatkpythonpackages ships GATK's old vqsr_cnn package, which would shadow ours.
 "$PY" scripts/remove_gatk_vqsr_cnn.py
