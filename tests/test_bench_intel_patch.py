@@ -1,7 +1,8 @@
 """The bench's Intel-patch peer row (issue 12): GATK 4.2.6.1's encoder with the model frozen to a graph and run
 on openvino-tensorflow at a padded fixed batch, in the legacy environment (scripts/legacy_env.sh), driven over
-the ack/data FIFOs. The row must run, with openvino_tensorflow really on, and its scores must agree with ours
-within 0.01 (GATK's integration-test epsilon) on real data lines. No timing here: benches are not unit tests."""
+the ack/data FIFOs. The row must run, with openvino_tensorflow really on, and its scores must agree with ours on
+real data lines within the tolerance of the precision it reports running (EPSILON). No timing here: benches
+are not unit tests."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from gatk_facts import ANNOTATION_KEYS
 from real_fifo_lines import lines_1d, lines_2d
+from stacks import legacy_stack
 
-from vqsr_cnn import defines
 from vqsr_cnn.bench import baselines, intel_env
 from vqsr_cnn.bench.java_side import run_session
 from vqsr_cnn.bench.options import DEFAULT_BATCH
@@ -21,9 +23,13 @@ from vqsr_cnn.engine import Engine, EngineConfig
 from vqsr_cnn.models.bundled import default_model_paths
 from vqsr_cnn.models.gatk_format import load_model_pair
 
-KEYS = defines.ANNOTATIONS_SETS["best_practices"]
-EPSILON = 0.01
-LEGACY = intel_env.legacy_python()
+KEYS = list(ANNOTATION_KEYS)
+# Its scores against our FP32 ones, by the precision its bundled OpenVINO runs (bf16 by default on CPUs that have
+# it). bf16 keeps 8 bits of mantissa: measured on a Xeon with AMX and avx512_bf16, max |delta| 0.040 over the
+# 1,762 1D lines and 0.030 over the 28 2D lines. fp32: GATK's integration-test epsilon (not measured here: this
+# CPU runs bf16).
+EPSILON = {"fp32": 0.01, "bf16": 0.05}
+LEGACY, LEGACY_WHY = legacy_stack()
 
 
 def test_without_the_legacy_env_there_is_no_intel_row_and_the_checks_say_why(monkeypatch, tmp_path):
@@ -62,7 +68,7 @@ class _TypeBench:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(LEGACY is None, reason="legacy environment absent: run scripts/legacy_env.sh")
+@pytest.mark.skipif(LEGACY is None, reason=LEGACY_WHY)
 @pytest.mark.parametrize("tensor_type", [TensorType.READ_TENSOR, TensorType.REFERENCE])
 def test_intel_patch_row_runs_and_agrees_with_our_scores(tensor_type, tmp_path: Path, capsys):
     lines = lines_2d() if tensor_type is TensorType.READ_TENSOR else lines_1d()
@@ -90,6 +96,8 @@ def test_intel_patch_row_runs_and_agrees_with_our_scores(tensor_type, tmp_path: 
             f"{tb.checks['intel_patch']}"
         )
     assert len(np.unique(theirs)) > len(lines) // 4, "scores are saturated: the comparison would prove nothing"
-    assert tb.checks["intel_patch_vs_bridge_max_abs_dscore"] <= EPSILON
-    bad = np.flatnonzero(delta > EPSILON)
+    precision = tb.checks["intel_patch"].rsplit(", ", 1)[1]
+    assert precision in EPSILON, tb.checks["intel_patch"]
+    assert tb.checks["intel_patch_vs_bridge_max_abs_dscore"] <= EPSILON[precision]
+    bad = np.flatnonzero(delta > EPSILON[precision])
     assert bad.size == 0, [(lines[i].split("\t")[:4], theirs[i], ours[i]) for i in bad[:10]]
