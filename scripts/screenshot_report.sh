@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Render a vqsr-cnn HTML report in headless Chromium, save a PNG, and fail on any sign of a broken page.
 #
-#   scripts/screenshot_report.sh report.html report.png [width] [height]
+#   scripts/screenshot_report.sh report.html report.png [width] [height] [dom.html]
 #
 # Checks (exit 1 on failure): the page references no http(s) resource (it must be self-contained); the
 # browser logged no console message (our pages log nothing, so any line is an error or an uncaught
 # exception); the inline script ran to its end (it sets <body data-js="ok">); the PNG was written.
+# With a fifth argument, the DOM as the browser holds it after the script ran (--dump-dom) is kept there.
 # Network is blocked (--host-resolver-rules) so a stray remote reference cannot be fetched either.
 # Needs Debian's `chromium` (apt-get install -y chromium) or $CHROMIUM pointing at a Chrome binary.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
-  echo "usage: $0 report.html out.png [width=1280] [height=2400]" >&2
+  echo "usage: $0 report.html out.png [width=1280] [height=2400] [dom.html]" >&2
   exit 2
 fi
 html=$(realpath "$1")
 png=$(realpath -m "$2")
 width=${3:-1280}
 height=${4:-2400}
+dom_out=${5:-}
 chrome=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)}
 if [ -z "$chrome" ]; then
   echo "$0: no chromium found: apt-get install -y chromium, or set CHROMIUM=/path/to/chrome" >&2
@@ -56,5 +58,6 @@ if [ ! -s "$png" ]; then
   grep -v -i dbus "$profile/shot.err" | tail -5 >&2
   status=1
 fi
+if [ -n "$dom_out" ]; then cp "$profile/dom.html" "$dom_out"; fi
 [ "$status" -eq 0 ] && echo "ok: $png (${width}x${height}), no console messages, script ran"
 exit "$status"

@@ -42,6 +42,7 @@ def test_read_graph_equals_convert_model_bit_for_bit(model_2d_paths, monkeypatch
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
+@pytest.mark.slow  # a 2D engine, dense and exact rows: 8 s
 def test_engines_never_call_the_conversion_tool(model_2d_paths, monkeypatch) -> None:
     """convert_model starts OpenVINO's tool telemetry (forked processes posting to Google Analytics)."""
     import openvino as ov
@@ -65,7 +66,7 @@ def _fresh_python(code: str, drop: tuple[str, ...], **extra: str) -> str:
     return run.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf is not installed")
+@pytest.mark.slow  # NNCF in two fresh interpreters
 def test_int8_path_imports_nncf_with_its_telemetry_off() -> None:
     """In a fresh interpreter (NNCF turns its telemetry off by itself under pytest, so not in this one)."""
     check = "; from nncf.telemetry import wrapper; print(isinstance(wrapper.telemetry, wrapper.NNCFTelemetry))"
@@ -74,6 +75,7 @@ def test_int8_path_imports_nncf_with_its_telemetry_off() -> None:
     assert _fresh_python("from vqsr_cnn.logs import import_nncf; import_nncf()" + check, drop) == "False"
 
 
+@pytest.mark.slow  # two fresh interpreters
 def test_openvino_is_imported_without_its_usage_event(tmp_path) -> None:
     """In a fresh interpreter with no consent file (HOME is empty), where a plain import would post an event."""
     check = "; import openvino_telemetry as t, os; print(t.Telemetry().consent, os.environ.get('CI'))"

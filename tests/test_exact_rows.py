@@ -244,6 +244,7 @@ def test_exact_rows_equal_dense_on_every_real_testdata_tensor(engines_2d, testda
 
 
 @needs_openvino
+@pytest.mark.slow  # 266 real tensors through two engines: 7-17 s
 def test_exact_rows_equal_dense_on_shared_na12878_tensors(engines_2d, shared_data, tmp_path_factory) -> None:
     """Every tensor of the NA12878 chr1 valid split (and train with VQSR_CNN_DEPTH_ALL=1)."""
 
@@ -339,6 +340,7 @@ def test_fallback_for_a_non_exact_architecture_logs_why(caplog) -> None:
 
 
 @needs_openvino
+@pytest.mark.slow  # builds two 2D engines: 7 s
 def test_load_time_proof_refuses_a_wrong_cut(bundled_2d, monkeypatch, caplog) -> None:
     """A cut that repeats the wrong row (the first instead of the last) must be caught before it scores."""
     import tensorflow as tf

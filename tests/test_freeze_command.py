@@ -14,7 +14,9 @@ KEYS = ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
 
 
 def real_rows(testdata, tensor_type: str) -> tuple[np.ndarray, np.ndarray]:
-    """The committed data lines GATK 4.2 wrote to its FIFO, encoded 128/128 as the bridge does."""
+    """testdata/fifo's data lines, encoded 128/128 as the bridge does. They are in GATK's FIFO format but not
+    captured from GATK: scripts/make_fifo_lines.py builds them from real records and reads with our own readers
+    and line formatter (tests/test_score_parity.py checks they regenerate)."""
     name = "lines_1d.txt" if tensor_type == "reference" else "lines_2d.txt"
     lines = (testdata / "fifo" / name).read_text().splitlines(keepends=True)
     examples = [parse_data_line(line, tensor_type, i + 1).example for i, line in enumerate(lines)]
@@ -62,9 +64,10 @@ def output_name(directory) -> str:
     return sinks[0] + ":0"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tensor_type", ["reference", "read_tensor"])
 def test_frozen_graph_and_ir_score_real_rows_like_the_engine(tmp_path, testdata, tensor_type):
-    """The bundled (GATK) model of each tensor type, frozen to files, on the GATK FIFO rows: as the engine."""
+    """The bundled (GATK) model of each tensor type, frozen to files, on the FIFO-format rows: as the engine."""
     assert main(["freeze", "--tensor-type", tensor_type, "-O", str(tmp_path)]) == 0
     import openvino as ov
 

@@ -18,15 +18,16 @@ import h5py
 import numpy as np
 import pytest
 from conftest import ROOT, TESTDATA
+from stacks import gatk42_stack
 
 from vqsr_cnn import defines
-from vqsr_cnn.bench.gatk42 import gatk42_python, subprocess_env
+from vqsr_cnn.bench.gatk42 import subprocess_env
 from vqsr_cnn.models.architectures import build_default_1d_annotation_model
 from vqsr_cnn.models.gatk_format import ModelFileError, load_keras_model, load_model_pair, save_model_pair, semantics_for
 from vqsr_cnn.models.keras224 import NEWER_KEYS, convert_hdf5
 
-GATK42 = gatk42_python()
-needs_gatk42 = pytest.mark.skipif(GATK42 is None, reason="GATK 4.2 environment absent: run scripts/gatk42_env.sh")
+GATK42, GATK42_WHY = gatk42_stack()
+needs_gatk42 = pytest.mark.skipif(GATK42 is None, reason=GATK42_WHY)
 BUNDLED = ROOT / "vqsr_cnn" / "models" / "bundled"
 SHIPPED = sorted(BUNDLED.glob("*.hd5")) + sorted((TESTDATA / "models").glob("*.hd5"))
 # sha256 (first 16 hex) of every weight dataset of the shipped files as tf-keras wrote them, before the

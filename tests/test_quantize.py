@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("nncf")
-pytest.importorskip("openvino")
+pytestmark = pytest.mark.slow  # NNCF quantisation throughout
 
 from score_helpers import scores_by_hand
 

@@ -32,6 +32,7 @@ def test_ruff_formatted():
     assert result.returncode == 0, "run `ruff format`:\n" + result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_mypy_clean():
     """The package and its scripts type-check (a script broken by a changed signature fails here, not in a
     measurement); native libraries (TensorFlow, OpenVINO, pysam) are Any at their boundary."""

@@ -119,6 +119,7 @@ def _data_line_1d(path: Path, reference: np.ndarray, annotations: np.ndarray) ->
     return format_data_line(Example(Variant("1", pos, bases[63], ("N",), vtype), bases, values))
 
 
+@pytest.mark.slow
 def test_train_1d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
     import vqsr_cnn
     from vqsr_cnn.gatk import score_lines
@@ -149,6 +150,7 @@ def test_train_1d_round_trip_through_the_gatk_api(small, tmp_path, monkeypatch):
     assert np.ptp(scores) > 0  # not a constant output
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_for_a_seed(small):
     from vqsr_cnn.train.fit import FitConfig, fit
 
@@ -162,6 +164,7 @@ def test_training_is_deterministic_for_a_seed(small):
     assert not all(np.array_equal(a, b) for a, b in zip(first, other.model.get_weights()))
 
 
+@pytest.mark.slow
 def test_best_epoch_is_checkpointed_and_shipped(small, tmp_path, capsys):
     from vqsr_cnn.models.gatk_format import load_keras_model
 
@@ -208,6 +211,7 @@ def test_monitor_choices():
     assert _better(rec(0.975, 0.980, 0.5), old, "min-auc")  # equal AUCs: the lower valid loss wins
 
 
+@pytest.mark.slow
 def test_bfloat16_training_saves_a_float32_gatk_model(small, tmp_path):
     from vqsr_cnn.models.gatk_format import load_model_pair
 

@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pysam
 import pytest
 from conftest import ROOT, chr22_sheet
 
-pysam = pytest.importorskip("pysam")
 sys.path.insert(0, str(ROOT / "workflows" / "scripts"))
-from gather_vcfs import gather  # noqa: E402
-from shard_plan import Region, index_contigs, plan_regions  # noqa: E402
+from gather_vcfs import gather
+from shard_plan import Region, index_contigs, plan_regions
 
 SNAKEFILE = ROOT / "workflows" / "Snakefile"
 HEADER = (
@@ -65,6 +65,7 @@ def test_plan_without_index_uses_every_fai_contig(tmp_path):
     assert [str(r) for r in plan_regions(str(vcf), str(fasta))] == ["c1:1-250", "c2:1-100", "c3:1-300"]
 
 
+@pytest.mark.slow
 def test_dry_run_over_three_contigs_never_opens_records(tmp_path):
     vcf, fasta = three_contigs(tmp_path)
     sheet = tmp_path / "samples.tsv"

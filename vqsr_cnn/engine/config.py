@@ -6,7 +6,9 @@ EngineConfig with :meth:`EngineConfig.from_env`, log it once, and pass it down.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -55,12 +57,19 @@ def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
     return value
 
 
+@functools.cache
 def default_backend() -> str:
-    """openvino when importable; the legacy integration in its Python 3.9 environment; else tensorflow."""
+    """openvino when importable; the legacy integration in its Python 3.9 environment; else tensorflow, with one
+    warning per process (the answer is cached): on Python 3.10+ OpenVINO is a dependency, so a user expects it."""
     if importlib.util.find_spec("openvino") is not None:
         return "openvino"
     if importlib.util.find_spec("openvino_tensorflow") is not None:
         return "openvino-tensorflow"
+    logging.getLogger("vqsr_cnn").warning(
+        "OpenVINO is not importable: falling back to the slower stock TensorFlow backend "
+        "(install openvino, or set %s=tensorflow to choose TensorFlow)",
+        ENV_BACKEND,
+    )
     return "tensorflow"
 
 
