@@ -123,6 +123,7 @@ def test_row_scores_do_not_depend_on_batch_size_or_position(engines, testdata, k
     assert engine.micro_batch == DEFAULT_MICRO_BATCH[backend]["reference" if kind == "1d" else "read_tensor"]
 
 
+@pytest.mark.slow  # builds each model on both backends (2D: exact rows, 128 heights proven): up to 15 s
 @pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL_MODULE} is not installed")
 @pytest.mark.parametrize("kind", ["1d", "2d"])
 def test_accelerated_backend_matches_tensorflow(engines, testdata, kind):

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-pytestmark = pytest.mark.slow  # NNCF quantisation throughout
-
 from score_helpers import scores_by_hand
 
 from vqsr_cnn.engine.convert import openvino_model
 from vqsr_cnn.engine.int8 import quantize
 from vqsr_cnn.engine.int8.quantize import Int8Unavailable
 from vqsr_cnn.engine.int8.settings import QuantizeSettings
+
+pytestmark = pytest.mark.slow  # NNCF quantisation throughout
 
 
 def _tiny_model():
