@@ -201,7 +201,7 @@ def test_bad_line_corpus_each_batch_is_a_nack_naming_the_variant_and_writes_noth
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(ACCEL != "openvino", reason="INT8 runs on the openvino backend")
+@pytest.mark.skipif(ACCEL != "openvino" or not HAS_ACCEL, reason="INT8 runs on the openvino backend")
 def test_int8_through_gatk_calibrates_on_the_first_lines_then_loads_from_the_cache(tmp_path, testdata):
     """VQSR_CNN_PRECISION=int8 through GATK's protocol really runs INT8 (it once ran FP32 silently): the first session
     calibrates on its first transfer batch and caches the model, a later session loads it and writes the same bytes."""
