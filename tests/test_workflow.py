@@ -199,6 +199,8 @@ def test_reduced_precision_is_diffed_against_openvino_fp32(default_run):
             d = diffs[(sample, backend)]
             r = json.loads((out / sample / "diff" / f"{backend}_vs_openvino" / "report.json").read_text())
             assert d["against"] == "openvino" and r["a"]["label"] == "openvino" and r["b"]["label"] == backend
+            assert r["a"]["path"].endswith(f"/openvino/{sample}.openvino.vcf.gz")
+            assert r["b"]["path"].endswith(f"/{backend}/{sample}.{backend}.vcf.gz")
             # what ran is what was asked, read back from each scoring job's metrics JSON
             assert r["precision"]["a"] == {"requested": "fp32", "ran": "fp32", "fell_back": False}
             assert r["precision"]["b"]["ran"].split()[0] == asked and not r["precision"]["b"]["fell_back"]
@@ -210,6 +212,10 @@ def test_reduced_precision_is_diffed_against_openvino_fp32(default_run):
             assert g["compared"] == r["a"]["types"]["SNP"] + r["a"]["types"]["INDEL"]
             assert (d["filter_changes"], d["filter_compared"]) == (g["changes"], g["compared"])
             assert d["filter_change_share"] == pytest.approx(g["changes"] / g["compared"])
+        # INT8 was calibrated on this sample's own records, in the run's own cache folder (never the user's)
+        assert [p.name.split(".int8-")[0] for p in (out / sample / "int8_cache").glob("*.int8-*") if p.is_dir()] == [
+            "cnn_1d" if sample == "hg004_chr21" else "cnn_2d"
+        ]
     rp = summary["reduced_precision"]
     assert len(rp["rows"]) == 2 * len(reduced) and all(row["measured"] for row in rp["rows"])
     holds = all(row["filter_change_share"] <= 0.005 for row in rp["rows"])

@@ -16,6 +16,8 @@ from conftest import ROOT, chr22_sheet
 
 from vqsr_cnn.engine.cpu import CpuInfo
 from vqsr_cnn.engine.precision import decide
+from vqsr_cnn.report import precisions
+from vqsr_cnn.report.summary import diff_rows
 
 sys.path.insert(0, str(ROOT / "workflows" / "scripts"))
 from precision_plan import plan_backends
@@ -81,6 +83,84 @@ def test_cpu_is_asked_only_for_reduced_precisions():
 
     assert plan_backends({"tensorflow": {"backend": "tensorflow"}}, "tensorflow", cpu=cpu, decide=decide) == (["tensorflow"], [])
     assert asked == []
+
+
+def test_summary_rows_take_the_filter_changes_at_gatk_defaults(tmp_path):
+    """The summary's FILTER columns are the diff's gatk_default_filter_changes, not its configured call changes."""
+    report = {
+        "a": {"records": 10},
+        "b": {"records": 10},
+        "matched": 10,
+        "only_in_a": 0,
+        "only_in_b": 0,
+        "scores": {
+            "differ": 4,
+            "differ_3rd_significant_digit": 2,
+            "max_abs_delta": 0.5,
+            "mean_abs_delta": 0.1,
+            "pearson_r": 0.99,
+        },
+        "gatk_default_filter_changes": {
+            "snp_tranche": 99.95,
+            "indel_tranche": 99.4,
+            "mode": "resources",
+            "compared": 8,
+            "changes": 1,
+            "share": 0.125,
+        },
+        "call_changes": {"records": 3},
+        "limits": {"passed": True},
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    job = {"sample": "s", "backend": "openvino-int8", "against": "openvino", "precision": "int8"}
+    ran = {("s", "openvino-int8"): {"ran": "int8 (float layers bf16)"}}
+    (row,) = diff_rows([{**job, "diff_json": str(tmp_path / "report.json"), "diff_html": "x.html"}], ran)
+    assert (row["filter_changes"], row["filter_compared"], row["filter_change_share"], row["call_changes"]) == (1, 8, 0.125, 3)
+    assert (row["precision"], row["precision_ran"], row["against"]) == ("int8", "int8 (float layers bf16)", "openvino")
+
+
+def test_target_rows_count_only_what_ran_as_asked():
+    diffs = [
+        {
+            "sample": s,
+            "backend": b,
+            "against": "openvino",
+            "precision": b.split("-")[1],
+            "filter_changes": c,
+            "filter_compared": 1000,
+            "filter_change_share": c / 1000,
+        }
+        for s, b, c in (("s1", "openvino-bf16", 5), ("s1", "openvino-int8", 2), ("s2", "openvino-int8", 0))
+    ] + [
+        {
+            "sample": "s1",
+            "backend": "tf",
+            "against": "openvino",
+            "precision": "fp32",
+            "filter_changes": 9,
+            "filter_compared": 10,
+            "filter_change_share": 0.9,
+        }
+    ]
+    jobs = {
+        ("s1", "openvino"): {"ran": "fp32", "fell_back": False},
+        ("s2", "openvino"): {"ran": "fp32", "fell_back": False},
+        ("s1", "openvino-bf16"): {"ran": "bf16", "fell_back": False},
+        ("s1", "openvino-int8"): {"ran": "int8 (float layers bf16)", "fell_back": False},
+        ("s2", "openvino-int8"): {"ran": "fp32", "fell_back": True},  # fell back: 0 changes mean nothing
+    }
+    rows = precisions.target_rows(diffs, jobs)
+    assert [(r["sample"], r["backend"], r["measured"], r["holds"]) for r in rows] == [
+        ("s1", "openvino-bf16", True, True),  # 0.5% is within the target
+        ("s1", "openvino-int8", True, True),
+        ("s2", "openvino-int8", False, False),
+    ]
+    assert precisions.verdict(rows) == "holds"
+    assert (
+        precisions.verdict(precisions.target_rows([{**diffs[0], "filter_changes": 6, "filter_change_share": 0.006}], jobs))
+        == "missed"
+    )
+    assert precisions.verdict(rows[2:]) == "not measured"
 
 
 def snakemake_on(cpu: CpuInfo, workdir: Path, *args: str) -> subprocess.CompletedProcess:
