@@ -138,7 +138,7 @@ def test_provenance_recorded(tmp_path):
     rc, r = diff(tmp_path, a, b, "--resource", str(known), "--provenance-a", str(tmp_path / "ma.json"))
     assert rc == 0
     p = r["provenance"]
-    assert p["schema_version"] == r["schema_version"] == 2 and p["scoring_a"] == meta and p["scoring_b"] is None
+    assert p["schema_version"] == r["schema_version"] == 3 and p["scoring_a"] == meta and p["scoring_b"] is None
     assert p["software"]["package"] == "vqsr-cnn-openvino" and p["time"].endswith("+00:00")
     assert p["resources"][0]["path"] == str(known) and len(p["resources"][0]["sha256"]) == 64
     (tmp_path / "bad.json").write_text("{}")
@@ -156,3 +156,58 @@ def test_pyvcf3_fallback_when_htslib_refuses(tmp_path, caplog):
     assert any("htslib refused the file" in m and "pyvcf3" in m for m in caplog.messages)
     assert r["top_differences"][0]["record_a"] == "chr1\t103\t.\tA\tG\t50\tPASS\tCNN_2D=3.000"  # the file's own line
     assert diff(tmp_path, loose, b, "--reader", "pysam")[0] == 2  # no fallback when pysam is asked for
+
+
+def test_filter_changes_at_gatk_default_tranches_by_hand(tmp_path):
+    """FilterVariantTranches' defaults, SNP 99.95 / INDEL 99.4, whatever tranches the table was asked for."""
+    a, b, known = _pair(tmp_path)
+    rc, r = diff(tmp_path, a, b, "--resource", str(known), "--snp-tranches", "50", "--indel-tranches", "90")
+    assert rc == 0
+    g = r["gatk_default_filter_changes"]
+    assert (g["snp_tranche"], g["indel_tranche"], g["mode"]) == (99.95, 99.4, "resources")
+    # resource SNPs, A descending 7,6,5,4,3,2,0 (n = 7): index floor(0.9995 x 6) = 5 -> 2.0; B (3 -> 1.9): 1.9.
+    # chr1:103 3.0 > 2.0 passes in A, 1.9 > 1.9 fails in B; chr1:102 2.0 fails in A, passes in B.
+    snp = g["by_type"]["SNP"]
+    assert (snp["cutoff_a"], snp["cutoff_b"], snp["a_pass_b_fail"], snp["a_fail_b_pass"]) == (2.0, 1.9, 1, 1)
+    # resource indels 1.5, 0.5: index floor(0.994 x 1) = 0 -> 1.5 in both files; nothing changes
+    indel = g["by_type"]["INDEL"]
+    assert (indel["cutoff_a"], indel["cutoff_b"], indel["changes"]) == (1.5, 1.5, 0)
+    # 2 of the 13 matched SNPs and indels change FILTER
+    assert (g["changes"], g["compared"]) == (2, 13) and g["share"] == pytest.approx(2 / 13)
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "FILTER changes at SNP 99.95 / INDEL 99.4" in page and "2 of 13 (15.38%)" in page
+
+
+def test_filter_changes_at_gatk_default_tranches_without_resources(tmp_path):
+    # no resources: the cut-off is the quantile of A's scores; SNPs 0..9, k = floor(10 x 0.05 / 100) = 0 -> 0.0,
+    # pass = score >= 0.0. B's chr1:100 drops to -0.5: one FILTER change. Indels 0.5, 1.5, 3.0 -> cut-off 0.5.
+    records = [(c, p, r, x, s, ".") for c, p, r, x, s, _ in A_RECORDS]
+    a = write_vcf(tmp_path / "a.vcf", records)
+    b = write_vcf(tmp_path / "b.vcf", [(c, p, r, x, -0.5 if p == 100 else s, f) for c, p, r, x, s, f in records])
+    rc, r = diff(tmp_path, a, b)
+    g = r["gatk_default_filter_changes"]
+    assert rc == 0 and g["mode"] == "score_quantile"
+    assert (g["by_type"]["SNP"]["cutoff_a"], g["by_type"]["SNP"]["a_pass_b_fail"], g["by_type"]["INDEL"]["cutoff_a"]) == (
+        0.0,
+        1,
+        0.5,
+    )
+    assert (g["changes"], g["compared"]) == (1, 13)
+
+
+def test_a_precision_that_fell_back_is_said(tmp_path):
+    a, b, _ = _pair(tmp_path)
+    meta = {"kind": "vqsr-cnn score", "backend": "openvino", "precision": "fp32", "software": {"engines": {}}}
+    (tmp_path / "fp32.json").write_text(json.dumps(meta))
+    (tmp_path / "int8.json").write_text(json.dumps({**meta, "precision": "int8 (float layers bf16)"}))
+    prov = ["--provenance-a", str(tmp_path / "fp32.json"), "--requested-precision-a", "fp32"]
+    rc, r = diff(tmp_path, a, b, *prov, "--provenance-b", str(tmp_path / "fp32.json"), "--requested-precision-b", "bf16")
+    assert rc == 0
+    assert r["precision"]["b"] == {"requested": "bf16", "ran": "fp32", "fell_back": True}
+    assert not r["precision"]["a"]["fell_back"]
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "bf16 was requested but fp32 ran" in page and "not a measurement of bf16" in page
+    # INT8 with its float layers in bf16 is what an INT8 request runs: no note
+    rc, r = diff(tmp_path, a, b, *prov, "--provenance-b", str(tmp_path / "int8.json"), "--requested-precision-b", "int8")
+    assert r["precision"]["b"] == {"requested": "int8", "ran": "int8 (float layers bf16)", "fell_back": False}
+    assert "was requested but" not in (tmp_path / "report" / "report.html").read_text()

@@ -1,4 +1,6 @@
-"""The Snakemake workflow end to end on testdata/chr22_normal, its lint, and its bad-input checks."""
+"""The Snakemake workflow end to end (the default samples, and testdata/chr22_normal), the reduced-precision rows
+(BF16 / INT8 vs OpenVINO FP32, skipped or flagged where they cannot run as asked), its lint, and its bad-input
+checks."""
 
 from __future__ import annotations
 
@@ -18,6 +20,13 @@ DATA = REPO / "testdata" / "chr22_normal"
 VQSR_CNN = [sys.executable, "-m", "vqsr_cnn.cli"]
 
 
+def planned_backends() -> list[str]:
+    """The default config's backends this CPU runs: BF16 only where OpenVINO has native bf16; INT8 everywhere."""
+    from vqsr_cnn.engine.cpu import cpu_info
+
+    return ["tensorflow", "openvino", *(["openvino-bf16"] if cpu_info().bf16 else []), "openvino-int8"]
+
+
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
@@ -28,6 +37,17 @@ def vcf_scores(path: Path, key: str = "CNN_2D") -> dict:
 
     with pysam.VariantFile(str(path)) as vf:
         return {(r.contig, r.pos, r.ref, r.alts): r.info.get(key) for r in vf}
+
+
+def scores_per_site(path: Path, key: str = "CNN_2D") -> dict:
+    """Every record's score per (contig, pos, REF, ALT): a site repeated n times has n scores."""
+    import pysam
+
+    out: dict = {}
+    with pysam.VariantFile(str(path)) as vf:
+        for r in vf:
+            out.setdefault((r.contig, r.pos, r.ref, r.alts), []).append(r.info.get(key))
+    return out
 
 
 def vcf_lines(path: Path) -> list[str]:
@@ -44,9 +64,10 @@ def read_tsv(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory) -> Path:
-    """The default config: hg004_chr21 (1D, 1,762 HaplotypeCaller calls, HapMap/Omni/Mills resources) and the
-    NA12878 GIAB chr22 slice (2D, 12 truth records with reads), each scored by tensorflow (OPENVINO_TF_DISABLE=1)
-    and openvino FP32, run once with 2 cores."""
+    """The default config: hg004_chr21 (1D, 1,762 HaplotypeCaller calls, HapMap/Omni/Mills resources) and
+    na12878_chr22 (2D, the 72 NA12878 joint-call sites of the GIAB chr22 slice x 7 = 504 records, 30x reads, GIAB
+    truth as resource), each scored by tensorflow (OPENVINO_TF_DISABLE=1), openvino FP32, and OpenVINO BF16 (where
+    the CPU has native bf16) and INT8 (calibrated in the run's own cache folder), run once with 2 cores."""
     work = tmp_path_factory.mktemp("wf_default")
     proc = snakemake(work, "--cores", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -66,7 +87,7 @@ def test_chr22_workflow_outputs(chr22_local_run):
     assert "backend=tensorflow" in (work / "logs/score/chr22_normal.tensorflow.log").read_text()
     assert "backend=openvino" in (work / "logs/score/chr22_normal.openvino.log").read_text()
     for name in (
-        "logs/diff/chr22_normal.openvino.log",
+        "logs/diff/chr22_normal.openvino_vs_tensorflow.log",
         "logs/summary/summary.log",
         "benchmarks/score/chr22_normal.tensorflow.tsv",
         "benchmarks/score/chr22_normal.openvino.tsv",
@@ -92,31 +113,29 @@ def test_chr22_workflow_outputs(chr22_local_run):
 
     # summary across samples and the throughput table from the benchmark files and metrics JSONs
     summary = json.loads((out / "summary" / "summary.json").read_text())
-    assert summary["samples"] == ["chr22_normal"] and summary["backends"] == ["tensorflow", "openvino"]
-    (row,) = read_tsv(out / "summary" / "summary.tsv")
-    assert (row["sample"], row["backend"], int(row["matched"]), int(row["differ"])) == (
+    assert summary["samples"] == ["chr22_normal"] and summary["backends"] == planned_backends()
+    row = read_tsv(out / "summary" / "summary.tsv")[0]
+    assert (row["sample"], row["backend"], row["against"], int(row["matched"]), int(row["differ"])) == (
         "chr22_normal",
         "openvino",
+        "tensorflow",
         5,
         r["scores"]["differ"],
     )
     speed = {(t["backend"], t["sample"]): t for t in read_tsv(out / "summary" / "throughput.tsv")}
-    assert set(speed) == {
-        ("tensorflow", "chr22_normal"),
-        ("openvino", "chr22_normal"),
-        ("tensorflow", "ALL"),
-        ("openvino", "ALL"),
-    }
+    assert set(speed) == {(b, s) for b in planned_backends() for s in ("chr22_normal", "ALL")}
     for backend in ("tensorflow", "openvino"):
         bench = read_tsv(work / f"benchmarks/score/chr22_normal.{backend}.tsv")[0]
         metrics = json.loads((out / f"chr22_normal/{backend}/chr22_normal.{backend}.metrics.json").read_text())
         t = speed[(backend, "chr22_normal")]
         assert int(t["variants"]) == 5 and float(t["wall_seconds"]) == pytest.approx(float(bench["s"]), abs=1e-3)
         assert float(t["variants_per_min"]) == pytest.approx(5 / float(bench["s"]) * 60, rel=1e-3)
-        # start-up and scoring apart: scoring from the metrics JSON, start-up = wall - scoring
+        # start-up and scoring apart: scoring and engine set-up from the metrics JSON, start-up = wall - scoring
         assert float(t["scoring_seconds"]) == pytest.approx(metrics["scoring_seconds"], abs=1e-3)
+        assert float(t["setup_seconds"]) == pytest.approx(metrics["setup_seconds"], abs=1e-3)
         assert float(t["startup_seconds"]) == pytest.approx(float(bench["s"]) - metrics["scoring_seconds"], abs=2e-3)
-        assert float(t["scoring_variants_per_min"]) == pytest.approx(5 / metrics["scoring_seconds"] * 60, rel=1e-3)
+        assert float(t["steady_variants_per_min"]) == pytest.approx(5 / metrics["scoring_seconds"] * 60, rel=1e-3)
+        assert t["precision_ran"] == metrics["precision"] == "fp32"
     html = (out / "summary" / "summary.html").read_text()
     assert 'href="../chr22_normal/diff/openvino_vs_tensorflow/report.html"' in html
 
@@ -126,13 +145,19 @@ def test_default_samples_say_something(default_run):
     """The default samples are real and large enough for the throughput and tranche tables to mean something."""
     out = default_run / "results"
     speed = {(t["backend"], t["sample"]): t for t in read_tsv(out / "summary" / "throughput.tsv")}
-    for backend in ("tensorflow", "openvino"):
+    for backend in planned_backends():
         assert int(speed[(backend, "hg004_chr21")]["variants"]) == 1762
-        assert int(speed[(backend, "na12878_giab_chr22")]["variants"]) == 12
-        for sample in ("hg004_chr21", "na12878_giab_chr22"):
+        assert int(speed[(backend, "na12878_chr22")]["variants"]) == 504
+        for sample in ("hg004_chr21", "na12878_chr22"):
             t = speed[(backend, sample)]
-            assert 0 < float(t["scoring_seconds"]) < float(t["wall_seconds"])
-            assert float(t["scoring_variants_per_min"]) > float(t["variants_per_min"])
+            metrics = json.loads((out / f"{sample}/{backend}/{sample}.{backend}.metrics.json").read_text())
+            # the steady rate is over the streaming seconds only: engine set-up (load, compile, height proofs,
+            # INT8 calibration) is reported apart, inside start-up
+            assert float(t["steady_variants_per_min"]) == pytest.approx(
+                int(t["variants"]) / metrics["scoring_seconds"] * 60, rel=1e-3
+            )
+            assert 0 < float(t["setup_seconds"]) < float(t["startup_seconds"]) < float(t["wall_seconds"])
+            assert float(t["steady_variants_per_min"]) > float(t["variants_per_min"])
     # 1D sample: CNN_1D scores, truth-sensitivity tranches from HapMap + Omni (SNPs) and Mills (indels)
     hg004 = vcf_scores(out / "hg004_chr21/tensorflow/hg004_chr21.tensorflow.vcf.gz", key="CNN_1D")
     assert len(hg004) == 1762 and all(v is not None for v in hg004.values())
@@ -142,9 +167,91 @@ def test_default_samples_say_something(default_run):
     assert set(rows) == {("SNP", 99.9), ("SNP", 99.95), ("INDEL", 99.0), ("INDEL", 99.4)}
     assert rows[("SNP", 99.9)]["resource_a"] > 300 and rows[("INDEL", 99.0)]["resource_a"] > 100
     assert set(r["scores_by_type"]) >= {"SNP", "INDEL"} and r["filters"]["compared"] == 1762
-    # 2D sample: scores vary from record to record (the GIAB truth VCF has no cohort-summed DP to saturate them)
-    giab = vcf_scores(out / "na12878_giab_chr22/tensorflow/na12878_giab_chr22.tensorflow.vcf.gz")
-    assert len(giab) == 12 and len(set(giab.values())) > 5
+    # 2D sample: 72 real sites x 7; scores vary from site to site (INFO/DP per sample, not the cohort's sum), the
+    # copies of a site score alike, and the GIAB truth calls give SNP truth-sensitivity tranches
+    giab = vcf_scores(out / "na12878_chr22/tensorflow/na12878_chr22.tensorflow.vcf.gz")
+    assert len(giab) == 72 and len(set(giab.values())) > 60
+    for backend in planned_backends():
+        copies = scores_per_site(out / f"na12878_chr22/{backend}/na12878_chr22.{backend}.vcf.gz")
+        assert len(copies) == 72 and all(len(c) == 7 and len(set(c)) == 1 for c in copies.values()), backend
+    r = json.loads((out / "na12878_chr22/diff/openvino_vs_tensorflow/report.json").read_text())
+    assert r["key"] == "CNN_2D" and r["tranche_mode"] == "resources" and r["matched"] == 504
+    assert {(t["type"], t["resource_a"]) for t in r["thresholds"]} == {("SNP", 476), ("INDEL", 0)}
+
+
+@pytest.mark.slow
+def test_reduced_precision_is_diffed_against_openvino_fp32(default_run):
+    """BF16 (where the CPU has it) and INT8 run by default, each diffed against OpenVINO FP32 with the FILTER
+    changes at GATK's default tranches labelled, and the summary states whether the 0.5% target holds."""
+    out = default_run / "results"
+    summary = json.loads((out / "summary" / "summary.json").read_text())
+    planned = planned_backends()
+    assert summary["backends"] == planned and summary["fell_back"] == []
+    reduced = [b for b in planned if b.startswith("openvino-")]
+    diffs = {(d["sample"], d["backend"]): d for d in summary["diffs"]}
+    assert set(diffs) == {(s, b) for s in ("hg004_chr21", "na12878_chr22") for b in ["openvino", *reduced]}
+    for sample in ("hg004_chr21", "na12878_chr22"):
+        assert diffs[(sample, "openvino")]["against"] == "tensorflow"  # TensorFlow vs OpenVINO FP32 as before
+        for backend in reduced:
+            asked = backend.split("-")[1]
+            d = diffs[(sample, backend)]
+            r = json.loads((out / sample / "diff" / f"{backend}_vs_openvino" / "report.json").read_text())
+            assert d["against"] == "openvino" and r["a"]["label"] == "openvino" and r["b"]["label"] == backend
+            assert r["a"]["path"].endswith(f"/openvino/{sample}.openvino.vcf.gz")
+            assert r["b"]["path"].endswith(f"/{backend}/{sample}.{backend}.vcf.gz")
+            # what ran is what was asked, read back from each scoring job's metrics JSON
+            assert r["precision"]["a"] == {"requested": "fp32", "ran": "fp32", "fell_back": False}
+            assert r["precision"]["b"]["ran"].split()[0] == asked and not r["precision"]["b"]["fell_back"]
+            assert d["precision_ran"] == r["precision"]["b"]["ran"]
+            assert r["scores"]["differ"] > 0  # a reduced precision moves scores: two different scorings
+            # FILTER changes at FilterVariantTranches' defaults, over the SNPs and indels, the same in the summary
+            g = r["gatk_default_filter_changes"]
+            assert (g["snp_tranche"], g["indel_tranche"], g["mode"]) == (99.95, 99.4, "resources")
+            assert g["compared"] == r["a"]["types"]["SNP"] + r["a"]["types"]["INDEL"]
+            assert (d["filter_changes"], d["filter_compared"]) == (g["changes"], g["compared"])
+            assert d["filter_change_share"] == pytest.approx(g["changes"] / g["compared"])
+        # INT8 was calibrated on this sample's own records, in the run's own cache folder (never the user's)
+        assert [p.name.split(".int8-")[0] for p in (out / sample / "int8_cache").glob("*.int8-*") if p.is_dir()] == [
+            "cnn_1d" if sample == "hg004_chr21" else "cnn_2d"
+        ]
+    rp = summary["reduced_precision"]
+    assert len(rp["rows"]) == 2 * len(reduced) and all(row["measured"] for row in rp["rows"])
+    holds = all(row["filter_change_share"] <= 0.005 for row in rp["rows"])
+    assert rp["verdict"] == ("holds" if holds else "missed")
+    html = (out / "summary" / "summary.html").read_text()
+    assert "Reduced precision (BF16, INT8) vs OpenVINO FP32" in html and "FILTER changes at SNP 99.95 / INDEL 99.4" in html
+    assert ("reduced-precision target holds" if holds else "reduced-precision target missed") in html
+    if "openvino-bf16" not in planned:  # a CPU without native bf16: skipped, and said so
+        (skip,) = summary["skipped"]
+        assert skip["backend"] == "openvino-bf16" and "no native bf16" in skip["note"] and skip["note"] in html
+    else:
+        assert summary["skipped"] == []
+
+
+@pytest.mark.slow
+def test_a_precision_that_fell_back_is_reported_as_such(chr22_local_run):
+    """chr22_normal has 5 records: too few to calibrate INT8 on (the engine needs 20), so the INT8 job runs FP32
+    and says why; the summary and the diff page say so and do not count it as an INT8 measurement."""
+    out = chr22_local_run / "results"
+    summary = json.loads((out / "summary" / "summary.json").read_text())
+    (fb,) = summary["fell_back"]
+    assert (fb["sample"], fb["backend"], fb["requested"], fb["ran"]) == ("chr22_normal", "openvino-int8", "int8", "fp32")
+    assert "only 5 records" in fb["reason"] and "to calibrate INT8 on" in fb["reason"]
+    (row,) = [x for x in summary["reduced_precision"]["rows"] if x["backend"] == "openvino-int8"]
+    assert (row["ran"], row["measured"], row["holds"]) == ("fp32", False, False)
+    html = (out / "summary" / "summary.html").read_text()
+    assert "int8 requested, fp32 ran" in html and "not a measurement of int8" in html
+    speed = {(t["backend"], t["sample"]): t for t in read_tsv(out / "summary" / "throughput.tsv")}
+    assert (speed[("openvino-int8", "chr22_normal")]["precision"], speed[("openvino-int8", "chr22_normal")]["precision_ran"]) == (
+        "int8",
+        "fp32",
+    )
+    r = json.loads((out / "chr22_normal/diff/openvino-int8_vs_openvino/report.json").read_text())
+    assert r["precision"]["b"] == {"requested": "int8", "ran": "fp32", "fell_back": True}
+    page = (out / "chr22_normal/diff/openvino-int8_vs_openvino/report.html").read_text()
+    assert "int8 was requested but fp32 ran" in page
+    # the INT8 cache is the run's own (never the user's): a failed calibration leaves no model in it
+    assert not any(p.is_dir() for p in (out / "chr22_normal" / "int8_cache").glob("*int8-*"))
 
 
 @pytest.mark.slow
@@ -156,10 +263,12 @@ def test_report_zip_carries_the_results(default_run):
     with zipfile.ZipFile(default_run / "report.zip") as z:
         names = z.namelist()
         page = z.read("report/report.html").decode()
-    assert sum(n.endswith("/report.html") and "/data/raw/" in n for n in names) == 2  # one diff page per sample
+    diffs = json.loads((default_run / "results/summary/summary.json").read_text())["diffs"]
+    assert sum(n.endswith("/report.html") and "/data/raw/" in n for n in names) == len(diffs)  # one page per diff
     assert any(n.endswith("/summary.html") for n in names) and any(n.endswith("/throughput.tsv") for n in names)
     # the captions (workflows/report/*.rst) are in the report
-    assert "FilterVariantTranches does" in page and "steady-state rate" in page
+    assert "FilterVariantTranches computes them" in page and "steady-state rate" in page
+    assert "BF16 and INT8 are opt-in for scoring" in page
 
 
 @pytest.mark.slow
@@ -302,7 +411,7 @@ def test_workflow_command_wraps_snakemake(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "samples: samples.tsv" in (tmp_path / "mine" / "config.yaml").read_text()
     assert "hg004_chr21\ttestdata/hg004_chr21/NA24143.vcf.gz" in (tmp_path / "mine" / "samples.tsv").read_text()
-    (tmp_path / "mine" / "samples.tsv").write_text(chr22_sheet(tmp_path).read_text())  # one sample: 2 scoring jobs
+    (tmp_path / "mine" / "samples.tsv").write_text(chr22_sheet(tmp_path).read_text())  # one sample
     proc = subprocess.run(
         [
             *VQSR_CNN,
@@ -322,4 +431,5 @@ def test_workflow_command_wraps_snakemake(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = proc.stdout + proc.stderr
-    assert "score          2" in jobs and "diff           1" in jobs and "summary        1" in jobs
+    n = len(planned_backends())  # one scoring job per backend this CPU runs, one diff per non-reference backend
+    assert f"score          {n}" in jobs and f"diff           {n - 1}" in jobs and "summary        1" in jobs

@@ -9,6 +9,7 @@ test is skipped with the reason; under VQSR_CNN_CI=1 (set by .ci/run) that skip 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -89,23 +90,26 @@ def test_workflow_runs_on_slurm(cluster, chr22_local_run, tmp_path):
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
 
-    # the two scoring jobs went through sbatch and completed; diff and summary are localrules (not submitted)
+    # every scoring job the local run planned on this CPU (tensorflow, openvino, openvino-bf16 where the CPU has
+    # native bf16, openvino-int8) went through sbatch and completed; diff and summary are localrules (not submitted)
+    planned = json.loads((chr22_local_run / "results/summary/summary.json").read_text())["backends"]
+    assert planned[:2] == ["tensorflow", "openvino"] and "openvino-int8" in planned
     jobs = {jid: (comment, state) for jid, (comment, state) in _jobs().items() if jid not in before}
     comments = sorted(c for c, _ in jobs.values())
-    assert comments == ["rule_score_wildcards_chr22_normal_openvino", "rule_score_wildcards_chr22_normal_tensorflow"], jobs
+    assert comments == sorted(f"rule_score_wildcards_chr22_normal_{b}" for b in planned), jobs
     assert {s for _, s in jobs.values()} == {"COMPLETED"}, jobs
     assert "Job 0 has been submitted with SLURM jobid" in log or "SLURM jobid" in log
 
     # same results as the local run: scored VCF records (bit-identical within one backend) and diff numbers
-    for backend in ("tensorflow", "openvino"):
+    for backend in planned:
         rel = f"results/chr22_normal/{backend}/chr22_normal.{backend}.vcf.gz"
         assert vcf_lines(tmp_path / rel) == vcf_lines(chr22_local_run / rel), backend
-    import json
-
-    rel = "results/chr22_normal/diff/openvino_vs_tensorflow/report.json"
-    slurm_r, local_r = (json.loads((w / rel).read_text()) for w in (tmp_path, chr22_local_run))
-    for key in ("matched", "scores", "thresholds", "call_changes"):
-        assert slurm_r[key] == local_r[key], key
+    for rel in ("openvino_vs_tensorflow", *(f"{b}_vs_openvino" for b in planned[2:])):
+        slurm_r, local_r = (
+            json.loads((w / f"results/chr22_normal/diff/{rel}/report.json").read_text()) for w in (tmp_path, chr22_local_run)
+        )
+        for key in ("matched", "scores", "thresholds", "call_changes", "gatk_default_filter_changes", "precision"):
+            assert slurm_r[key] == local_r[key], (rel, key)
 
 
 def _jobs() -> dict[str, tuple[str, str]]:

@@ -65,6 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--provenance-a", metavar="JSON", help="`vqsr-cnn score --metrics-json` of A (recorded in report.json)")
     p.add_argument("--provenance-b", metavar="JSON", help="`vqsr-cnn score --metrics-json` of B")
+    for side in ("a", "b"):
+        p.add_argument(
+            f"--requested-precision-{side}",
+            choices=["fp32", "bf16", "int8"],
+            default=None,
+            help=f"the precision {side.upper()}'s scoring asked for: the report says so when the precision its "
+            f"--provenance-{side} JSON records as run differs (a request that fell back to FP32)",
+        )
     p.add_argument(
         "--max-call-changes", type=int, default=None, help="exit 1 when more records than this switch sides of any cut-off"
     )
@@ -108,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
         resources=args.resource,
         provenance_a=read_provenance(args.provenance_a),
         provenance_b=read_provenance(args.provenance_b),
+        requested_precision_a=args.requested_precision_a,
+        requested_precision_b=args.requested_precision_b,
         label_a=args.label_a or _label(args.a),
         label_b=args.label_b or _label(args.b),
         max_call_changes=args.max_call_changes,
@@ -118,9 +128,10 @@ def run(args: argparse.Namespace) -> int:
     json_path, html_path = write_report(result, args.output)
     r = result.report
     s = r["scores"]
+    g = r["gatk_default_filter_changes"]
     log.info(
         "%s: %d matched, %d only in A, %d only in B; %d differ, %d in the 3rd significant digit, max |delta| %s; "
-        "%d records change a call",
+        "%d records change a call; FILTER changes at SNP %g / INDEL %g: %d of %d SNPs+indels",
         r["key"],
         r["matched"],
         r["only_in_a"],
@@ -129,7 +140,16 @@ def run(args: argparse.Namespace) -> int:
         s["differ_3rd_significant_digit"],
         s["max_abs_delta"],
         r["call_changes"]["records"],
+        g["snp_tranche"],
+        g["indel_tranche"],
+        g["changes"],
+        g["compared"],
     )
+    for side, precision in r["precision"].items():
+        if precision["fell_back"]:
+            log.warning(
+                "%s: %s was requested but %s ran (see its scoring log)", side.upper(), precision["requested"], precision["ran"]
+            )
     log.info("wrote %s and %s", json_path, html_path)
     if not result.passed:
         for v in r["limits"]["violations"]:

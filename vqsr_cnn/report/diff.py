@@ -13,8 +13,12 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from . import metrics, provenance, tranches
-from .vcf_scores import DEFAULT_READER, TYPE_NAMES, ScoreTable, read_scores, record_lines
+from . import metrics, precisions, provenance, tranches
+from .vcf_scores import DEFAULT_READER, INDEL, SNP, TYPE_NAMES, ScoreTable, read_scores, record_lines
+
+# FilterVariantTranches' own defaults (--snp-tranche 99.95, --indel-tranche 99.4): the FILTER a GATK user gets.
+GATK_DEFAULT_SNP_TRANCHE = 99.95
+GATK_DEFAULT_INDEL_TRANCHE = 99.4
 
 
 @dataclass
@@ -27,6 +31,8 @@ class DiffOptions:
     resources: Sequence[str] = ()  # known-site VCFs: truth-sensitivity tranches as FilterVariantTranches
     provenance_a: dict | None = None  # `vqsr-cnn score --metrics-json` of each side
     provenance_b: dict | None = None
+    requested_precision_a: str | None = None  # what each side's scoring asked for; ran = its provenance
+    requested_precision_b: str | None = None
     label_a: str = "A"
     label_b: str = "B"
     max_call_changes: int | None = None
@@ -116,6 +122,57 @@ def _sites(resources: Sequence[str], a: ScoreTable, b: ScoreTable) -> dict:
     return tranches.load_resources(resources, list(dict.fromkeys(a.contigs + b.contigs)))
 
 
+def gatk_default_filter_changes(
+    a: ScoreTable, b: ScoreTable, match: metrics.Match, sa: np.ndarray, sb: np.ndarray, sites: dict | None
+) -> dict:
+    """The records whose FILTER (PASS or filtered) differs between A and B at FilterVariantTranches' defaults,
+    SNP 99.95 and INDEL 99.4, computed like the tranche table: truth-sensitivity cut-offs of each file from
+    the resources when there are any, else quantiles of A's scores. FilterVariantTranches filters SNPs and
+    indels only, so the share is over the matched SNPs and indels with both scores."""
+    snp, indel = (GATK_DEFAULT_SNP_TRANCHE,), (GATK_DEFAULT_INDEL_TRANCHE,)
+    if sites is not None:
+        rows, changed = tranches.resource_tranche_rows(a, b, match.a_idx, match.b_idx, sa, sb, snp, indel, sites)
+    else:
+        rows, changed = metrics.call_change_table(a, match, sa, sb, snp, indel)
+    types = a.vtype[match.a_idx]
+    filterable = np.isfinite(sa) & np.isfinite(sb) & np.isin(types, (SNP, INDEL))
+    compared, changes = int(filterable.sum()), int((changed & filterable).sum())
+    return {
+        "snp_tranche": GATK_DEFAULT_SNP_TRANCHE,
+        "indel_tranche": GATK_DEFAULT_INDEL_TRANCHE,
+        "mode": "resources" if sites is not None else "score_quantile",
+        "compared": compared,
+        "changes": changes,
+        "share": changes / compared if compared else None,
+        "by_type": {
+            row["type"]: {
+                "tranche": row["value"],
+                "cutoff_a": row["cutoff"],
+                "cutoff_b": row.get("cutoff_b", row["cutoff"]),
+                "compared": row["compared"],
+                "a_pass_b_fail": row["a_pass_b_fail"],
+                "a_fail_b_pass": row["a_fail_b_pass"],
+                "changes": row["changes"],
+            }
+            for row in rows
+        },
+    }
+
+
+def precision_sides(opts: DiffOptions) -> dict:
+    """Per side: the precision asked for and the one its metrics JSON says ran; `fell_back` names the sides
+    where they differ, so a report never presents an FP32 run as the precision that was asked for."""
+    sides = {}
+    for side, asked, prov in (
+        ("a", opts.requested_precision_a, opts.provenance_a),
+        ("b", opts.requested_precision_b, opts.provenance_b),
+    ):
+        ran = (prov or {}).get("precision")
+        fell_back = bool(asked and ran and precisions.base_precision(ran) != asked)
+        sides[side] = {"requested": asked, "ran": ran, "fell_back": fell_back}
+    return sides
+
+
 def _provenance(opts: DiffOptions) -> dict:
     return {
         "schema_version": provenance.SCHEMA_VERSION,
@@ -138,13 +195,12 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
     }
     delta = metrics.score_delta(sa, sb)
     abs_delta = np.abs(delta)
-    if opts.resources:
+    sites = _sites(opts.resources, a, b) if opts.resources else None
+    if sites is not None:
         rows, changed = metrics.call_change_table(a, match, sa, sb, (), (), opts.thresholds)
         snp = opts.snp_tranches if opts.snp_tranches is not None else tranches.GATK_SNP_TRANCHES
         indel = opts.indel_tranches if opts.indel_tranches is not None else tranches.GATK_INDEL_TRANCHES
-        tranche_rows, tranche_changed = tranches.resource_tranche_rows(
-            a, b, match.a_idx, match.b_idx, sa, sb, snp, indel, _sites(opts.resources, a, b)
-        )
+        tranche_rows, tranche_changed = tranches.resource_tranche_rows(a, b, match.a_idx, match.b_idx, sa, sb, snp, indel, sites)
         rows, changed = tranche_rows + rows, changed | tranche_changed
     else:
         snp = opts.snp_tranches if opts.snp_tranches is not None else metrics.DEFAULT_SNP_TRANCHES
@@ -204,6 +260,8 @@ def diff_tables(a: ScoreTable, b: ScoreTable, opts: DiffOptions) -> DiffResult:
         "abs_delta_histogram": metrics.delta_histogram(abs_delta),
         "tranche_mode": "resources" if opts.resources else "score_quantile",
         "thresholds": rows,
+        "gatk_default_filter_changes": gatk_default_filter_changes(a, b, match, sa, sb, sites),
+        "precision": precision_sides(opts),
         "call_changes": {"records": int(changed.sum()), "by_type": by_type},
         "top_differences": top_rows,
         "limits": {

@@ -48,6 +48,7 @@ code, .rec { font: 12px/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, mono
 .rec mark { background: #fde68a; color: #000; }
 .bad { color: var(--bad); font-weight: 600; } .ok { color: var(--ok); font-weight: 600; }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
+.scroll { overflow-x: auto; }
 @media (max-width: 860px) { .charts { grid-template-columns: 1fr; } }
 """
 
@@ -121,25 +122,98 @@ def file_name(path: str | None) -> str:
     return (path or "").rsplit("/", 1)[-1]
 
 
+def share(part: int | None, whole: int | None) -> str:
+    """'3 of 1,752 (0.17%)'; 'n/a' without a whole."""
+    if not whole or part is None:
+        return "n/a"
+    return f"{part:,} of {whole:,} ({100.0 * part / whole:.2f}%)"
+
+
+def gatk_filter_label(g: dict) -> str:
+    return f"FILTER changes at SNP {g['snp_tranche']:g} / INDEL {g['indel_tranche']:g}"
+
+
+def fell_back_notes(r: dict) -> list[str]:
+    """One sentence per side whose scoring ran another precision than it asked for."""
+    notes = []
+    for side, label in (("a", r["a"]["label"]), ("b", r["b"]["label"])):
+        p = (r.get("precision") or {}).get(side) or {}
+        if p.get("fell_back"):
+            notes.append(
+                f"{label}: {p['requested']} was requested but {p['ran']} ran (its scoring log says why): these numbers "
+                f"are not a measurement of {p['requested']}."
+            )
+    return notes
+
+
+def _gatk_filter_section(g: dict, la: str, lb: str) -> str:
+    how = (
+        "each file's own truth-sensitivity cut-offs from the resource VCFs, as FilterVariantTranches run on it would set"
+        if g["mode"] == "resources"
+        else f"no resources: cut-off = the quantile of {esc(la)}'s scores (same cut-off for both files), not "
+        "FilterVariantTranches' own cut-off"
+    )
+    rows = [
+        (
+            esc(name),
+            f"{fmt(t['tranche'])}%",
+            f"{fmt(t['cutoff_a'])} / {fmt(t['cutoff_b'])}",
+            fmt(t["compared"]),
+            fmt(t["a_pass_b_fail"]),
+            fmt(t["a_fail_b_pass"]),
+            f'<span class="{"bad" if t["changes"] else "ok"}">{fmt(t["changes"])}</span>',
+        )
+        for name, t in g["by_type"].items()
+    ]
+    return (
+        f"<h2>{esc(gatk_filter_label(g))} (FilterVariantTranches' defaults)</h2>"
+        f"<p class=sub>Records that are PASS in one file and filtered in the other at GATK's default tranches: "
+        f"<b>{share(g['changes'], g['compared'])}</b> of the matched SNPs and indels (FilterVariantTranches filters "
+        f"no other type). Cut-offs: {how}.</p>"
+        + table(
+            (
+                "type",
+                "tranche",
+                "cut-off (A / B)",
+                "compared",
+                f"PASS in {la}, filtered in {lb}",
+                f"filtered in {la}, PASS in {lb}",
+                "changes",
+            ),
+            rows,
+            numeric=(3, 4, 5, 6),
+            cls="narrow",
+        )
+    )
+
+
 def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
     """The diff report page from the report dict (the same one written to report.json)."""
     a, b, s = r["a"], r["b"], r["scores"]
     la, lb = a["label"], b["label"]
     ok = r["limits"]["passed"]
     verdict = '<span class="verdict pass">within limits</span>' if ok else '<span class="verdict fail">limits exceeded</span>'
+    g = r.get("gatk_default_filter_changes")
     cards = [
         (fmt(r["matched"]), "matched records"),
-        (fmt(s["differ"]), "scores differ at all"),
+        (fmt(s["differ"]), "scores differ at all (3-decimal text)"),
         (fmt(s["differ_3rd_significant_digit"]), "differ in 3rd significant digit"),
         (fmt(s["max_abs_delta"]), "max |delta|"),
         (fmt(r["call_changes"]["records"]), "records changing a call"),
         (fmt(s["pearson_r"], 6), "Pearson r"),
     ]
+    if g:
+        pct = "n/a" if g["share"] is None else f"{100.0 * g['share']:.2f}%"
+        cards.insert(5, (f"{fmt(g['changes'])} ({pct})", gatk_filter_label(g)))
     parts = [
         f"<h1>{esc(r['key'])} diff: {esc(la)} vs {esc(lb)} {verdict}</h1>",
         f'<p class="sub">A = {esc(a["path"])}<br>B = {esc(b["path"])}</p>',
-        '<div class="cards">' + "".join(f"<div class=card><b>{v}</b><span>{esc(t)}</span></div>" for v, t in cards) + "</div>",
     ]
+    for note in fell_back_notes(r):
+        parts.append(f'<p class="bad">{esc(note)}</p>')
+    parts.append(
+        '<div class="cards">' + "".join(f"<div class=card><b>{v}</b><span>{esc(t)}</span></div>" for v, t in cards) + "</div>"
+    )
     for v in r["limits"]["violations"]:
         parts.append(f'<p class="bad">{esc(v)}</p>')
 
@@ -203,10 +277,12 @@ def render_diff_html(r: dict, scatter: Sequence[Sequence]) -> str:
                 cls="narrow",
             )
         )
+    if g:
+        parts.append(_gatk_filter_section(g, la, lb))
     flt = r.get("filters")
     if flt:
         parts.append(
-            "<h2>FILTER</h2>"
+            "<h2>FILTER column as written in the two files</h2>"
             + table(
                 ("metric", "value"),
                 [

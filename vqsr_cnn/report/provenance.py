@@ -17,7 +17,8 @@ from .. import __version__
 from ..digests import sha256_file
 from ..errors import InputError
 
-SCHEMA_VERSION = 2  # report.json layout; 2 added provenance, resource tranches, FILTER and per-type deltas
+SCHEMA_VERSION = 3  # report.json layout; 2 added provenance, resource tranches, FILTER and per-type deltas; 3 the
+# FILTER changes at GATK's default tranches (gatk_default_filter_changes) and requested vs executed precision
 DISTRIBUTION = "vqsr-cnn-openvino"
 
 

@@ -1,22 +1,20 @@
-"""Cross-sample summary of a workflow run: diff metrics per (sample, backend) and a throughput table built
-from Snakemake benchmark files (variants per minute of wall time per backend).
+"""Cross-sample summary of a workflow run: diff metrics per (sample, backend), the reduced-precision accuracy
+target (:mod:`.precisions`), and a throughput table built from Snakemake benchmark files and the scoring jobs'
+metrics JSONs (start-up apart from the steady scoring rate).
 
-(Just over 300 lines: the tables, their TSVs and their HTML page are one report; the shared HTML pieces are in
-:mod:`.html` and :mod:`.svg`.)
+The HTML page is :mod:`.summary_html`.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .html import fmt, page, table
-from .svg import bars_svg, esc
+from . import precisions
 
 
 def count_records(vcf: str) -> int:
@@ -42,11 +40,14 @@ def read_benchmark(path: str) -> dict:
     return {"seconds": num("s"), "cpu_seconds": num("cpu_time"), "max_rss_mb": num("max_rss")}
 
 
-def scoring_seconds(path: str) -> float:
-    """The streaming seconds of one `vqsr-cnn score --metrics-json` file (start-up is wall - scoring)."""
+def metrics_seconds(path: str) -> tuple[float, float]:
+    """(engine set-up, streaming) seconds of one `vqsr-cnn score --metrics-json` file: set-up is the model load,
+    freeze, compile, exact-rows height proofs and INT8 calibration; streaming (read, encode, infer, write) starts
+    after them, so it runs at the steady rate."""
     from .provenance import read_provenance
 
-    return float((read_provenance(path) or {}).get("scoring_seconds", float("nan")))
+    data = read_provenance(path) or {}
+    return float(data.get("setup_seconds", float("nan"))), float(data.get("scoring_seconds", float("nan")))
 
 
 def _rate(variants: int, seconds: float) -> float | None:
@@ -54,17 +55,19 @@ def _rate(variants: int, seconds: float) -> float | None:
     return float(f"{variants / seconds * 60:.6g}") if seconds > 0 else None
 
 
-def throughput_rows(layout: Iterable[dict]) -> list[dict]:
+def throughput_rows(layout: Iterable[dict], ran: dict[tuple[str, str], dict] | None = None) -> list[dict]:
     """Per (sample, backend) row plus one 'ALL' row per backend: variants / wall seconds of its scoring jobs, and
-    the same with start-up (interpreter, model load, compile) and scoring (read, encode, infer, write) apart."""
+    start-up (wall - streaming: interpreter, imports, engine set-up) apart from the steady rate (variants /
+    streaming seconds). `ran`: {(sample, backend): precisions.job_precision} for the precision that really ran."""
     rows: list[dict[str, Any]] = []
     totals: dict[str, Any] = {}
     for job in layout:
         marks = [read_benchmark(p) for p in job["benchmarks"]]
-        metrics = [scoring_seconds(p) for p in job.get("metrics", [])]
+        metrics = [metrics_seconds(p) for p in job.get("metrics", [])]
         variants = count_records(job["scored_vcf"])
         seconds = sum(m["seconds"] for m in marks)
-        scoring = sum(metrics) if metrics else float("nan")
+        setup = sum(m[0] for m in metrics) if metrics else float("nan")
+        scoring = sum(m[1] for m in metrics) if metrics else float("nan")
         cpu = sum(m["cpu_seconds"] for m in marks)
         rss = max((m["max_rss_mb"] for m in marks), default=float("nan"))
         row = {
@@ -72,15 +75,17 @@ def throughput_rows(layout: Iterable[dict]) -> list[dict]:
             "backend": job["backend"],
             "engine": job["engine"],
             "precision": job["precision"],
+            "precision_ran": ((ran or {}).get((job["sample"], job["backend"])) or {}).get("ran"),
             "jobs": len(marks),
             "variants": variants,
             "wall_seconds": round(seconds, 3),
             "startup_seconds": round(max(seconds - scoring, 0.0), 3),
+            "setup_seconds": round(setup, 3),
             "scoring_seconds": round(scoring, 3),
             "cpu_seconds": round(cpu, 3),
             "max_rss_mb": round(rss, 1),
             "variants_per_min": _rate(variants, seconds),
-            "scoring_variants_per_min": _rate(variants, scoring),
+            "steady_variants_per_min": _rate(variants, scoring),
         }
         rows.append(row)
         t = totals.setdefault(
@@ -88,10 +93,12 @@ def throughput_rows(layout: Iterable[dict]) -> list[dict]:
             {
                 **row,
                 "sample": "ALL",
+                "precision_ran": None,
                 "jobs": 0,
                 "variants": 0,
                 "wall_seconds": 0.0,
                 "startup_seconds": 0.0,
+                "setup_seconds": 0.0,
                 "scoring_seconds": 0.0,
                 "cpu_seconds": 0.0,
                 "max_rss_mb": 0.0,
@@ -99,19 +106,24 @@ def throughput_rows(layout: Iterable[dict]) -> list[dict]:
         )
         t["jobs"] += row["jobs"]
         t["variants"] += variants
-        for column in ("wall_seconds", "startup_seconds", "scoring_seconds", "cpu_seconds"):
+        ran_all = [x for x in (t["precision_ran"] or "").split("; ") if x]
+        if row["precision_ran"] and row["precision_ran"] not in ran_all:
+            t["precision_ran"] = "; ".join([*ran_all, row["precision_ran"]])
+        for column in ("wall_seconds", "startup_seconds", "setup_seconds", "scoring_seconds", "cpu_seconds"):
             t[column] = round(t[column] + row[column], 3)
         t["max_rss_mb"] = max(t["max_rss_mb"], row["max_rss_mb"])
     for t in totals.values():
         t["variants_per_min"] = _rate(t["variants"], t["wall_seconds"])
-        t["scoring_variants_per_min"] = _rate(t["variants"], t["scoring_seconds"])
+        t["steady_variants_per_min"] = _rate(t["variants"], t["scoring_seconds"])
     return rows + list(totals.values())
 
 
 DIFF_COLUMNS = (
     "sample",
     "backend",
+    "against",
     "precision",
+    "precision_ran",
     "records_a",
     "records_b",
     "matched",
@@ -122,23 +134,31 @@ DIFF_COLUMNS = (
     "max_abs_delta",
     "mean_abs_delta",
     "pearson_r",
+    "filter_changes",
+    "filter_compared",
+    "filter_change_share",
     "call_changes",
     "limits_passed",
 )
 
 
-def diff_rows(layout: Iterable[dict]) -> list[dict]:
+def diff_rows(layout: Iterable[dict], ran: dict[tuple[str, str], dict] | None = None) -> list[dict]:
+    """One row per diff. `differ` counts the records whose score text (3 decimals, as written) differs; the
+    FILTER changes are at FilterVariantTranches' defaults (SNP 99.95, INDEL 99.4), over the SNPs and indels."""
     rows = []
     for job in layout:
         if not job.get("diff_json"):
             continue
         r = json.loads(Path(job["diff_json"]).read_text())
         s = r["scores"]
+        g = r.get("gatk_default_filter_changes") or {}
         rows.append(
             {
                 "sample": job["sample"],
                 "backend": job["backend"],
+                "against": job.get("against"),
                 "precision": job["precision"],
+                "precision_ran": ((ran or {}).get((job["sample"], job["backend"])) or {}).get("ran"),
                 "records_a": r["a"]["records"],
                 "records_b": r["b"]["records"],
                 "matched": r["matched"],
@@ -149,6 +169,11 @@ def diff_rows(layout: Iterable[dict]) -> list[dict]:
                 "max_abs_delta": s["max_abs_delta"],
                 "mean_abs_delta": s["mean_abs_delta"],
                 "pearson_r": s["pearson_r"],
+                "filter_changes": g.get("changes"),
+                "filter_compared": g.get("compared"),
+                "filter_change_share": g.get("share"),
+                "filter_tranches": f"SNP {g['snp_tranche']:g} / INDEL {g['indel_tranche']:g}" if g else None,
+                "filter_mode": g.get("mode"),
                 "call_changes": r["call_changes"]["records"],
                 "limits_passed": r["limits"]["passed"],
                 "report_html": job["diff_html"],
@@ -170,25 +195,38 @@ THROUGHPUT_COLUMNS = (
     "backend",
     "engine",
     "precision",
+    "precision_ran",
     "sample",
     "jobs",
     "variants",
     "wall_seconds",
     "startup_seconds",
+    "setup_seconds",
     "scoring_seconds",
     "cpu_seconds",
     "max_rss_mb",
     "variants_per_min",
-    "scoring_variants_per_min",
+    "steady_variants_per_min",
 )
 
 
 def write_summary(
-    layout: list[dict], reference: str, scatter: str, out_json: str, out_html: str, out_tsv: str, out_throughput: str
+    layout: list[dict],
+    reference: str,
+    scatter: str,
+    out_json: str,
+    out_html: str,
+    out_tsv: str,
+    out_throughput: str,
+    skipped: Sequence[dict] = (),
+    cpu: str = "",
 ) -> dict:
-    diffs = diff_rows(layout)
-    speed = throughput_rows(layout)
+    """`skipped`: the backends the DAG left out on this CPU, with the reason; `cpu`: the CPU it was planned on."""
+    ran = {(j["sample"], j["backend"]): precisions.job_precision(j) for j in layout}
+    diffs = diff_rows(layout, ran)
+    speed = throughput_rows(layout, ran)
     keys = sorted({j["key"] for j in layout})
+    target = precisions.target_rows(diffs, ran)
     summary = {
         "key": ",".join(keys),
         "keys": {j["sample"]: j["key"] for j in layout},
@@ -201,114 +239,20 @@ def write_summary(
         "all_limits_passed": all(d["limits_passed"] for d in diffs),
         "differ_3rd_significant_digit": sum(d["differ_3rd_significant_digit"] for d in diffs),
         "compared_pairs": sum(d["matched"] for d in diffs),
+        "cpu": cpu,
+        "skipped": [dict(k) for k in skipped],
+        "fell_back": [{"sample": sample, "backend": backend, **p} for (sample, backend), p in ran.items() if p["fell_back"]],
+        "reduced_precision": {
+            "target_filter_change_share": precisions.TARGET_FILTER_SHARE,
+            "tranches": "SNP 99.95 / INDEL 99.4",
+            "rows": target,
+            "verdict": precisions.verdict(target),
+        },
     }
     Path(out_json).write_text(json.dumps(summary, indent=2) + "\n")
     _write_tsv(out_tsv, diffs, DIFF_COLUMNS)
     _write_tsv(out_throughput, speed, THROUGHPUT_COLUMNS)
+    from .summary_html import render_summary_html
+
     Path(out_html).write_text(render_summary_html(summary, Path(out_html).parent))
     return summary
-
-
-def _link(target: str | None, base: Path, text: str) -> str:
-    if not target:
-        return ""
-    rel = os.path.relpath(Path(target).resolve(), base.resolve())
-    return f'<a href="{esc(rel)}">{esc(text)}</a>'
-
-
-def render_summary_html(s: dict, base: Path) -> str:
-    verdict = (
-        '<span class="verdict pass">all diffs within limits</span>'
-        if s["all_limits_passed"]
-        else '<span class="verdict fail">limits exceeded</span>'
-    )
-    parts = [
-        f"<h1>vqsr-cnn workflow summary {verdict}</h1>",
-        f'<p class="sub">{esc(s["key"])} scores of {len(s["samples"])} sample(s) with backends '
-        f"{esc(', '.join(s['backends']))}; every backend diffed against {esc(s['reference_backend'])}; "
-        f"scatter: {esc(s['scatter'])}.</p>",
-    ]
-    rows, attrs = [], []
-    for d in s["diffs"]:
-        rows.append(
-            (
-                esc(d["sample"]),
-                esc(d["backend"]),
-                fmt(d["matched"]),
-                fmt(d["only_in_a"]),
-                fmt(d["only_in_b"]),
-                fmt(d["differ"]),
-                fmt(d["differ_3rd_significant_digit"]),
-                fmt(d["max_abs_delta"]),
-                fmt(d["pearson_r"], 6),
-                fmt(d["call_changes"]),
-                '<span class="ok">yes</span>' if d["limits_passed"] else '<span class="bad">no</span>',
-                _link(d["report_html"], base, "report"),
-            )
-        )
-        attrs.append("" if d["limits_passed"] else ' class="chg"')
-    parts.append(
-        "<h2>Accuracy: each backend vs "
-        + esc(s["reference_backend"])
-        + "</h2>"
-        + (
-            table(
-                (
-                    "sample",
-                    "backend",
-                    "matched",
-                    "only in ref",
-                    "only in backend",
-                    "differ",
-                    "differ 3rd sig. digit",
-                    "max |delta|",
-                    "Pearson r",
-                    "call changes",
-                    "within limits",
-                    "details",
-                ),
-                rows,
-                attrs,
-                numeric=(2, 3, 4, 5, 6, 7, 8, 9),
-            )
-            if rows
-            else "<p>Only one backend configured: nothing to diff.</p>"
-        )
-    )
-    speed = s["throughput"]
-    totals = [t for t in speed if t["sample"] == "ALL"]
-    parts.append(
-        '<h2>Throughput</h2><div class="charts"><div class="panel"><h3>Scoring rate, start-up excluded '
-        "(all samples)</h3>"
-        + bars_svg(
-            [t["backend"] for t in totals],
-            [round(t["scoring_variants_per_min"] or 0) for t in totals],
-            x_label="backend",
-            zero_first=False,
-            log=False,
-            y_label="variants / minute",
-        )
-        + "<p>Variants / scoring seconds (read, encode, infer, write) from <code>vqsr-cnn score "
-        "--metrics-json</code>, summed over shards: the steady-state rate.</p></div>"
-        '<div class="panel"><h3>Start-up seconds per job (all samples)</h3>'
-        + bars_svg(
-            [t["backend"] for t in totals],
-            [round((t["startup_seconds"] or 0) / max(t["jobs"], 1), 1) for t in totals],
-            x_label="backend",
-            zero_first=False,
-            log=False,
-            y_label="seconds",
-        )
-        + "<p>Wall seconds (Snakemake benchmark) minus scoring seconds: interpreter start, model load and "
-        "compile, paid once per job (and per shard). Concurrent jobs share the CPU: run with "
-        "--resources score_slots=1 for clean numbers.</p></div></div>"
-    )
-    parts.append(
-        table(
-            THROUGHPUT_COLUMNS,
-            [[fmt(t[c]) if not isinstance(t[c], str) else esc(t[c]) for c in THROUGHPUT_COLUMNS] for t in speed],
-            numeric=tuple(range(4, len(THROUGHPUT_COLUMNS))),
-        )
-    )
-    parts.append("<footer>vqsr-cnn workflow summary; metric definitions: docs/workflow.md.</footer>")
-    return page("vqsr-cnn workflow summary", "".join(parts))

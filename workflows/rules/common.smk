@@ -101,6 +101,9 @@ def read_sample_sheet(sheet):
 
 
 SAMPLES = read_sample_sheet(SAMPLE_SHEET)
+sys.path.insert(0, str(WORKFLOW_DIR / "scripts"))
+from precision_plan import cpu_description, plan_backends  # noqa: E402
+
 BACKENDS = {}
 for _entry in config["backends"]:
     if _entry["name"] in BACKENDS:
@@ -109,7 +112,26 @@ for _entry in config["backends"]:
 REF = config["reference_backend"]
 if REF not in BACKENDS:
     raise WorkflowError(f"config field reference_backend: {REF!r} is not one of the backends ({', '.join(BACKENDS)})")
-OTHERS = [name for name in BACKENDS if name != REF]
+for _name, _b in BACKENDS.items():
+    # `against`: the backend this one is diffed against (default: the reference backend)
+    _b["against"] = None if _name == REF else (_b.get("against") or REF)
+    if _name != REF and (_b["against"] not in BACKENDS or _b["against"] == _name):
+        raise WorkflowError(
+            f"config field backends ({_name}): against {_b['against']!r} is not one of the other backends "
+            f"({', '.join(n for n in BACKENDS if n != _name)})"
+        )
+
+# Which backends run here: a precision this CPU does not run as asked (BF16 without native bf16) is skipped with
+# the engine's reason, decided now from cpu_info() (scripts/precision_plan.py); the summary checks afterwards, from
+# each job's metrics JSON, that what ran is what was asked.
+try:
+    RUN, SKIPPED = plan_backends(BACKENDS, REF)
+    CPU = cpu_description()
+except ImportError:  # Snakemake's Python without vqsr_cnn (conda deployment): run all, the summary checks
+    RUN, SKIPPED, CPU = list(BACKENDS), [], ""
+except ValueError as _exc:
+    raise WorkflowError(str(_exc)) from None
+OTHERS = [name for name in RUN if name != REF]
 OUT = config["outdir"].rstrip("/")
 INFO_KEY = {"read_tensor": "CNN_2D", "reference": "CNN_1D"}
 
@@ -151,10 +173,18 @@ def vqsr_cli():
 CLI = vqsr_cli()
 
 
-def backend_env(name):
+def int8_cache_dir(sample):
+    """Where `vqsr-cnn score --precision int8` keeps the INT8 model it calibrates: config int8_cache_dir, else one
+    folder per sample in the results, so each sample's INT8 model is calibrated on its own first records and the
+    run does not depend on what an earlier run left in a user's cache."""
+    return os.path.expanduser(config["int8_cache_dir"]) or f"{OUT}/{sample}/int8_cache"
+
+
+def backend_env(name, sample):
     """`env` prefix for one backend: clear an inherited OPENVINO_TF_DISABLE (it would silently turn every
-    backend into tensorflow), then set the configured variables."""
-    pairs = [f"{k}={shlex.quote(str(v))}" for k, v in BACKENDS[name]["env"].items()]
+    backend into tensorflow), set the INT8 cache folder, then the configured variables."""
+    pairs = [f"VQSR_CNN_CACHE_DIR={shlex.quote(int8_cache_dir(sample))}"]
+    pairs += [f"{k}={shlex.quote(str(v))}" for k, v in BACKENDS[name]["env"].items()]
     return " ".join(["env", "-u", "OPENVINO_TF_DISABLE", *pairs])
 
 
@@ -186,7 +216,6 @@ def sample_inputs(wildcards):
 # Shards are planned from index files only (the VCF's .tbi/.csi and the FASTA's .fai, see
 # scripts/shard_plan.py): this runs at every parse (lint, dry-run, --report, each cluster job).
 
-sys.path.insert(0, str(WORKFLOW_DIR / "scripts"))
 from shard_plan import plan_regions, shard_name  # noqa: E402
 
 
@@ -230,14 +259,25 @@ def scored_vcf(sample, backend):
     return f"{OUT}/{sample}/{backend}/{sample}.{backend}.vcf.gz"
 
 
+def against(backend):
+    """The backend `backend` is diffed against: its `against` entry, else the reference backend."""
+    return BACKENDS[backend]["against"]
+
+
 def diff_dir(sample, backend):
-    return f"{OUT}/{sample}/diff/{backend}_vs_{REF}"
+    return f"{OUT}/{sample}/diff/{backend}_vs_{against(backend)}"
 
 
 def benchmark_files(sample, backend):
     if SCATTER == "none":
         return [f"benchmarks/score/{sample}.{backend}.tsv"]
     return [f"benchmarks/score/{sample}.{backend}.{shard}.tsv" for shard in SHARDS[sample]]
+
+
+def score_logs(sample, backend):
+    if SCATTER == "none":
+        return [f"logs/score/{sample}.{backend}.log"]
+    return [f"logs/score/{sample}.{backend}.{shard}.log" for shard in SHARDS[sample]]
 
 
 def metrics_files(sample, backend):
@@ -254,6 +294,7 @@ def _alternatives(names):
 wildcard_constraints:
     sample=_alternatives(SAMPLES),
     backend=_alternatives(BACKENDS),
+    against=_alternatives(BACKENDS),
     shard=r"[0-9][0-9][0-9]+-[A-Za-z0-9_.-]+",
 
 
@@ -279,7 +320,8 @@ def summary_layout():
     """What the summary script needs to know about each (sample, backend) job."""
     rows = []
     for sample in SAMPLES:
-        for name, b in BACKENDS.items():
+        for name in RUN:
+            b = BACKENDS[name]
             out_dir = None if name == REF else diff_dir(sample, name)
             rows.append(
                 {
@@ -287,13 +329,20 @@ def summary_layout():
                     "backend": name,
                     "engine": b["backend"],
                     "precision": b["precision"],
+                    "against": None if name == REF else against(name),
                     "key": key_of(sample),
                     "reference": name == REF,
                     "scored_vcf": scored_vcf(sample, name),
                     "benchmarks": benchmark_files(sample, name),
                     "metrics": metrics_files(sample, name),
+                    "logs": score_logs(sample, name),
                     "diff_json": f"{out_dir}/report.json" if out_dir else None,
                     "diff_html": f"{out_dir}/report.html" if out_dir else None,
                 }
             )
     return rows
+
+
+def skipped_backends():
+    """The backends not run here, with the reason, for the summary."""
+    return [{"backend": k.backend, "precision": k.precision, "note": k.note} for k in SKIPPED]

@@ -21,7 +21,7 @@ if SCATTER == "none":
             mem_mb=RES["score"]["mem_mb"],
             score_slots=1,
         params:
-            env=lambda w: backend_env(w.backend),
+            env=lambda w: backend_env(w.backend, w.sample),
             cli=CLI,
             reads=reads_flag,
             flags=score_flags,
@@ -48,7 +48,7 @@ else:
             mem_mb=RES["score"]["mem_mb"],
             score_slots=1,
         params:
-            env=lambda w: backend_env(w.backend),
+            env=lambda w: backend_env(w.backend, w.sample),
             cli=CLI,
             reads=reads_flag,
             flags=score_flags,

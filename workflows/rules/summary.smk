@@ -6,8 +6,8 @@
 rule summary:
     input:
         reports=[f"{diff_dir(s, b)}/report.json" for s in SAMPLES for b in OTHERS],
-        scored=[scored_vcf(s, b) for s in SAMPLES for b in BACKENDS],
-        metrics=[m for s in SAMPLES for b in BACKENDS for m in metrics_files(s, b)],
+        scored=[scored_vcf(s, b) for s in SAMPLES for b in RUN],
+        metrics=[m for s in SAMPLES for b in RUN for m in metrics_files(s, b)],
     output:
         json=f"{OUT}/summary/summary.json",
         html=report(
@@ -34,5 +34,7 @@ rule summary:
         layout=summary_layout(),
         reference=REF,
         scatter=SCATTER,
+        skipped=skipped_backends(),
+        cpu=CPU,
     script:
         "../scripts/summarize.py"

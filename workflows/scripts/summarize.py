@@ -17,5 +17,7 @@ summary = write_summary(
     smk.output.html,
     smk.output.tsv,
     smk.output.throughput,
+    skipped=list(smk.params.skipped),
+    cpu=smk.params.cpu,
 )
 logging.info("summary of %d diffs written; all within limits: %s", len(summary["diffs"]), summary["all_limits_passed"])
