@@ -107,8 +107,12 @@ def assert_diff_page(dom: Element, report: dict) -> None:
     assert verdict.text == ("within limits" if report["limits"]["passed"] else "limits exceeded")
     cards = {card.one("span").text: card.one("b").text for card in dom.all("div", "card")}
     assert number(cards["matched records"]) == report["matched"]
-    assert number(cards["scores differ at all"]) == scores["differ"]
+    assert number(cards["scores differ at all (3-decimal text)"]) == scores["differ"]
     assert number(cards["records changing a call"]) == report["call_changes"]["records"]
+    gatk = report.get("gatk_default_filter_changes")
+    if gatk:  # FILTER changes at GATK's default tranches, with their share
+        shown = next(text for label, text in cards.items() if label.startswith("FILTER changes"))
+        assert number(shown.split(" (")[0]) == gatk["changes"]
     scatter, histogram = (panel.one("svg") for panel in dom.all("div", "panel"))
     points = scatter.all("circle", "pt")
     assert len(points) == report["scatter_points"]["drawn"] > 0

@@ -286,19 +286,26 @@ def test_workflow_reports_render_in_chromium(default_run, tmp_path):
     summary_dir = default_run / "results/summary"
     summary = json.loads((summary_dir / "summary.json").read_text())
     dom = render(summary_dir / "summary.html", tmp_path / "summary.png", 1200, 1400)
+    backends = [t["backend"] for t in summary["throughput"] if t["sample"] == "ALL"]
     rows = dom.all("table")[0].one("tbody").all("tr")
-    assert len(rows) == len(summary["diffs"]) == 2  # one per sample: openvino vs the reference backend
+    # per sample, every backend but the reference is diffed (OpenVINO vs TensorFlow, BF16 / INT8 vs OpenVINO FP32)
+    assert len(rows) == len(summary["diffs"]) == 2 * (len(backends) - 1) >= 2
     for row, d in zip(rows, summary["diffs"]):
         cells = [cell.text for cell in row.all("td")]
-        assert cells[:2] == [d["sample"], d["backend"]] and cells[10] == ("yes" if d["limits_passed"] else "no")
-        assert (number(cells[2]), number(cells[5])) == (d["matched"], d["differ"])
+        assert cells[:3] == [d["sample"], d["backend"], d["against"]] and cells[11] == ("yes" if d["limits_passed"] else "no")
+        assert (number(cells[4]), number(cells[5])) == (d["matched"], d["differ"])
         href = row.one("a").attrs["href"]
         assert (summary_dir / href).resolve() == (default_run / d["report_html"]).resolve()
     backends = [t["backend"] for t in summary["throughput"] if t["sample"] == "ALL"]
     charts = [panel.one("svg") for panel in dom.all("div", "panel")]
-    assert len(charts) == 2
-    for chart in charts:
-        assert [bar.one("title").text.rsplit(": ", 1)[0] for bar in chart.all("rect", "bar")] == backends
+    assert len(charts) == 2 * len(summary["samples"])  # per sample: steady scoring rate, start-up seconds
+    for sample, rate, startup in zip(summary["samples"], charts[::2], charts[1::2]):
+        mine = [t for t in summary["throughput"] if t["sample"] == sample]
+        for chart in (rate, startup):
+            assert [bar.one("title").text.rsplit(": ", 1)[0] for bar in chart.all("rect", "bar")] == [t["backend"] for t in mine]
+        shown = [number(bar.one("title").text.rsplit(": ", 1)[1]) for bar in rate.all("rect", "bar")]
+        assert shown == [round(t["steady_variants_per_min"] or 0) for t in mine]
+    assert set(backends) == {t["backend"] for t in summary["throughput"] if t["sample"] != "ALL"}
 
 
 @pytest.mark.slow
