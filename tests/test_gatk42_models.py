@@ -20,7 +20,7 @@ import pytest
 from conftest import ROOT, TESTDATA
 
 from vqsr_cnn import defines
-from vqsr_cnn.bench.gatk42 import gatk42_python, subprocess_env
+from vqsr_cnn.harness.gatk42 import gatk42_python, subprocess_env
 from vqsr_cnn.models.architectures import build_default_1d_annotation_model
 from vqsr_cnn.models.gatk_format import ModelFileError, load_keras_model, load_model_pair, save_model_pair, semantics_for
 from vqsr_cnn.models.keras224 import NEWER_KEYS, convert_hdf5

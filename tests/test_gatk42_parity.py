@@ -19,8 +19,8 @@ import pytest
 from real_fifo_lines import lines_1d, lines_2d
 
 from vqsr_cnn import defines
-from vqsr_cnn.bench.gatk42 import gatk42_python, score_with_gatk42
-from vqsr_cnn.bench.java_side import run_session
+from vqsr_cnn.harness.gatk42 import gatk42_python, score_with_gatk42
+from vqsr_cnn.harness.java_side import run_session
 from vqsr_cnn.models.bundled import default_model_paths
 
 GATK42 = gatk42_python()

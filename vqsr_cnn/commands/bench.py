@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bench.options import BenchOptions
     from ..bench.run import run_bench
     from ..engine.config import user_cache_dir
+    from ..harness import gatk42, legacy_stack
 
     if args.repeats < 1:
         raise InputError(f"--repeats must be at least 1, got {args.repeats}")
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         transfer_batch=args.transfer_batch,
         data_dir=args.data or default_data_dir(os.environ),
         cache_dir=args.cache or default_cache_dir(os.environ),
+        gatk42_python=gatk42.STACK.candidate(os.environ),
+        legacy_python=legacy_stack.STACK.candidate(os.environ),
         architecture=args.architecture,
         weights=args.weights,
         rows=tuple(args.rows),
