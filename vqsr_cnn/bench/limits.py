@@ -150,29 +150,43 @@ def _numpy_gemm(size: int = 2048) -> Probe:
     return _repeated("fp32", f"numpy GEMM {size}^3, BLAS threads", 2.0 * size**3, lambda: np.matmul(a, b))
 
 
-def probes(keras_model: Any, micro_batch: int, threads: int, cpu: CpuInfo, precisions: Sequence[str] = PRECISIONS) -> list[Probe]:
-    """Every probe this CPU runs, per precision it really executes (a BF16 request on a CPU without BF16 runs
+@dataclass(frozen=True)
+class Plan:
+    """One OpenVINO probe to build: a graph (`build(*args)` -> model, input, FLOPs per request) and a hint."""
+
+    precision: Precision
+    label: str
+    hint: str  # THROUGHPUT: one request per stream, as the engine; LATENCY: one request on all threads
+    build: Callable[..., tuple[Any, np.ndarray, float]]
+    args: tuple[Any, ...]
+
+
+def plan(keras_model: Any, micro_batch: int, cpu: CpuInfo, precisions: Sequence[str] = PRECISIONS) -> list[Plan]:
+    """The OpenVINO probes of every precision this CPU really executes (a BF16 request on a CPU without BF16 runs
     FP32: no BF16 probe, and BF16 rows are held against the FP32 limit)."""
-    out = [_numpy_gemm()] if "fp32" in precisions else []
+    layer = heaviest_conv(keras_model)
+    out = []
     for asked in precisions:
         precision = decide(asked, "openvino", cpu)
         if precision.runs != asked:
             continue
         int8 = asked == "int8"
-        builds: list[tuple[str, str, Callable[..., tuple[Any, np.ndarray, float]], tuple[Any, ...]]] = [
-            (f"GEMM {size}^3", hint, _gemm, (size, int8)) for size, hint in GEMM_SHAPES
-        ]
-        layer = heaviest_conv(keras_model)
-        for hint in ("THROUGHPUT", "LATENCY"):
-            label = f"{STACK_DEPTH} convs like {layer.name} at batch {micro_batch}"
-            builds.append((label, hint, _conv_stack, (layer, micro_batch, int8)))
-        for label, hint, build, args in builds:
-            model, inputs, flops = build(*args)
-            run, requests, ran = _runner(model, inputs, hint, precision, threads)
-            if ran != asked:
-                continue  # compiled to something else: not a probe of this precision
-            how = "one per stream" if hint == "THROUGHPUT" else "all threads"
-            out.append(_repeated(asked, f"OpenVINO {label}, {how}", flops * requests, run))
+        out.extend(Plan(precision, f"GEMM {size}^3", hint, _gemm, (size, int8)) for size, hint in GEMM_SHAPES)
+        label = f"{STACK_DEPTH} convs like {layer.name} at batch {micro_batch}"
+        out.extend(Plan(precision, label, hint, _conv_stack, (layer, micro_batch, int8)) for hint in ("THROUGHPUT", "LATENCY"))
+    return out
+
+
+def probes(keras_model: Any, micro_batch: int, threads: int, cpu: CpuInfo, precisions: Sequence[str] = PRECISIONS) -> list[Probe]:
+    """Every probe, built and compiled (numpy's FP32 GEMM first); one the runtime compiled to another precision
+    than planned is dropped, never held against the wrong limit."""
+    out = [_numpy_gemm()] if "fp32" in precisions else []
+    for p in plan(keras_model, micro_batch, cpu, precisions):
+        model, inputs, flops = p.build(*p.args)
+        run, requests, ran = _runner(model, inputs, p.hint, p.precision, threads)
+        if ran == p.precision.runs:
+            how = "one per stream" if p.hint == "THROUGHPUT" else "all threads"
+            out.append(_repeated(ran, f"OpenVINO {p.label}, {how}", flops * requests, run))
     return out
 
 
