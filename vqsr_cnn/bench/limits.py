@@ -165,7 +165,7 @@ def plan(keras_model: Any, micro_batch: int, cpu: CpuInfo, precisions: Sequence[
     """The OpenVINO probes of every precision this CPU really executes (a BF16 request on a CPU without BF16 runs
     FP32: no BF16 probe, and BF16 rows are held against the FP32 limit)."""
     layer = heaviest_conv(keras_model)
-    out = []
+    out: list[Plan] = []
     for asked in precisions:
         precision = decide(asked, "openvino", cpu)
         if precision.runs != asked:

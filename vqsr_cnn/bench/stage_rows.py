@@ -88,15 +88,13 @@ def bridge_row(tb: Any, engine: Any) -> Row:
         for a, b in chunks:
             score_lines(engine, tb.lines[a:b], tb.tt, ",".join(tb.names), tb.window, tb.read_limit, gather=tb.batch)
 
-    return Row(
-        f"bridge: {engine_label(engine)}",
-        "end-to-end",
-        run,
-        tb.n,
-        precision=ran(engine),
-        flops_per_variant=engine_flops(engine, tb.encoded()[0], tb.flops),
-        note="data lines, gatk.score_lines per transfer batch, encoding overlapped",
-    )
+    return _end_to_end(tb, "bridge", engine, run, "data lines, gatk.score_lines per transfer batch, encoding overlapped")
+
+
+def _end_to_end(tb: Any, stage: str, engine: Any, run: Any, note: str) -> Row:
+    """An end-to-end row: its engine executes the FLOPs of the bench's encoded examples (what it is fed)."""
+    flops = engine_flops(engine, tb.encoded()[0], tb.flops)
+    return Row(f"{stage}: {engine_label(engine)}", "end-to-end", run, tb.n, ran(engine), flops_per_variant=flops, note=note)
 
 
 def _usable(fields: list[str]) -> bool:
@@ -126,12 +124,5 @@ def score_row(tb: Any, engine: Any) -> Row:
         if summary.scored != tb.n:
             raise RuntimeError(f"score wrote {summary.scored} scores for {tb.n} records")
 
-    return Row(
-        f"score: {engine_label(engine)}",
-        "end-to-end",
-        score,
-        tb.n,
-        precision=ran(engine),
-        flops_per_variant=engine_flops(engine, tb.encoded()[0], tb.flops),
-        note=f"VCF+FASTA{'+BAM' if tb.sources['bam'] else ''} -> scored VCF, {tb.real_examples} real records repeated",
-    )
+    sources = f"VCF+FASTA{'+BAM' if tb.sources['bam'] else ''}"
+    return _end_to_end(tb, "score", engine, score, f"{sources} -> scored VCF, {tb.real_examples} real records repeated")

@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "that ran, and peak RSS; the machine (CPU, flags, OpenVINO capabilities) is recorded with every run.",
     )
     add_tensor_type(p, both=True, default="both", help="2D (read_tensor), 1D (reference) or both (default)")
-    p.add_argument("--variants", type=int, help="variants per row (default 200 for 2D, 2000 for 1D; at least 64 and one inference batch)")
+    p.add_argument(
+        "--variants", type=int, help="variants per row (default 200 for 2D, 2000 for 1D; at least 64 and one inference batch)"
+    )
     p.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds; the median is reported (default 5)")
     p.add_argument("--threads", type=int, default=2, help="inference threads / cores to use (default 2)")
     p.add_argument(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ GATK42_PACKAGES = (
     "gatkpythonpackages==0.1",
 )
 STACK = Stack(
+    name="GATK 4.2 stack",
     env_var="GATK42_PYTHON",
     venv=".venv-gatk42",
     # Cheap check (no TensorFlow import): GATK's packages are there and `vqsr_cnn` is GATK's, not ours.
@@ -37,23 +37,18 @@ STACK = Stack(
         "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, tensorflow as tf; "
         "print(sys.version.split()[0], tf.__version__, keras.__version__)"
     ),
+    described="GATK 4.2.6.1 code: python {0}, tensorflow {1}, keras {2}",
     timeout=180,
 )
 
 
 def gatk42_python(candidate: str | None = None) -> str | None:
-    """The GATK 4.2 interpreter if it holds GATK's code: `candidate` (the bench resolves it at its command), else
-    $GATK42_PYTHON or <checkout>/.venv-gatk42/bin/python (for tests, which are their own edge)."""
-    return STACK.usable(STACK.candidate(os.environ) if candidate is None else candidate)
+    """GATK 4.2's interpreter if it holds GATK's code: `candidate`, else $GATK42_PYTHON or
+    <checkout>/.venv-gatk42/bin/python."""
+    return STACK.find(candidate)
 
 
-def describe(python: str) -> str:
-    """'GATK 4.2.6.1 code: python 3.6.15, tensorflow 1.15.2, keras 2.2.4' (for reports)."""
-    versions = STACK.versions(python)
-    if versions is None:
-        return f"GATK 4.2 stack at {python} (versions unreadable)"
-    py, tf, keras = versions
-    return f"GATK 4.2.6.1 code: python {py}, tensorflow {tf}, keras {keras}"
+describe = STACK.describe
 
 
 def subprocess_env() -> dict[str, str | None]:

@@ -62,10 +62,12 @@ class Stack:
     """One other stack: `env_var` names its interpreter, else `<checkout>/<venv>/bin/python` (what its
     scripts/*_env.sh builds); `check` is a cheap probe (no TensorFlow import) that it holds what we run there."""
 
+    name: str  # for reports: 'GATK 4.2 stack'
     env_var: str
     venv: str
     check: str
     versions_code: str  # prints three words: python, tensorflow and the third package's versions
+    described: str  # the three version words formatted for reports ({0}, {1}, {2})
     timeout: float
 
     def candidate(self, environ: Mapping[str, str]) -> str:
@@ -81,8 +83,13 @@ class Stack:
             _probed[key] = run_python(candidate, self.check, plain_env(), self.timeout) is not None
         return candidate if _probed[key] else None
 
-    def versions(self, python: str) -> list[str] | None:
-        """The three version words, or None when they cannot be read."""
+    def find(self, candidate: str | None = None) -> str | None:
+        """The interpreter if usable: `candidate` (the bench resolves it at its command), else the one this
+        process's environment names (tests are their own edge)."""
+        return self.usable(self.candidate(os.environ) if candidate is None else candidate)
+
+    def describe(self, python: str) -> str:
+        """Its versions for reports, e.g. 'GATK 4.2.6.1 code: python 3.6.15, tensorflow 1.15.2, keras 2.2.4'."""
         out = run_python(python, self.versions_code, plain_env(), self.timeout)
         words = out.split() if out else []
-        return words if len(words) == 3 else None
+        return self.described.format(*words) if len(words) == 3 else f"{self.name} at {python} (versions unreadable)"

@@ -4,8 +4,6 @@ the home of the Intel-patch path: find it, say what it holds, and open a session
 
 from __future__ import annotations
 
-import os
-
 from .intel_patch import GATK_CODE_DIR, GATK_VERSION
 from .interpreters import Stack, plain_env
 from .java_side import ScoringSession
@@ -13,6 +11,7 @@ from .java_side import ScoringSession
 LEGACY_PYTHON_ENV = "VQSR_CNN_LEGACY_PYTHON"
 MODULE = "vqsr_cnn.harness.intel_patch"
 STACK = Stack(
+    name="legacy env",
     env_var=LEGACY_PYTHON_ENV,
     venv=".venv39",
     # Cheap check (no TensorFlow import, ~0.1 s): the stack is there, `vqsr_cnn` is ours, GATK's code is kept.
@@ -27,23 +26,18 @@ STACK = Stack(
         "import importlib.metadata as m, sys; "
         "print(sys.version.split()[0], m.version('tensorflow'), m.version('openvino-tensorflow'))"
     ),
+    described="Intel patch path: python {0}, tensorflow {1}, openvino-tensorflow {2}, GATK " + GATK_VERSION + " encoder",
     timeout=120,
 )
 
 
 def legacy_python(candidate: str | None = None) -> str | None:
-    """The legacy interpreter if it can run the Intel-patch path: `candidate` (the bench resolves it at its
-    command), else $VQSR_CNN_LEGACY_PYTHON or <checkout>/.venv39/bin/python (for tests, their own edge)."""
-    return STACK.usable(STACK.candidate(os.environ) if candidate is None else candidate)
+    """The legacy interpreter if it can run the Intel-patch path: `candidate`, else $VQSR_CNN_LEGACY_PYTHON or
+    <checkout>/.venv39/bin/python."""
+    return STACK.find(candidate)
 
 
-def describe(python: str) -> str:
-    """'Intel patch path: python 3.9.18, tensorflow 2.9.3, openvino-tensorflow 2.3.0, GATK 4.2.6.1 encoder'."""
-    versions = STACK.versions(python)
-    if versions is None:
-        return f"legacy env at {python} (versions unreadable)"
-    py, tf, ovtf = versions
-    return f"Intel patch path: python {py}, tensorflow {tf}, openvino-tensorflow {ovtf}, GATK {GATK_VERSION} encoder"
+describe = STACK.describe
 
 
 def legacy_env() -> dict[str, str | None]:
