@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from vqsr_cnn.bench import machine
-from vqsr_cnn.bench.limits import heaviest_conv, plan, resolve_limits
+from vqsr_cnn.bench.limits import resolve_limits
+from vqsr_cnn.bench.probes import heaviest_conv, plan
 from vqsr_cnn.bench.report import format_table, summarise
 from vqsr_cnn.bench.stage_rows import engine_label
 from vqsr_cnn.bench.timing import Row
@@ -106,7 +107,7 @@ def test_a_cpu_gets_probes_for_the_precisions_it_runs(gatk_2d):
 
 def test_the_conv_probe_is_shaped_like_the_heaviest_layer_and_counts_its_flops(gatk_2d):
     from vqsr_cnn.bench.flops import layer_macs
-    from vqsr_cnn.bench.limits import _conv_stack
+    from vqsr_cnn.bench.probes import _conv_stack
 
     layer = heaviest_conv(gatk_2d)
     assert layer.name == "conv2d_2" and layer_macs(layer) == max(layer_macs(x) for x in gatk_2d.layers)
