@@ -23,7 +23,14 @@ def limit_rows(
 ) -> list[Row]:
     """One `limit` row per probe, timed with the others; the report keeps the best per precision."""
     return [
-        Row(f"limit probe: {p.precision.upper()} {p.name}", "limit", p.run, precision=p.precision, flops=p.flops)
+        Row(
+            f"limit probe: {p.precision.upper()} {p.name}",
+            "limit",
+            p.run,
+            precision=p.precision,
+            flops=p.flops,
+            note=f"{p.calls} calls a timing",
+        )
         for p in probes(keras_model, micro_batch, threads, cpu, precisions)
     ]
 

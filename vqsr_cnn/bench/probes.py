@@ -39,6 +39,7 @@ class Probe:
     name: str
     flops: float
     run: Callable[[], None]
+    calls: int = 1  # kernel calls per timed run
 
 
 def _fake_quantize(ops: Any, node: Any, low: float, high: float, levels: int) -> Any:
@@ -133,7 +134,7 @@ def _repeated(precision: str, name: str, flops: float, once: Callable[[], object
         for _ in range(calls):
             once()
 
-    return Probe(precision, f"{name} x{calls}", flops * calls, run)
+    return Probe(precision, name, flops * calls, run, calls)
 
 
 def _numpy_gemm(size: int = 2048) -> Probe:
