@@ -16,7 +16,7 @@ from .exact_rows import exact_rows_rows
 from .limits import limit_rows
 from .stage_rows import bridge_row, encode_row, engine_row, parse_row, score_row
 from .timing import Row, transfer_chunks
-from .tuning import tuning_rows
+from .tuning import latency_row, sweeps
 
 PRECISIONS = ("fp32", "bf16", "int8")
 
@@ -53,7 +53,9 @@ def build_rows(tb: Any) -> list[Row]:
     if o.wanted("exact rows"):
         rows.extend(exact_rows_rows(tb, precisions))
     if o.tuning:
-        rows.extend(tuning_rows(tb, precisions))
+        tb.sweeps = sweeps(tb, precisions)
+        rows.extend(row for sweep in tb.sweeps for row in sweep.rows.values())
+        rows.append(latency_row(tb))
     micro = tb.openvino("fp32", dense=True).micro_batch  # the probes' convolutions run at the dense shape
     rows.extend(limit_rows(tb.keras, micro, o.threads, cpu_info(), precisions))
     return rows

@@ -17,6 +17,7 @@ from .options import DEFAULT_BATCH, DEFAULT_VARIANTS, LABEL, BenchOptions, check
 from .report import format_accuracy, format_table, limits_json, summarise
 from .rows import PRECISIONS, build_rows
 from .timing import rss_mb, run_interleaved
+from .tuning import format_sweeps
 from .type_bench import TypeBench
 
 log = logging.getLogger("vqsr_cnn")
@@ -84,6 +85,9 @@ def _time_rows(tb: TypeBench, entry: dict[str, Any], progress: Callable[[str], N
         "precision that ran"
     )
     out(format_table(f"{LABEL[tt]} ({tt})", entry["rows"], header, limits, tb.flops))
+    if tb.sweeps:
+        entry["micro_batch_sweeps"] = [sweep.report() for sweep in tb.sweeps]
+        out(format_sweeps(entry["micro_batch_sweeps"]))
     entry["exact_rows"] = exact_rows_report(tb, PRECISIONS, entry["rows"])
     if entry["exact_rows"]:
         out(format_exact_rows(entry["exact_rows"]))

@@ -82,6 +82,7 @@ class TypeBench:
         self.engines: dict[str, Any] = {}
         self.int8_note = ""  # why there are no INT8 rows, when there are none
         self.checks: dict[str, Any] = {}
+        self.sweeps: list[Any] = []  # --tuning: the micro-batch sweeps among the rows (tuning.Sweep)
 
     def engine(self, backend: str, precision: str, micro_batch: int = 0, dense: bool = False, hint: str = "THROUGHPUT") -> Any:
         """The engine of these settings, built once (INT8: from the cache, or calibrated on the train split)."""
