@@ -1,4 +1,4 @@
-"""The bench's refusals and FLOP counting (no timing here: benches are not unit tests)."""
+"""The bench's refusals, FLOP counting and micro-batch sweep ratios (no timing here: benches are not unit tests)."""
 
 from __future__ import annotations
 
