@@ -98,7 +98,7 @@ def test_rows_are_held_to_the_flops_they_execute_and_the_limit_of_what_ran():
 def test_a_cpu_gets_probes_for_the_precisions_it_runs(gatk_2d):
     amx = plan(gatk_2d, 16, AMX)
     assert {p.precision.runs for p in amx} == {"fp32", "bf16", "int8"}
-    assert all(sum(p.precision.runs == r for p in amx) == 4 for r in ("fp32", "bf16", "int8"))
+    assert all(sum(p.precision.runs == r for p in amx) == 6 for r in ("fp32", "bf16", "int8"))
     assert {p.hint for p in amx} == {"THROUGHPUT", "LATENCY"}  # as the engine compiles, and on all threads
     avx2 = plan(gatk_2d, 16, AVX2)
     assert {p.precision.runs for p in avx2} == {"fp32", "int8"}  # no BF16 kernels: BF16 rows run, and count as, FP32
@@ -115,6 +115,18 @@ def test_the_conv_probe_is_shaped_like_the_heaviest_layer_and_counts_its_flops(g
     assert inputs.shape == (2, 104, 128, 64)
     assert tuple(model.outputs[0].get_partial_shape().to_shape()) == (2, 104, 80, 64)
     assert flops == 2 * 2 * 104 * (104 + 80) * 64 * 64 * 25
+
+
+def test_the_model_chain_probe_runs_the_models_own_convolutions(gatk_2d):
+    from vqsr_cnn.bench.flops import layer_macs
+    from vqsr_cnn.bench.probes import _model_chain, conv_chain
+
+    chain = conv_chain(gatk_2d)
+    assert [layer.name for layer in chain] == ["conv2d_1", "conv2d_2", "conv2d_3"]  # the pooling before conv2d_4 ends it
+    model, inputs, flops = _model_chain(chain, 3, int8=True)
+    assert inputs.shape == (3, 128, 128, 15)
+    assert tuple(model.outputs[0].get_partial_shape().to_shape()) == (3, 80, 104, 32)
+    assert flops == 2 * 3 * sum(layer_macs(layer) for layer in chain)
 
 
 def _engine(precision: str, requested: str, exact: bool, micro: int = 16, shape: tuple = (128, 128, 15), name: str = "openvino"):

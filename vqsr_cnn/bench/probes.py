@@ -1,12 +1,13 @@
 """Probes of the machine's peak per precision (FP32, BF16, INT8): kernels timed as bench rows (`limits.py`).
 
-Square GEMMs (2048^3 on all threads, 1024^3 per stream) and a stack of convolutions shaped like the model's
-heaviest layer at the dense micro-batch (activations kept in the runtime's layout between them, as in the
-engine: one convolution between f32 reorders measured 25-35% below the whole model), each compiled as the
-engine compiles (`compile_config`: one single-threaded stream per core) or as one request on all threads; FP32
-also gets numpy's BLAS GEMM. BF16 and INT8 probes exist only where this CPU runs them (the engine's own
-precision decision), so AMX and VNNI kernels count; INT8 probes are FakeQuantize'd as NNCF quantises. FLOPs are
-model FLOPs: 2 x the MACs of the direct GEMM or convolution, whatever algorithm the runtime picks.
+Square GEMMs (2048^3 on all threads, 1024^3 per stream), a stack of convolutions shaped like the model's
+heaviest layer, and the model's own chain of convolutions, at the dense micro-batch (activations kept in the
+runtime's layout between convolutions, as in the engine: one convolution between f32 reorders measured 25-35%
+below the whole model), each compiled as the engine compiles (`compile_config`: one single-threaded stream per
+core) or as one request on all threads; FP32 also gets numpy's BLAS GEMM. BF16 and INT8 probes exist only where
+this CPU runs them (the engine's own precision decision), so AMX and VNNI kernels count; INT8 probes are
+FakeQuantize'd as NNCF quantises. FLOPs are model FLOPs: 2 x the MACs of the direct GEMM or convolution,
+whatever algorithm the runtime picks.
 """
 
 from __future__ import annotations
@@ -83,44 +84,84 @@ def _gemm(size: int, int8: bool) -> tuple[Any, np.ndarray, float]:
     return model, np.abs(rng.standard_normal((size, size))).astype(np.float32), 2.0 * size**3
 
 
+@dataclass(frozen=True)
+class Conv:
+    """One valid convolution of a probe, channels last: taps and strides in 2D (a Conv1D is one row tall)."""
+
+    in_channels: int
+    out_channels: int
+    taps: tuple[int, int]
+    strides: tuple[int, int]
+
+
+def _as_2d(layer: Any) -> tuple[tuple[int, int, int], Conv]:
+    """(channels-last input shape, Conv) of a Keras Conv1D/Conv2D layer."""
+    in_shape = tuple(int(d) for d in layer.input.shape[1:])
+    kernel = tuple(int(d) for d in layer.kernel.shape)  # (*taps, in channels, out channels)
+    taps, strides = kernel[:-2], tuple(int(s) for s in layer.strides)
+    if len(taps) == 1:
+        in_shape, taps, strides = (1, *in_shape), (1, *taps), (1, *strides)
+    return (in_shape[0], in_shape[1], in_shape[2]), Conv(kernel[-2], kernel[-1], (taps[0], taps[1]), (strides[0], strides[1]))
+
+
+def convolutions(keras_model: Any) -> list[Any]:
+    return [layer for layer in keras_model.layers if type(layer).__name__ in ("Conv1D", "Conv2D") and layer_macs(layer)]
+
+
 def heaviest_conv(keras_model: Any) -> Any:
     """The model's convolution layer with the most MACs (the layer the engine spends most of its time in)."""
-    convs = [layer for layer in keras_model.layers if type(layer).__name__ in ("Conv1D", "Conv2D") and layer_macs(layer)]
-    return max(convs, key=layer_macs)
+    return max(convolutions(keras_model), key=layer_macs)
 
 
-def _conv_stack(layer: Any, batch: int, int8: bool, depth: int = STACK_DEPTH) -> tuple[Any, np.ndarray, float]:
-    """`depth` valid convolutions with the layer's taps, strides and input channels (in = out channels, so they
-    chain), on its input shape at `batch`, channels last in and out like the converted models (OpenVINO fuses
-    the transposes into its own layout): activations stay in the runtime's layout between layers, as in the
-    engine, so the probe times the kernels, not a reorder per call. Random weights; FLOPs counted per layer."""
+def conv_chain(keras_model: Any) -> list[Any]:
+    """The model's first convolutions whose shapes chain (each one's input shape the previous one's output), i.e.
+    the model's convolution path without what lies between (dropout, and it stops at the first pooling)."""
+    chain: list[Any] = []
+    for layer in convolutions(keras_model):
+        if chain and tuple(layer.input.shape[1:]) != tuple(chain[-1].output.shape[1:]):
+            break
+        chain.append(layer)
+    return chain
+
+
+def _convs(
+    in_shape: tuple[int, int, int], convs: Sequence[Conv], batch: int, int8: bool, name: str
+) -> tuple[Any, np.ndarray, float]:
+    """Valid convolutions one after another (ReLU between), channels last in and out like the converted models
+    (OpenVINO fuses the transposes into its own layout): activations stay in the runtime's layout between them,
+    as in the engine, so the probe times the kernels, not a reorder per call. Random weights; FLOPs per layer."""
     ov = import_openvino()
     import openvino.opset13 as ops
 
-    in_shape = tuple(int(d) for d in layer.input.shape[1:])  # channels last
-    kernel = tuple(int(d) for d in layer.kernel.shape)  # (*taps, in channels, out channels)
-    taps, strides = kernel[:-2], tuple(int(s) for s in layer.strides)
-    if len(taps) == 1:  # Conv1D as a one-row Conv2D
-        in_shape, taps, strides = (1, *in_shape), (1, *taps), (1, *strides)
-    channels = in_shape[-1]
     rng = np.random.default_rng(0)
     a = ops.parameter([batch, *in_shape], ov.Type.f32, name="a")
     x = ops.transpose(a, ops.constant(np.array([0, 3, 1, 2], dtype=np.int64)))
-    spatial, flops = list(in_shape[:-1]), 0.0
-    for _ in range(depth):
-        spatial = [(n - k) // s + 1 for n, k, s in zip(spatial, taps, strides)]
-        if min(spatial) < 1:
-            break
-        w = ops.constant(
-            (rng.standard_normal((channels, channels, *taps)) / np.sqrt(channels * np.prod(taps))).astype(np.float32)
-        )
+    spatial, flops = list(in_shape[:2]), 0.0
+    for conv in convs:
+        spatial = [(n - k) // s + 1 for n, k, s in zip(spatial, conv.taps, conv.strides)]
+        fan_in = conv.in_channels * conv.taps[0] * conv.taps[1]
+        weights = rng.standard_normal((conv.out_channels, conv.in_channels, *conv.taps)) / np.sqrt(fan_in)
+        w = ops.constant(weights.astype(np.float32))
         if int8:
             x, w = _fake_quantize(ops, x, 0.0, 4.0, 256), _fake_quantize(ops, w, -0.1, 0.1, 255)
-        x = ops.relu(ops.convolution(x, w, list(strides), [0, 0], [0, 0], [1, 1]))
-        flops += 2.0 * batch * float(np.prod(spatial)) * channels * channels * float(np.prod(taps))
+        x = ops.relu(ops.convolution(x, w, list(conv.strides), [0, 0], [0, 0], [1, 1]))
+        flops += 2.0 * batch * spatial[0] * spatial[1] * conv.out_channels * fan_in
     x = ops.transpose(x, ops.constant(np.array([0, 2, 3, 1], dtype=np.int64)))
-    model = ov.Model([x], [a], f"conv_stack_like_{layer.name}")
-    return model, np.abs(rng.standard_normal((batch, *in_shape))).astype(np.float32), flops
+    return ov.Model([x], [a], name), np.abs(rng.standard_normal((batch, *in_shape))).astype(np.float32), flops
+
+
+def _conv_stack(layer: Any, batch: int, int8: bool, depth: int = STACK_DEPTH) -> tuple[Any, np.ndarray, float]:
+    """`depth` convolutions with the layer's taps, strides and input channels (in = out, so they chain) on its
+    input shape: its kernel shape without the one layer's reorders."""
+    in_shape, conv = _as_2d(layer)
+    square = Conv(conv.in_channels, conv.in_channels, conv.taps, conv.strides)
+    return _convs(in_shape, [square] * depth, batch, int8, f"conv_stack_like_{layer.name}")
+
+
+def _model_chain(layers: Sequence[Any], batch: int, int8: bool) -> tuple[Any, np.ndarray, float]:
+    """The model's own chain of convolutions (`conv_chain`), same shapes, random weights."""
+    shapes = [_as_2d(layer) for layer in layers]
+    return _convs(shapes[0][0], [conv for _, conv in shapes], batch, int8, "model_conv_chain")
 
 
 def _repeated(precision: str, name: str, flops: float, once: Callable[[], object]) -> Probe:
@@ -158,7 +199,7 @@ class Plan:
 def plan(keras_model: Any, micro_batch: int, cpu: CpuInfo, precisions: Sequence[str] = PRECISIONS) -> list[Plan]:
     """The OpenVINO probes of every precision this CPU really executes (a BF16 request on a CPU without BF16 runs
     FP32: no BF16 probe, and BF16 rows are held against the FP32 limit)."""
-    layer = heaviest_conv(keras_model)
+    layer, chain = heaviest_conv(keras_model), conv_chain(keras_model)
     out: list[Plan] = []
     for asked in precisions:
         precision = decide(asked, "openvino", cpu)
@@ -166,8 +207,19 @@ def plan(keras_model: Any, micro_batch: int, cpu: CpuInfo, precisions: Sequence[
             continue
         int8 = asked == "int8"
         out.extend(Plan(precision, f"GEMM {size}^3", hint, _gemm, (size, int8)) for size, hint in GEMM_SHAPES)
-        label = f"{STACK_DEPTH} convs like {layer.name} at batch {micro_batch}"
-        out.extend(Plan(precision, label, hint, _conv_stack, (layer, micro_batch, int8)) for hint in ("THROUGHPUT", "LATENCY"))
+        for hint in ("THROUGHPUT", "LATENCY"):
+            out.append(
+                Plan(
+                    precision,
+                    f"{STACK_DEPTH} convs like {layer.name} at batch {micro_batch}",
+                    hint,
+                    _conv_stack,
+                    (layer, micro_batch, int8),
+                )
+            )
+            if len(chain) > 1:
+                label = f"the model's convs {'+'.join(c.name for c in chain)} at batch {micro_batch}"
+                out.append(Plan(precision, label, hint, _model_chain, (chain, micro_batch, int8)))
     return out
 
 

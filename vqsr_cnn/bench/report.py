@@ -55,14 +55,14 @@ def limits_json(limits: dict[str, Limit]) -> dict[str, Any]:
     }
 
 
-def _limit_lines(limits: dict[str, Limit], flops: float, gap: str) -> list[str]:
+def _limit_lines(limits: dict[str, Limit], flops: float, gap: str, width: int) -> list[str]:
     """One line per precision: its limit in variants/s of the dense model and in model GFLOP/s, and what set it."""
     lines = []
     for x in limits.values():
         name = f"limit: {x.precision.upper()} " + (
             "(raised: no probe reached a row)" if x.raised_by else f"(best of {len(x.probes)} probes)"
         )
-        lines.append(f"{name:<66} {x.gflops * 1e9 / flops:9.1f} {'':>7}{gap} {x.gflops:7.0f} {'':>7}  {x.source}")
+        lines.append(f"{name:<{width}} {x.gflops * 1e9 / flops:9.1f} {'':>7}{gap} {x.gflops:7.0f} {'':>7}  {x.source}")
     return lines
 
 
@@ -71,26 +71,27 @@ def format_table(label: str, results: list[dict[str, Any]], header: str, limits:
     the Intel-patch peer row) when that row was timed."""
     intel = any("ratio_to_intel_patch" in e for e in results)
     gap = " " * 8 if intel else ""
+    width = max([48] + [len(e["name"]) for e in results if e["kind"] != "limit"])
     lines = [
         f"{label}: {header}",
-        f"{'row':<66} {'var/s':>9} {'x base':>7}{' x Intel' if intel else ''} {'GF/s':>7} {'% limit':>7} "
+        f"{'row':<{width}} {'var/s':>9} {'x base':>7}{' x Intel' if intel else ''} {'GF/s':>7} {'% limit':>7} "
         f"{'peak RSS':>9} {'+RSS':>7}  spread",
     ]
     for e in results:
         if e["kind"] == "limit" and "error" not in e:
             continue
         if "variants_per_s" not in e:
-            lines.append(f"{e['name']:<66} {'-':>9} {'':>7}{gap} {'':>7} {'':>7} {'':>9}  {e.get('error', 'no timing')}")
+            lines.append(f"{e['name']:<{width}} {'-':>9} {'':>7}{gap} {'':>7} {'':>7} {'':>9}  {e.get('error', 'no timing')}")
             continue
         gflops = f"{e['gflops']:7.0f}" if "gflops" in e else f"{'':>7}"
         pct = f"{e['pct_of_limit']:6.0f}%" if "pct_of_limit" in e else f"{'':>7}"
         to_intel = (f" {e['ratio_to_intel_patch']:7.2f}" if "ratio_to_intel_patch" in e else gap) if intel else ""
         times = e["times_s"]
         lines.append(
-            f"{e['name']:<66} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f}{to_intel} {gflops} {pct} "
+            f"{e['name']:<{width}} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f}{to_intel} {gflops} {pct} "
             f"{e['peak_rss_mb']:7.0f}MB {e['rss_growth_mb']:5.0f}MB  {min(times):.2f}-{max(times):.2f}s"
         )
-    lines.extend(_limit_lines(limits, flops, gap))
+    lines.extend(_limit_lines(limits, flops, gap, width))
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..engine.cpu import cpu_info
 from .baseline_rows import baseline_rows, intel_patch_rows
-from .exact_rows import exact_rows_rows
+from .exact_rows import GIAB_PREFIX, exact_rows_rows
 from .limits import limit_rows
 from .stage_rows import bridge_row, encode_row, engine_row, parse_row, score_row
 from .timing import Row, transfer_chunks
@@ -50,7 +50,7 @@ def build_rows(tb: Any) -> list[Row]:
                     rows.append(engine_row(tb, engine, tb.tensors, tb.annotations))
                 else:
                     rows.append((bridge_row if stage == "bridge" else score_row)(tb, engine))
-    if o.wanted("exact rows"):
+    if o.wanted(f"{GIAB_PREFIX}exact rows vs dense"):
         rows.extend(exact_rows_rows(tb, precisions))
     if o.tuning:
         tb.sweeps = sweeps(tb, precisions)
