@@ -66,6 +66,16 @@ def test_each_precision_gets_the_best_of_its_own_probes():
     assert len(limits["fp32"].probes) == 2
 
 
+def test_a_probe_counts_its_fastest_round_and_a_row_its_median():
+    """Load only slows a kernel down: the peak is a probe's best round; rows are compared at their median."""
+    noisy = Row("probe", "limit", lambda: None, precision="fp32", flops=300 * GIGA, times=[3.0, 1.5, 6.0])
+    row = engine("engine", "fp32", 100, GIGA)  # 100 GFLOP/s at its median
+    row.times = [0.5, 1.0, 2.0]
+    results, limits = summarise([noisy, row], 3 * GIGA)
+    assert limits["fp32"].gflops == pytest.approx(200) and not limits["fp32"].raised_by
+    assert next(e for e in results if e["name"] == "engine")["pct_of_limit"] == pytest.approx(50)
+
+
 def test_a_row_faster_than_every_probe_raises_the_limit_and_says_so():
     fast = engine("engine: openvino BF16 dense, micro-batch 16", "bf16", 100, 7 * GIGA)  # 700 GFLOP/s
     rows = [probe("bf16", 500), fast, engine("bridge: openvino BF16 exact rows", "bf16", 300, GIGA, "end-to-end")]

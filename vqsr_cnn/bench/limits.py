@@ -1,5 +1,6 @@
 """The machine's limit per precision (FP32, BF16, INT8), in model FLOPs/s, measured on the same cores with the
-same runtime as the rows it is held against: the best of the probes (`probes.py`), each timed as a bench row.
+same runtime as the rows it is held against: the best of the probes (`probes.py`), each timed as a bench row
+(interleaved with the others) and taken at its fastest round.
 
 Model FLOPs are 2 x the MACs of the direct GEMM or convolution, whatever algorithm the runtime picks (a Winograd
 or FFT convolution does fewer operations for the same model FLOPs), and rows count the FLOPs their engine
@@ -55,11 +56,13 @@ class Limit:
 
 
 def row_gflops(row: Row) -> float | None:
-    """The model GFLOP/s a timed row reached (limit rows: per call; others: per variant executed), or None."""
+    """The model GFLOP/s a timed row reached, or None: a probe's best round (load only ever slows a kernel down, and
+    on a shared VM the same probe swung 140-290 GFLOP/s between rounds at load < 1, so its fastest round is the
+    estimate of the peak); any other row's median round, counting the FLOPs its engine executes per variant."""
     if not row.times:
         return None
     if row.kind == "limit":
-        return row.flops / row.median / 1e9
+        return row.flops / min(row.times) / 1e9
     if row.flops_per_variant:
         return row.variants * row.flops_per_variant / row.median / 1e9
     return None

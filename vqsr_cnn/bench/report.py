@@ -13,7 +13,8 @@ from .timing import Row
 def summarise(rows: Sequence[Row], flops: float) -> tuple[list[dict[str, Any]], dict[str, Limit]]:
     """Per row: variants/s, ratios, model GFLOP/s and % of its precision's limit; and the limits themselves.
 
-    Limit probes are reported in variants/s of this model too (their FLOP/s over its dense FLOPs per variant)."""
+    Limit probes are reported in variants/s of this model too (their best round's FLOP/s over its dense FLOPs per
+    variant)."""
     limits = resolve_limits(rows)
     baseline = next((r.variants / r.median for r in rows if r.kind == "baseline" and r.times), float("nan"))
     peer = next((r.variants / r.median for r in rows if r.kind == "peer" and r.times), None)  # the Intel patch
@@ -32,7 +33,7 @@ def summarise(rows: Sequence[Row], flops: float) -> tuple[list[dict[str, Any]], 
             entry["error"] = r.error
         gflops = row_gflops(r)
         if r.times:
-            vps = (r.flops / r.median / flops) if r.kind == "limit" else r.variants / r.median
+            vps = (gflops or 0.0) * 1e9 / flops if r.kind == "limit" else r.variants / r.median
             entry["variants_per_s"] = vps
             entry["ratio_to_baseline"] = vps / baseline
             if peer is not None and r.kind != "limit":

@@ -81,8 +81,8 @@ def _time_rows(tb: TypeBench, entry: dict[str, Any], progress: Callable[[str], N
     header = (
         f"{tb.n} variants, batch {tb.batch}, transfer batch {options.transfer_batch}, "
         f"{options.threads} threads, {tb.flops / 1e9:.3f} GFLOP/variant, median of {options.repeats} "
-        "interleaved rounds; GF/s = model GFLOP/s executed (exact rows: their R + 1 rows), % limit of the "
-        "precision that ran"
+        "interleaved rounds; GF/s = model GFLOP/s executed (exact rows: their R + 1 rows); % limit = of the "
+        "precision that ran, whose limit is its best probe's fastest round"
     )
     out(format_table(f"{LABEL[tt]} ({tt})", entry["rows"], header, limits, tb.flops))
     if tb.sweeps:
