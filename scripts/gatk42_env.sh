@@ -7,7 +7,7 @@
 # Usage: bash scripts/gatk42_env.sh          (venv in .venv-gatk42; reused when it already works)
 #   GATK42_VENV=/path/to/venv  PY36=/path/to/python3.6  GATK42_REBUILD=1 (fresh venv)
 # Tests and the bench find the env through $GATK42_PYTHON or <repo>/.venv-gatk42/bin/python
-# (vqsr_cnn/bench/gatk42.py); without it they skip (tests) or fall back (bench), saying so.
+# (vqsr_cnn/harness/gatk42.py); without it they skip (tests) or fall back (bench), saying so.
 # Cost: 11 min the first time on a loaded 2-core machine (~270 MB of wheels, kept in the wheelhouse), ~11 s
 # when the venv already works.
 set -euo pipefail
@@ -21,7 +21,7 @@ log() { printf '[gatk42_env %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=scripts/find_python.sh
 source "$REPO/scripts/find_python.sh"
 
-# The exact stack; keep in sync with GATK42_PACKAGES in vqsr_cnn/bench/gatk42.py (reported by the bench).
+# The exact stack; keep in sync with GATK42_PACKAGES in vqsr_cnn/harness/gatk42.py (reported by the bench).
 PACKAGES=("intel-tensorflow==1.15.2" "keras==2.2.4" "h5py<3" "numpy<1.19" "matplotlib<3.4"
           "scikit-learn<0.25" "scipy<1.6" "pysam" "gatkpythonpackages==0.1")
 

@@ -51,7 +51,7 @@ log "installing vqsr-cnn[legacy] + pytest"
 "$PY" -m pip install -q --prefer-binary -e ".[legacy]" "pytest>=7"
 # gatkpythonpackages ships GATK's old vqsr_cnn package, which would shadow ours.
 "$PY" scripts/remove_gatk_vqsr_cnn.py
-# ...but the bench's Intel-patch row runs GATK 4.2.6.1's own encoder (vqsr_cnn/bench/intel_patch.py): keep that
+# ...but the bench's Intel-patch row runs GATK 4.2.6.1's own encoder (vqsr_cnn/harness/intel_patch.py): keep that
 # package's files, unpacked from the same wheel, in $VENV/gatk-4.2.6.1 (not on sys.path, so nothing is shadowed).
 GATK_CODE="$VENV/gatk-4.2.6.1"
 if [[ ! -f "$GATK_CODE/vqsr_cnn/vqsr_cnn/inference.py" ]]; then

@@ -1,4 +1,4 @@
-"""The bench's refusals and FLOP counting (no timing here: benches are not unit tests)."""
+"""The bench's refusals, FLOP counting and micro-batch sweep ratios (no timing here: benches are not unit tests)."""
 
 from __future__ import annotations
 
@@ -72,3 +72,18 @@ def test_flops_of_gatk_small_2d_architecture() -> None:
         + 24 * 4
     )
     assert model_flops(model) == 2 * macs == 3_019_903_040
+
+
+def test_micro_batch_sweeps_compare_within_each_round() -> None:
+    """Load drifts between rounds on a shared machine: a sweep compares each micro-batch with the default in the
+    same round, so a round that was slow for every row changes no ratio."""
+    from vqsr_cnn.bench.timing import Row
+    from vqsr_cnn.bench.tuning import Sweep
+
+    def row(times: list[float]) -> Row:
+        return Row("r", "engine", lambda: None, 64, times=times)
+
+    sweep = Sweep("bf16", 16, {8: row([2.0, 8.0, 2.0]), 16: row([1.0, 4.0, 1.0]), 64: row([0.5, 2.0, 0.5])})
+    report = sweep.report()["speed_vs_default"]
+    assert report[16]["median"] == 1.0 and report[8]["median"] == 0.5 and report[64]["median"] == 2.0
+    assert report[64]["q1"] == report[64]["q3"] == 2.0  # the slow middle round moved no ratio

@@ -12,16 +12,18 @@ from conftest import TESTDATA
 from gatk_facts import ANNOTATION_KEYS, PARITY_EPSILON
 from stacks import gatk42_stack
 
-from vqsr_cnn.bench import baselines, gatk42
-from vqsr_cnn.bench.java_side import run_session
+from vqsr_cnn.bench import baseline_rows as baselines
+from vqsr_cnn.bench.options import BenchOptions
+from vqsr_cnn.harness import gatk42
+from vqsr_cnn.harness.java_side import run_session
 
 KEYS = list(ANNOTATION_KEYS)
 GATK42, GATK42_WHY = gatk42_stack()
 
 
-def test_without_the_gatk42_env_the_baseline_is_the_labelled_recreation(monkeypatch, tmp_path):
-    monkeypatch.setenv("GATK42_PYTHON", str(tmp_path / "absent" / "python"))
-    tb = SimpleNamespace(checks={}, n=64, progress=lambda msg: None)
+def test_without_the_gatk42_env_the_baseline_is_the_labelled_recreation(tmp_path):
+    options = BenchOptions(gatk42_python=str(tmp_path / "absent" / "python"))  # resolved by `vqsr-cnn bench`
+    tb = SimpleNamespace(checks={}, n=64, progress=lambda msg: None, options=options)
     rows = baselines.baseline_rows(tb, [(0, 64)])
     assert [(r.name, r.kind) for r in rows] == [(baselines.FALLBACK_LABEL, "baseline")]
     assert "FALLBACK" in rows[0].name and "environment absent" in tb.checks["gatk42"]

@@ -15,12 +15,13 @@ from gatk_facts import ANNOTATION_KEYS
 from real_fifo_lines import lines_1d, lines_2d
 from stacks import legacy_stack
 
-from vqsr_cnn.bench import baselines, intel_env
-from vqsr_cnn.bench.java_side import run_session
-from vqsr_cnn.bench.options import DEFAULT_BATCH
+from vqsr_cnn.bench import baseline_rows as baselines
+from vqsr_cnn.bench.options import DEFAULT_BATCH, BenchOptions
 from vqsr_cnn.defines import TensorType
 from vqsr_cnn.engine import Engine, EngineConfig
 from vqsr_cnn.engine.cpu import cpu_info
+from vqsr_cnn.harness import legacy_stack as intel_env
+from vqsr_cnn.harness.java_side import run_session
 from vqsr_cnn.models.bundled import default_model_paths
 from vqsr_cnn.models.gatk_format import load_model_pair
 
@@ -33,9 +34,9 @@ EPSILON = {"fp32": 0.01, "bf16": 0.05}
 LEGACY, LEGACY_WHY = legacy_stack()
 
 
-def test_without_the_legacy_env_there_is_no_intel_row_and_the_checks_say_why(monkeypatch, tmp_path):
-    monkeypatch.setenv(intel_env.LEGACY_PYTHON_ENV, str(tmp_path / "absent" / "python"))
-    tb = SimpleNamespace(checks={}, progress=lambda msg: None)
+def test_without_the_legacy_env_there_is_no_intel_row_and_the_checks_say_why(tmp_path):
+    options = BenchOptions(legacy_python=str(tmp_path / "absent" / "python"))  # resolved by `vqsr-cnn bench`
+    tb = SimpleNamespace(checks={}, progress=lambda msg: None, options=options)
     assert baselines.intel_patch_rows(tb) == []
     assert "environment absent" in tb.checks["intel_patch"] and "legacy_env.sh" in tb.checks["intel_patch"]
 
@@ -58,7 +59,7 @@ class _TypeBench:
         self.tt, self.names, self.lines, self.n = tensor_type, KEYS, lines, len(lines)
         self.window, self.read_limit = self.spec.window_size, self.spec.read_limit
         self.batch = DEFAULT_BATCH[tensor_type]
-        self.options = SimpleNamespace(transfer_batch=256)
+        self.options = SimpleNamespace(transfer_batch=256, legacy_python=LEGACY or "")
         self.checks: dict = {}
         self.progress = lambda msg: None
         self._engine = Engine(keras, self.spec, EngineConfig(backend="openvino"))

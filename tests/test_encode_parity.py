@@ -3,7 +3,7 @@ GATK 4.2's rules gives: on every real 2D data line in testdata and on seeded gen
 layout's corners (insertions and deletions at every key, reads off either end of the window, more reads
 than rows, IUPAC codes, '*' reads, reads without qualities, NUL-padded references).
 
-The reference is `vqsr_cnn.bench.baseline` (per-base Python loops written from docs/design.md §5,
+The reference is `vqsr_cnn.bench.gatk42_recreation` (per-base Python loops written from docs/design.md §5,
 independently of `vqsr_cnn.encode`); qualities are checked against `int()` of each comma-separated text.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from real_fifo_lines import lines_2d
 
 from vqsr_cnn import defines
-from vqsr_cnn.bench.baseline import encode_lines, encode_read_tensor_loop
+from vqsr_cnn.bench.gatk42_recreation import encode_lines, encode_read_tensor_loop
 from vqsr_cnn.encode import encode_examples
 from vqsr_cnn.encode.reads import encode_read_tensor
 from vqsr_cnn.readers.fifo import parse_data_line

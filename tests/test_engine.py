@@ -16,6 +16,7 @@ from vqsr_cnn.encode import encode_examples
 from vqsr_cnn.engine import Engine, EngineConfig
 from vqsr_cnn.engine.batching import micro_batches
 from vqsr_cnn.engine.config import DEFAULT_MICRO_BATCH
+from vqsr_cnn.engine.int8.settings import QuantizeSettings, split_calibration
 from vqsr_cnn.models.gatk_format import load_model_pair
 from vqsr_cnn.readers.fifo import parse_data_line
 
@@ -47,15 +48,29 @@ def models(testdata):
 
 
 @pytest.fixture(scope="module")
-def engines(models):
+def engines(models, testdata, tmp_path_factory):
     """One engine per (kind, backend) for the whole module: compiled models are large, keep few alive."""
     cache: dict[tuple[str, str], Engine] = {}
 
     def get(kind: str, backend: str) -> Engine:
-        """kind 1d, 2d (2D at its default: exact rows on OpenVINO) or 2d-dense (every read row, micro-batch 16)."""
+        """kind 1d, 2d (2D at its default: exact rows on OpenVINO), 2d-dense (every read row, micro-batch 16) or
+        1d-int8 (INT8 at its own default shape, calibrated here on real rows with plain PTQ: seconds)."""
         if (kind, backend) not in cache:
             args, model = models[kind[:2]]
-            cache[(kind, backend)] = Engine(model, args, EngineConfig(backend=backend, dense=kind.endswith("dense")))
+            precision = "int8" if kind.endswith("int8") else "fp32"
+            config = EngineConfig(
+                backend=backend, precision=precision, dense=kind.endswith("dense"), cache_dir=str(tmp_path_factory.mktemp("int8"))
+            )
+            tensors, annotations = _real_rows(testdata, kind[:2], 64, seed=7)
+            engine = Engine(
+                model,
+                args,
+                config,
+                calibration=lambda: split_calibration(tensors, annotations, ["SNP", "INDEL"] * 32),
+                quantize=QuantizeSettings(accuracy_control=False, subset_size=32),
+            )
+            assert engine.precision.runs == precision, engine.precision
+            cache[(kind, backend)] = engine
         return cache[(kind, backend)]
 
     yield get
@@ -85,13 +100,15 @@ GATHERS = {
     "1d": [(3, 96), (37, 1024), (64, 1024), (256, 1024), (1024, 1024)],
     "2d": [(3, 16), (37, 64), (64, 64)],
     "2d-dense": [(3, 40), (37, 40), (64, 40)],  # 40 rows: every one of the 16 positions of the dense shape, and more
+    "1d-int8": [(3, 96), (37, 256), (64, 256), (256, 256)],
 }
-ALONE = {"1d": 96, "2d": 16, "2d-dense": 40}
+ALONE = {"1d": 96, "2d": 16, "2d-dense": 40, "1d-int8": 96}
 
 
 CASES = [(kind, "tensorflow") for kind in ("1d", "2d")] + [
     pytest.param(kind, ACCEL, marks=pytest.mark.skipif(not HAS_ACCEL, reason=f"{ACCEL_MODULE} missing"))
-    for kind in ("1d", "2d", "2d-dense")
+    for kind in ("1d", "2d", "2d-dense", "1d-int8")
+    if kind != "1d-int8" or ACCEL == "openvino"
 ]
 
 
@@ -120,7 +137,10 @@ def test_row_scores_do_not_depend_on_batch_size_or_position(engines, testdata, k
         assert engine.exact.shapes.seen == {(1, h, *tensor_shape[1:]) for h in heights}
     else:  # every batch, whatever its size, reached the runtime at the one micro-batch shape
         assert engine.backend.shapes.seen == {(engine.micro_batch, *tensor_shape)}
-    assert engine.micro_batch == DEFAULT_MICRO_BATCH[backend]["reference" if kind == "1d" else "read_tensor"]
+    tensor_type = "reference" if kind.startswith("1d") else "read_tensor"
+    assert engine.micro_batch == engine.config.resolved(tensor_type).micro_batch  # the default for this CPU and precision
+    if not kind.endswith("int8"):
+        assert engine.micro_batch == DEFAULT_MICRO_BATCH[backend][tensor_type]
 
 
 @pytest.mark.slow  # builds each model on both backends (2D: exact rows, 128 heights proven): up to 15 s

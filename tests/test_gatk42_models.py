@@ -21,7 +21,7 @@ from conftest import ROOT, TESTDATA
 from stacks import gatk42_stack
 
 from vqsr_cnn import defines
-from vqsr_cnn.bench.gatk42 import subprocess_env
+from vqsr_cnn.harness.gatk42 import subprocess_env
 from vqsr_cnn.models.architectures import build_default_1d_annotation_model
 from vqsr_cnn.models.gatk_format import ModelFileError, load_keras_model, load_model_pair, save_model_pair, semantics_for
 from vqsr_cnn.models.keras224 import NEWER_KEYS, convert_hdf5

@@ -23,8 +23,8 @@ from real_fifo_lines import lines_1d, lines_2d
 from stacks import gatk42_stack
 
 from vqsr_cnn import defines
-from vqsr_cnn.bench.gatk42 import score_with_gatk42
-from vqsr_cnn.bench.java_side import run_session
+from vqsr_cnn.harness.gatk42 import score_with_gatk42
+from vqsr_cnn.harness.java_side import run_session
 from vqsr_cnn.models.bundled import default_model_paths
 from vqsr_cnn.models.gatk_format import read_semantics, spec_from_semantics
 

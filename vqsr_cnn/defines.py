@@ -149,6 +149,8 @@ DEFAULT_WINDOW_SIZE = 128
 DEFAULT_READ_LIMIT = 128
 MIN_INFERENCE_BATCH_2D = 64
 MIN_INFERENCE_BATCH_1D = 1024
+# Rows gathered per engine call when the caller sets none (`vqsr-cnn score`, the bench): CNNScoreVariants' own.
+DEFAULT_INFERENCE_BATCH = {"reference": MIN_INFERENCE_BATCH_1D, "read_tensor": MIN_INFERENCE_BATCH_2D}
 SCORE_EPSILON = 1e-7
 INFO_KEY = {"reference": "CNN_1D", "read_tensor": "CNN_2D"}
 INFO_DESCRIPTION = {

@@ -49,7 +49,7 @@ log = logging.getLogger("vqsr_cnn")
 
 # Records gathered per engine call when none is given (GATK's defaults); the engine's compute shape is its own
 # fixed micro-batch, so this changes memory and latency, never a score.
-DEFAULT_BATCH = {"reference": defines.MIN_INFERENCE_BATCH_1D, "read_tensor": defines.MIN_INFERENCE_BATCH_2D}
+DEFAULT_BATCH = defines.DEFAULT_INFERENCE_BATCH
 NO_READS_WARNINGS = 10  # GATK warns for every such site; we show the first few and count the rest
 
 

@@ -1,11 +1,13 @@
-"""FLOPs per variant counted from the model itself: 2 x the multiply-accumulates of Conv and Dense layers.
+"""FLOPs per variant counted from the model itself: 2 x the multiply-accumulates of Conv and Dense layers, and
+what an engine really executes (the exact-rows engine computes only each variant's R + 1 read rows).
 
-Pooling, activations, normalisation and bias adds are ignored (a few tenths of a percent here), so
-the `limit` row is an upper bound on what a GEMM-bound engine can reach.
+Pooling, activations, normalisation and bias adds are ignored (a few tenths of a percent here); these are the
+model FLOPs the limits (`limits.py`) are counted in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -58,3 +60,17 @@ def cut_flops(plan: RowPlan, rows: int) -> int:
             macs = macs * heights[step.name] // full
         total += 2 * macs
     return total
+
+
+def executed_flops(exact: Any, tensors: np.ndarray) -> np.ndarray:
+    """FLOPs per variant of what an exact-rows engine runs: its R + 1 rows (the full height for a refused height)."""
+    rows = exact.route(tensors)
+    per = {h: cut_flops(exact.plan, exact.height if h in exact.refused else h) for h in set(rows.tolist())}
+    return np.array([per[h] for h in rows.tolist()], dtype=np.float64)
+
+
+def engine_flops(engine: Any, tensors: np.ndarray | Sequence[np.ndarray], dense: float) -> float:
+    """Mean model FLOPs per variant the engine executes on these tensors (`dense` unless it runs exact rows)."""
+    if engine.exact is None:
+        return float(dense)
+    return float(executed_flops(engine.exact, np.asarray(tensors)).mean())

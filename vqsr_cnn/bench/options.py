@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +12,10 @@ from .. import defines
 from ..defines import TensorType
 from ..errors import InputError
 from ..models.bundled import default_model_paths
-from . import data as bench_data
 
 MIN_VARIANTS = 64  # below this, per-call overheads and timer noise dominate: refuse
 DEFAULT_VARIANTS = {"read_tensor": 200, "reference": 2000}  # not multiples of the batch: the last batch is short
-DEFAULT_BATCH = {"read_tensor": defines.MIN_INFERENCE_BATCH_2D, "reference": 256}
+DEFAULT_BATCH = defines.DEFAULT_INFERENCE_BATCH  # GATK's inference batch: rows gathered per engine call, as `score`
 TRANSFER_BATCH = 256  # CNNScoreVariants' default transfer batch: lines per score_and_write_batch call
 LABEL = {"read_tensor": "2D", "reference": "1D"}
 MAX_REAL_TENSORS = 512  # real tensors loaded for the engine rows (repeated beyond that)
@@ -24,14 +23,19 @@ MAX_REAL_TENSORS = 512  # real tensors loaded for the engine rows (repeated beyo
 
 @dataclass
 class BenchOptions:
+    """Everything a run needs, the machine's places included: `vqsr-cnn bench` resolves those from the environment
+    and the checkout (its edge); nothing below it reads either."""
+
     tensor_types: Sequence[TensorType] = (TensorType.READ_TENSOR, TensorType.REFERENCE)
     variants: int | None = None
     repeats: int = 5
     threads: int = 2
     batch_size: int | None = None
     transfer_batch: int = TRANSFER_BATCH
-    data_dir: Path = field(default_factory=lambda: bench_data.default_data_dir({}))  # the command fills these from
-    cache_dir: Path = field(default_factory=lambda: bench_data.default_cache_dir({}))  # the user's environment
+    data_dir: Path = Path("../shared/data")  # the real inputs (read-only)
+    cache_dir: Path = Path("/tmp/vqsr_cnn_bench")  # where they are extracted, once
+    gatk42_python: str = ""  # GATK 4.2's interpreter to try ('' = none: the baseline is the re-creation)
+    legacy_python: str = ""  # the legacy env's interpreter to try ('' = none: no Intel-patch row)
     architecture: str | None = None
     weights: str | None = None
     rows: Sequence[str] = ()  # keep only rows whose name contains one of these (baseline and limits always run)

@@ -1,22 +1,21 @@
-"""The bench's report: per-row rates, ratios to the baseline and % of the GEMM limit, the printed tables, and
-the machine the run was on."""
+"""The bench's report: per-row rates, ratios to the baseline and the Intel-patch peer, model GFLOP/s and % of the
+limit of the precision that ran (`limits.py`), and the printed tables."""
 
 from __future__ import annotations
 
-import os
-import platform
 from collections.abc import Sequence
 from typing import Any
 
+from .limits import Limit, resolve_limits, row_gflops
 from .timing import Row
 
 
-def summarise(rows: Sequence[Row], flops: float) -> list[dict[str, Any]]:
-    """Variants/s, ratio to baseline and % of the matching limit for every row."""
-    limits: dict[str, float] = {}  # the best GEMM of each precision is the limit
-    for r in rows:
-        if r.kind == "limit" and r.times:
-            limits[r.precision] = max(limits.get(r.precision, 0.0), r.flops / r.median / flops)
+def summarise(rows: Sequence[Row], flops: float) -> tuple[list[dict[str, Any]], dict[str, Limit]]:
+    """Per row: variants/s, ratios, model GFLOP/s and % of its precision's limit; and the limits themselves.
+
+    Limit probes are reported in variants/s of this model too (their best round's FLOP/s over its dense FLOPs per
+    variant)."""
+    limits = resolve_limits(rows)
     baseline = next((r.variants / r.median for r in rows if r.kind == "baseline" and r.times), float("nan"))
     peer = next((r.variants / r.median for r in rows if r.kind == "peer" and r.times), None)  # the Intel patch
     out = []
@@ -32,46 +31,68 @@ def summarise(rows: Sequence[Row], flops: float) -> list[dict[str, Any]]:
         }
         if r.error:
             entry["error"] = r.error
+        gflops = row_gflops(r)
         if r.times:
-            vps = (r.flops / r.median / flops) if r.kind == "limit" else r.variants / r.median
+            vps = (gflops or 0.0) * 1e9 / flops if r.kind == "limit" else r.variants / r.median
             entry["variants_per_s"] = vps
             entry["ratio_to_baseline"] = vps / baseline
             if peer is not None and r.kind != "limit":
                 entry["ratio_to_intel_patch"] = vps / peer
-            if r.kind == "limit":
-                entry["gflops"] = r.flops / r.median / 1e9
-            elif r.kind in ("engine", "end-to-end"):
-                limit = limits.get("bf16" if r.precision == "bf16" else "fp32")
-                entry["pct_of_limit"] = 100.0 * vps / limit if limit else None
-                entry["limit_used"] = "bf16" if r.precision == "bf16" else "fp32"
+        if gflops is not None:
+            entry["gflops"] = gflops
+            if r.kind != "limit":
+                entry["flops_per_variant"] = r.flops_per_variant
+        limit = limits.get(r.precision)
+        if gflops is not None and r.kind in ("engine", "end-to-end") and limit is not None:
+            entry["pct_of_limit"] = 100.0 * gflops / limit.gflops
+            entry["limit_used"] = r.precision
         out.append(entry)
-    return out
+    return out, limits
 
 
-def format_table(label: str, results: list[dict[str, Any]], header: str) -> str:
-    """One line per row; an `x Intel` column (ratio to the Intel-patch peer row) when that row was timed."""
+def limits_json(limits: dict[str, Limit]) -> dict[str, Any]:
+    return {
+        p: {"gflops": x.gflops, "set_by": x.source, "raised_by_row": x.raised_by, "probes": x.probes} for p, x in limits.items()
+    }
+
+
+def _limit_lines(limits: dict[str, Limit], flops: float, gap: str, width: int) -> list[str]:
+    """One line per precision: its limit in variants/s of the dense model and in model GFLOP/s, and what set it."""
+    lines = []
+    for x in limits.values():
+        name = f"limit: {x.precision.upper()} " + (
+            "(raised: no probe reached a row)" if x.raised_by else f"(best of {len(x.probes)} probes)"
+        )
+        lines.append(f"{name:<{width}} {x.gflops * 1e9 / flops:9.1f} {'':>7}{gap} {x.gflops:7.0f} {'':>7}  {x.source}")
+    return lines
+
+
+def format_table(label: str, results: list[dict[str, Any]], header: str, limits: dict[str, Limit], flops: float) -> str:
+    """One line per timed row (limit probes folded into one line per precision); an `x Intel` column (ratio to
+    the Intel-patch peer row) when that row was timed."""
     intel = any("ratio_to_intel_patch" in e for e in results)
+    gap = " " * 8 if intel else ""
+    width = max([48] + [len(e["name"]) for e in results if e["kind"] != "limit"])
     lines = [
         f"{label}: {header}",
-        f"{'row':<62} {'var/s':>9} {'x base':>7}{' x Intel' if intel else ''} {'% limit':>8} {'peak RSS':>9} {'+RSS':>7}  spread",
+        f"{'row':<{width}} {'var/s':>9} {'x base':>7}{' x Intel' if intel else ''} {'GF/s':>7} {'% limit':>7} "
+        f"{'peak RSS':>9} {'+RSS':>7}  spread",
     ]
     for e in results:
-        if "variants_per_s" not in e:
-            lines.append(
-                f"{e['name']:<62} {'-':>9} {'':>7}{' ' * 8 if intel else ''} {'':>8} {'':>9}  {e.get('error', 'no timing')}"
-            )
+        if e["kind"] == "limit" and "error" not in e:
             continue
-        pct = e.get("pct_of_limit")
-        pct_text = f"{pct:7.0f}%" if pct is not None else f"{'':>8}"
-        if e["kind"] == "limit":
-            pct_text = f"{e['gflops']:5.0f} GF"
+        if "variants_per_s" not in e:
+            lines.append(f"{e['name']:<{width}} {'-':>9} {'':>7}{gap} {'':>7} {'':>7} {'':>9}  {e.get('error', 'no timing')}")
+            continue
+        gflops = f"{e['gflops']:7.0f}" if "gflops" in e else f"{'':>7}"
+        pct = f"{e['pct_of_limit']:6.0f}%" if "pct_of_limit" in e else f"{'':>7}"
+        to_intel = (f" {e['ratio_to_intel_patch']:7.2f}" if "ratio_to_intel_patch" in e else gap) if intel else ""
         times = e["times_s"]
-        spread = f"{min(times):.2f}-{max(times):.2f}s" if times else ""
-        to_intel = (f" {e['ratio_to_intel_patch']:7.2f}" if "ratio_to_intel_patch" in e else " " * 8) if intel else ""
         lines.append(
-            f"{e['name']:<62} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f}{to_intel} {pct_text:>8} "
-            f"{e['peak_rss_mb']:7.0f}MB {e['rss_growth_mb']:5.0f}MB  {spread}"
+            f"{e['name']:<{width}} {e['variants_per_s']:9.1f} {e['ratio_to_baseline']:7.2f}{to_intel} {gflops} {pct} "
+            f"{e['peak_rss_mb']:7.0f}MB {e['rss_growth_mb']:5.0f}MB  {min(times):.2f}-{max(times):.2f}s"
         )
+    lines.extend(_limit_lines(limits, flops, gap, width))
     return "\n".join(lines)
 
 
@@ -91,23 +112,3 @@ def format_accuracy(label: str, acc: dict[str, Any]) -> str:
             f"{r['auc_fp32']:9.4f} {r['auc_change']:+8.4f}"
         )
     return "\n".join(lines)
-
-
-def loadavg() -> list[float] | None:
-    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-
-
-def machine_info(threads: int) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cpus_visible": os.cpu_count(),
-        "threads": threads,
-        "python": platform.python_version(),
-        "loadavg_start": loadavg(),
-    }

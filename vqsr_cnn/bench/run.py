@@ -1,5 +1,5 @@
 """`vqsr-cnn bench`'s run: for each tensor type, build its inputs and rows, cross-check, time the rows
-interleaved, print the tables and return the JSON-able report."""
+interleaved, print the tables and return the JSON-able report (the machine recorded with it)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from typing import Any
 
 from ..engine.runner import configure_tensorflow_threads
 from .accuracy import run_accuracy
-from .depth import depth_report, format_depth
+from .exact_rows import exact_rows_report, format_exact_rows
 from .flops import flops_by_layer
+from .machine import format_machine, loadavg, machine_record
 from .options import DEFAULT_BATCH, DEFAULT_VARIANTS, LABEL, BenchOptions, check_variant_count
-from .report import format_accuracy, format_table, loadavg, machine_info, summarise
-from .rows import build_rows
+from .report import format_accuracy, format_table, limits_json, summarise
+from .rows import PRECISIONS, build_rows
 from .timing import rss_mb, run_interleaved
+from .tuning import format_sweeps
 from .type_bench import TypeBench
 
 log = logging.getLogger("vqsr_cnn")
@@ -30,11 +32,12 @@ def run_bench(
         check_variant_count(options.variants or DEFAULT_VARIANTS[tt], options.batch_size or DEFAULT_BATCH[tt])
     configure_tensorflow_threads(options.threads, options.threads)
     report: dict[str, Any] = {
-        "machine": machine_info(options.threads),
+        "machine": machine_record(options.threads),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "repeats": options.repeats,
         "types": {},
     }
+    out(format_machine(report["machine"]))
     for tt in options.tensor_types:
         tb = TypeBench(tt, options, progress)
         entry: dict[str, Any] = {
@@ -67,21 +70,26 @@ def run_bench(
 
 
 def _time_rows(tb: TypeBench, entry: dict[str, Any], progress: Callable[[str], None], out: Callable[[str], None]) -> None:
-    """Cross-check, build and time the rows of one tensor type; print its table (and depth report)."""
+    """Cross-check, build and time the rows of one tensor type; print its table (and the exact-rows report)."""
     options, tt = tb.options, tb.tt
     tb.cross_checks()
     rows = build_rows(tb)
     progress(f"{LABEL[tt]}: timing {len(rows)} rows x {options.repeats} rounds (interleaved)")
     run_interleaved(rows, options.repeats, progress=progress)
-    entry["rows"] = summarise(rows, tb.flops)
+    entry["rows"], limits = summarise(rows, tb.flops)
+    entry["limits"] = limits_json(limits)
     header = (
         f"{tb.n} variants, batch {tb.batch}, transfer batch {options.transfer_batch}, "
         f"{options.threads} threads, {tb.flops / 1e9:.3f} GFLOP/variant, median of {options.repeats} "
-        "interleaved rounds"
+        "interleaved rounds; GF/s = model GFLOP/s executed (exact rows: their R + 1 rows); % limit = of the "
+        "precision that ran, whose limit is its best probe's fastest round"
     )
-    out(format_table(f"{LABEL[tt]} ({tt})", entry["rows"], header))
-    entry["depth"] = depth_report(tb, entry["rows"])
-    if entry["depth"]:
-        out(format_depth(entry["depth"]))
+    out(format_table(f"{LABEL[tt]} ({tt})", entry["rows"], header, limits, tb.flops))
+    if tb.sweeps:
+        entry["micro_batch_sweeps"] = [sweep.report() for sweep in tb.sweeps]
+        out(format_sweeps(entry["micro_batch_sweeps"]))
+    entry["exact_rows"] = exact_rows_report(tb, PRECISIONS, entry["rows"])
+    if entry["exact_rows"]:
+        out(format_exact_rows(entry["exact_rows"]))
     if tb.int8_note:
         out(f"  INT8: {tb.int8_note}")

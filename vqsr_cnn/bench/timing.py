@@ -58,11 +58,12 @@ class Row:
     """One benchmark row: `run()` processes `variants` variants (or, for a limit row, `flops` FLOPs)."""
 
     name: str
-    kind: str  # baseline | encode | engine | end-to-end | limit
+    kind: str  # baseline | recreation | peer | stage | engine | end-to-end | limit
     run: Callable[[], object]
     variants: int = 0
-    precision: str = "fp32"
+    precision: str = "fp32"  # what ran (the engine's executed precision), the limit it is held against
     flops: float = 0.0  # per call, limit rows only
+    flops_per_variant: float = 0.0  # model FLOPs the row's engine executes per variant (exact rows: fewer); 0 = none
     note: str = ""
     times: list[float] = field(default_factory=list)
     peak_rss_mb: float = 0.0  # process RSS peak while this row ran (includes everything already loaded)

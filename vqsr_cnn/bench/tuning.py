@@ -1,68 +1,78 @@
-"""OpenVINO settings measured side by side: LATENCY (one request, all threads) vs THROUGHPUT
-(several streams, each a request on a slice of the batch), with and without CPU pinning."""
+"""`--tuning`: the dense engine's settings measured side by side on the same tensors, interleaved.
+
+The micro-batch (the one compute shape of a dense model, `engine.config.DEFAULT_MICRO_BATCH`) at every
+precision, and OpenVINO's LATENCY hint (one request on all threads) against the engine's THROUGHPUT (one
+single-threaded stream per core). Every setting is an EngineConfig: the bench runs the engine's own backends,
+never a copy of them. On a shared machine the load drifts between rounds more than the micro-batches differ, so
+each sweep is also reported as per-round speed ratios to the default (the rows of one round saw the same load),
+their median and quartiles.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..logs import import_openvino
+from .stage_rows import engine_label, engine_row
+from .timing import Row
+
+MICRO_BATCHES = {"read_tensor": (8, 16, 32, 64), "reference": (32, 64, 128, 256)}
 
 
-class OVRunner:
-    """Run all rows through one compiled static-shape model; `jobs` requests in flight at once."""
+@dataclass
+class Sweep:
+    """One precision's dense engine at each micro-batch; `default` is the one the engine picks on this CPU."""
 
-    def __init__(
-        self,
-        ov_model: Any,
-        batch: int,
-        hint: str,
-        precision: str,
-        threads: int,
-        pinning: bool | None = None,
-        streams: int | None = None,
-    ) -> None:
-        ov = import_openvino()  # lazy: only --tuning builds these rows (OpenVINO costs ~1 s to import)
+    precision: str
+    default: int
+    rows: dict[int, Row]
 
-        config: dict[str, Any] = {"PERFORMANCE_HINT": hint, "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"}
-        if threads > 0:
-            config["INFERENCE_NUM_THREADS"] = threads
-        if pinning is not None:
-            config["ENABLE_CPU_PINNING"] = pinning
-        if streams is not None:
-            config["NUM_STREAMS"] = streams
-        probe = ov.Core().compile_model(ov_model.clone(), "CPU", config) if hint == "THROUGHPUT" else None
-        self.jobs = int(probe.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")) if probe is not None else 1
-        del probe
-        self.batch = max(1, batch // self.jobs)  # each stream takes a slice of the batch
-        model = ov_model.clone()
-        shapes = [
-            [self.batch, *p.get_partial_shape().to_shape()[1:]]
-            if p.get_partial_shape().is_static
-            else [self.batch, *[d.get_length() for d in list(p.get_partial_shape())[1:]]]
-            for p in model.inputs
+    def ratios(self) -> dict[int, list[float]]:
+        """Per micro-batch, each round's speed over the default's in the same round (> 1: faster)."""
+        base = self.rows[self.default].times
+        return {m: [b / t for b, t in zip(base, row.times)] for m, row in self.rows.items() if len(row.times) == len(base)}
+
+    def report(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"precision": self.precision, "default": self.default, "speed_vs_default": {}}
+        for micro, ratios in self.ratios().items():
+            if ratios:
+                q1, median, q3 = np.percentile(ratios, (25, 50, 75))
+                out["speed_vs_default"][micro] = {"median": float(median), "q1": float(q1), "q3": float(q3)}
+        return out
+
+
+def sweeps(tb: Any, precisions: Sequence[str]) -> list[Sweep]:
+    out = []
+    for precision in precisions:
+        default = tb.openvino(precision, dense=True)
+        if default is None:
+            continue
+        rows = {
+            m: engine_row(tb, tb.openvino(precision, dense=True, micro_batch=m), tb.tensors, tb.annotations, "tuning: ")
+            for m in MICRO_BATCHES[tb.tt]
+        }
+        rows.setdefault(default.micro_batch, engine_row(tb, default, tb.tensors, tb.annotations, "tuning: "))
+        out.append(Sweep(precision, default.micro_batch, dict(sorted(rows.items()))))
+    return out
+
+
+def latency_row(tb: Any) -> Row:
+    """The default FP32 dense engine compiled with the LATENCY hint (the THROUGHPUT twin is the sweep's default)."""
+    engine = tb.openvino("fp32", dense=True, hint="LATENCY")
+    row = engine_row(tb, engine, tb.tensors, tb.annotations, "tuning: ")
+    row.name = f"tuning: {engine_label(engine)}, LATENCY hint"
+    return row
+
+
+def format_sweeps(reports: Sequence[dict[str, Any]]) -> str:
+    lines = ["micro-batch sweeps (dense): median per-round speed vs the default [quartiles]"]
+    for r in reports:
+        cells = [
+            f"{m}{'*' if m == r['default'] else ''}: {x['median']:.2f} [{x['q1']:.2f}-{x['q3']:.2f}]"
+            for m, x in r["speed_vs_default"].items()
         ]
-        model.reshape({p.get_any_name(): s for p, s in zip(model.inputs, shapes)})
-        self.compiled = ov.Core().compile_model(model, "CPU", config)
-        self.queue = ov.AsyncInferQueue(self.compiled, self.jobs)
-        self.queue.set_callback(self._done)
-        self._out: np.ndarray | None = None
-        self.label = f"{hint.lower()}{'' if pinning is None else (' pinned' if pinning else ' unpinned')}, {self.jobs} stream(s)"
-
-    def _done(self, request: Any, start: int) -> None:
-        assert self._out is not None
-        rows = min(self.batch, self._out.shape[0] - start)
-        self._out[start : start + rows] = request.get_output_tensor(0).data[:rows]
-
-    def __call__(self, tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
-        n = tensors.shape[0]
-        self._out = np.zeros((n, 4), dtype=np.float32)
-        for start in range(0, n, self.batch):
-            t, a = tensors[start : start + self.batch], annotations[start : start + self.batch]
-            if t.shape[0] < self.batch:
-                t = np.concatenate([t, np.zeros((self.batch - t.shape[0], *t.shape[1:]), t.dtype)])
-                a = np.concatenate([a, np.zeros((self.batch - a.shape[0], *a.shape[1:]), a.dtype)])
-            self.queue.start_async([np.ascontiguousarray(t), np.ascontiguousarray(a)], userdata=start)
-        self.queue.wait_all()
-        return self._out
+        lines.append(f"  {r['precision'].upper()}: " + ", ".join(cells) + "   (* default)")
+    return "\n".join(lines)

@@ -16,12 +16,12 @@ from ..engine import Engine, EngineConfig
 from ..engine.int8.settings import QuantizeSettings
 from ..errors import InputError
 from ..gatk import score_lines
-from ..models.gatk_format import load_model_pair
+from ..models.gatk_format import load_model_pair, split_inputs
 from ..readers.fifo import format_data_line
 from . import data as bench_data
-from .baseline import encode_lines, score_lines_baseline
-from .baselines import close_sessions
+from .baseline_rows import close_sessions
 from .flops import model_flops
+from .gatk42_recreation import encode_lines, score_lines_baseline
 from .options import (
     DEFAULT_BATCH,
     DEFAULT_VARIANTS,
@@ -57,8 +57,7 @@ class TypeBench:
         self.root = bench_data.extract_tensors(options.data_dir, tensor_type, options.cache_dir)
         files = bench_data.tensor_files(self.root, "train") + bench_data.tensor_files(self.root, "valid")
         real = bench_data.load_tensors(files, tensor_type, min(self.n, MAX_REAL_TENSORS), seed=3)
-        tensor_input = [t for t in self.keras.inputs if len(t.shape) > 2][0]
-        annotation_input = [t for t in self.keras.inputs if len(t.shape) == 2][0]
+        tensor_input, annotation_input = split_inputs(self.keras)
         check_model_matches_data(
             tuple(int(d) for d in tensor_input.shape[1:]),
             int(annotation_input.shape[-1]),
@@ -68,7 +67,7 @@ class TypeBench:
             str(self.root),
         )
         self.real_tensors = len(real)
-        self.depth_inputs: dict[str, Any] = {}  # encoded GIAB tensors for the depth-aware rows
+        self._encoded: tuple[np.ndarray, np.ndarray] | None = None
         self.tensors = bench_data.repeat_to(real.tensors, self.n)
         self.annotations = bench_data.repeat_to(real.annotations, self.n)
         del real
@@ -81,34 +80,64 @@ class TypeBench:
         self.lines = [format_data_line(e) for e in self.examples]
         self.flops = model_flops(self.keras)
         self.engines: dict[str, Any] = {}
-        self.int8_note = ""
+        self.int8_note = ""  # why there are no INT8 rows, when there are none
         self.checks: dict[str, Any] = {}
+        self.sweeps: list[Any] = []  # --tuning: the micro-batch sweeps among the rows (tuning.Sweep)
 
-    def engine(self, backend: str, precision: str, micro_batch: int = 0, dense: bool = False) -> Any:
-        key = f"{backend}-{precision}" + (f"-m{micro_batch}" if micro_batch else "") + ("-dense" if dense else "")
+    def engine(self, backend: str, precision: str, micro_batch: int = 0, dense: bool = False, hint: str = "THROUGHPUT") -> Any:
+        """The engine of these settings, built once (INT8: from the cache, or calibrated on the train split)."""
+        key = self._key(backend, precision, micro_batch, dense, hint)
         if key not in self.engines:
-            config = EngineConfig(
-                backend=backend,
-                precision=precision,
-                micro_batch=micro_batch,
-                dense=dense,
-                intra_threads=self.options.threads,
-                inter_threads=self.options.threads,
-                cache_dir=self.options.int8_cache_dir,
-            )
             if precision == "int8":
                 self.progress(f"{LABEL[self.tt]}: INT8 model (quantising with accuracy control if not cached)")
             quantize = QuantizeSettings(max_score_delta=self.options.max_score_delta, subset_size=self.options.calibration_size)
+            config = self._config(backend, precision, micro_batch, dense, hint)
             self.engines[key] = Engine(self.keras, self.spec, config, calibration=self.calibration_data, quantize=quantize)
         return self.engines[key]
 
-    def int8(self) -> Any:
-        """The INT8 engine, or None (with the engine's reason as a note) when INT8 could not be built."""
-        engine = self.engine("openvino", "int8")
-        if engine.precision.runs != "int8":
+    def _config(self, backend: str, precision: str, micro_batch: int, dense: bool, hint: str) -> EngineConfig:
+        return EngineConfig(
+            backend=backend,
+            precision=precision,
+            micro_batch=micro_batch,
+            dense=dense,
+            intra_threads=self.options.threads,
+            inter_threads=self.options.threads,
+            ov_hint=hint,
+            cache_dir=self.options.int8_cache_dir,
+        )
+
+    def _key(self, backend: str, precision: str, micro_batch: int, dense: bool, hint: str) -> str:
+        """One engine per resolved config: the default micro-batch and its explicit value are the same engine."""
+        return repr(self._config(backend, precision, micro_batch, dense, hint).resolved(self.tt))
+
+    def openvino(
+        self, precision: str, dense: bool = False, micro_batch: int = 0, hint: str = "THROUGHPUT", build: bool = True
+    ) -> Any:
+        """The OpenVINO engine of a precision, or None for INT8 when it is off or fell back to FP32 (`int8_note`
+        says why): its rows would time FP32 twice. `dense` (2D): every read row, at the micro-batch. With
+        `build=False`, only an engine already built (None otherwise)."""
+        if precision == "int8" and not self.options.int8:
+            self.int8_note = "disabled (--no-int8)"
+            return None
+        dense = dense and self.tt == "read_tensor"
+        if not build and self._key("openvino", precision, micro_batch, dense, hint) not in self.engines:
+            return None
+        engine = self.engine("openvino", precision, micro_batch, dense, hint)
+        if precision == "int8" and engine.precision.runs != "int8":
             self.int8_note = f"INT8 fell back to FP32: {engine.precision.why}"
             return None
         return engine
+
+    def int8(self) -> Any:
+        """The INT8 engine, or None (with the reason in `int8_note`)."""
+        return self.openvino("int8")
+
+    def encoded(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bench's examples encoded by our encoder (what the bridge and `vqsr-cnn score` feed the engine)."""
+        if self._encoded is None:
+            self._encoded = encode_examples(self.examples, self.tt, self.names, self.window, self.read_limit)
+        return self._encoded
 
     def calibration_data(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list[str]]]:
         """Calibration and accuracy-control tensors: disjoint samples of the train split (valid is for reporting)."""

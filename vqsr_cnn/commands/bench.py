@@ -17,15 +17,20 @@ from . import add_tensor_type, add_trust_model_code
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "bench",
-        help="benchmark baseline vs encoder vs engines vs end to end, against the machine's GEMM limit",
+        help="benchmark baseline vs encoder vs engines vs end to end, against the machine's limit per precision",
         description="Times every row on the same real inputs (shared/data), interleaved, and prints variants/s, the "
-        "ratio to a GATK-4.2-style baseline, %% of the measured GEMM limit and peak RSS.",
+        "ratio to GATK 4.2's own code (or its re-creation), model GFLOP/s, %% of the measured limit of the precision "
+        "that ran, and peak RSS; the machine (CPU, flags, OpenVINO capabilities) is recorded with every run.",
     )
     add_tensor_type(p, both=True, default="both", help="2D (read_tensor), 1D (reference) or both (default)")
-    p.add_argument("--variants", type=int, help="variants per row (default 200 for 2D, 2000 for 1D; minimum 64)")
+    p.add_argument(
+        "--variants", type=int, help="variants per row (default 200 for 2D, 2000 for 1D; at least 64 and one inference batch)"
+    )
     p.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds; the median is reported (default 5)")
     p.add_argument("--threads", type=int, default=2, help="inference threads / cores to use (default 2)")
-    p.add_argument("--batch-size", type=int, help="inference batch (default 64 for 2D, 256 for 1D)")
+    p.add_argument(
+        "--batch-size", type=int, help="inference batch: rows gathered per engine call (default GATK's: 64 for 2D, 1024 for 1D)"
+    )
     p.add_argument("--transfer-batch", type=int, default=256, help="data lines per bridge call (GATK default 256)")
     p.add_argument("--data", type=Path, help="shared/data directory (default: ../shared/data or $VQSR_CNN_SHARED_DATA)")
     p.add_argument("--cache", type=Path, help="where tarballs are extracted (default $TMPDIR/vqsr_cnn_bench)")
@@ -36,9 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         default=(),
         metavar="TEXT",
-        help="only rows whose name contains one of these (baseline, Intel-patch peer, OpenVINO FP32 and limits always run)",
+        help="only rows whose name contains one of these, e.g. bridge, 'exact rows', INT8 (baseline, Intel-patch peer, "
+        "the default OpenVINO FP32 engine and the limits always run)",
     )
-    p.add_argument("--tuning", action="store_true", help="add OpenVINO LATENCY/THROUGHPUT x pinning rows")
+    p.add_argument(
+        "--tuning", action="store_true", help="add dense micro-batch rows per precision and the LATENCY hint vs THROUGHPUT"
+    )
     p.add_argument("--no-int8", dest="int8", action="store_false", help="skip INT8 (no NNCF quantisation)")
     p.add_argument(
         "--accuracy",
@@ -65,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bench.options import BenchOptions
     from ..bench.run import run_bench
     from ..engine.config import user_cache_dir
+    from ..harness import gatk42, legacy_stack
 
     if args.repeats < 1:
         raise InputError(f"--repeats must be at least 1, got {args.repeats}")
@@ -82,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         transfer_batch=args.transfer_batch,
         data_dir=args.data or default_data_dir(os.environ),
         cache_dir=args.cache or default_cache_dir(os.environ),
+        gatk42_python=gatk42.STACK.candidate(os.environ),
+        legacy_python=legacy_stack.STACK.candidate(os.environ),
         architecture=args.architecture,
         weights=args.weights,
         rows=tuple(args.rows),

@@ -31,6 +31,12 @@ DEFAULT_MICRO_BATCH = {
     "tensorflow": {"read_tensor": 1, "reference": 1},
     "openvino-tensorflow": {"read_tensor": 1, "reference": 1},
 }
+# OpenVINO shapes that differ by CPU class (`cpu_info().cpu_class`) and precision, where a measurement on that class
+# chose another size: `vqsr-cnn bench --tuning` on an AMX Xeon, 2 cores, three runs, each micro-batch's per-round
+# speed against the default: 1D INT8 at 32 rows 1.17-1.23x the 64-row shape (lower quartiles >= 1.12); 2D and the
+# other 1D precisions within the noise of their default (64 rows was slower for 2D at every precision). These shapes
+# too gave bit-identical rows at every position.
+DEFAULT_MICRO_BATCH_BY_CPU = {("AMX", "int8"): {"reference": 32}}
 
 # Environment variables read by EngineConfig.from_env (and nowhere else).
 ENV_BACKEND = "VQSR_CNN_BACKEND"
@@ -129,6 +135,12 @@ class EngineConfig:
         )
 
     def resolved(self, tensor_type: str) -> EngineConfig:
-        """This config with the backend and the micro-batch filled in for a model of `tensor_type`."""
+        """This config with the backend and the micro-batch filled in for a model of `tensor_type` (on OpenVINO, the
+        shape measured best for this CPU class and precision)."""
         backend = self.backend or default_backend()
-        return replace(self, backend=backend, micro_batch=self.micro_batch or DEFAULT_MICRO_BATCH[backend][tensor_type])
+        micro = self.micro_batch or DEFAULT_MICRO_BATCH[backend][tensor_type]
+        if not self.micro_batch and backend == "openvino" and self.precision != "fp32":
+            from .cpu import cpu_info  # reads OpenVINO's capabilities, once per process
+
+            micro = DEFAULT_MICRO_BATCH_BY_CPU.get((cpu_info().cpu_class, self.precision), {}).get(tensor_type, micro)
+        return replace(self, backend=backend, micro_batch=micro)

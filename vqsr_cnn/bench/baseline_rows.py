@@ -7,7 +7,7 @@ plus the FIFO transfer Java would also pay). Their memory is in those subprocess
   intel-tensorflow 1.15.2 with MKL, Keras 2.2.4); without that env, this code base's re-creation of it,
   labelled as a fallback. Every ratio is taken against it.
 - The Intel-patch peer: GATK 4.2.6.1's encoder with the model frozen to a graph and run on
-  openvino-tensorflow at a padded fixed batch, in the legacy env (scripts/legacy_env.sh; `intel_patch.py`).
+  openvino-tensorflow at a padded fixed batch, in the legacy env (scripts/legacy_env.sh; `harness/intel_patch.py`).
   No row without that env (the checks say why).
 """
 
@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..gatk import score_lines
-from . import intel_env
-from .baseline import score_lines_baseline
-from .gatk42 import Gatk42Session, describe, gatk42_python
-from .java_side import ScoringSession
+from ..harness import gatk42, legacy_stack
+from ..harness.java_side import ScoringSession
+from .gatk42_recreation import score_lines_baseline
 from .timing import Row
 
 log = logging.getLogger("vqsr_cnn")
@@ -49,34 +48,34 @@ def baseline_rows(tb: Any, chunks: list[tuple[int, int]]) -> list[Row]:
 
 
 def _real_row(tb: Any) -> Row | None:
-    python = gatk42_python()
-    if python is None:
-        tb.checks["gatk42"] = "environment absent (scripts/gatk42_env.sh): baseline is the re-creation"
+    why = gatk42.STACK.why_not(tb.options.gatk42_python)
+    if why:
+        tb.checks["gatk42"] = f"environment absent or unusable ({why}): baseline is the re-creation"
         return None
+    python = tb.options.gatk42_python
     tb.progress("loading GATK 4.2's own vqsr_cnn in its environment")
     try:
-        session = Gatk42Session(python, tb.json_path, tb.hd5_path, tb.tt, tb.names, tb.batch, tb.window, tb.read_limit)
+        session = gatk42.Gatk42Session(python, tb.json_path, tb.hd5_path, tb.tt, tb.names, tb.batch, tb.window, tb.read_limit)
     except Exception as exc:  # say why and fall back, never time something else silently
         tb.checks["gatk42"] = f"could not start GATK 4.2's code: {str(exc).splitlines()[0]}"
         log.warning("bench: %s; using the re-creation as baseline", tb.checks["gatk42"])
         return None
     tb.gatk42_session = session
-    tb.checks["gatk42"] = describe(python)
+    tb.checks["gatk42"] = gatk42.describe(python)
     _cross_check(tb, session, "gatk42")
     return _session_row(tb, session, REAL_LABEL, "baseline", tb.checks["gatk42"])
 
 
 def intel_patch_rows(tb: Any) -> list[Row]:
     """[the Intel-patch peer row] when the legacy env can run it, else [] (with the reason in the checks)."""
-    python = intel_env.legacy_python()
-    if python is None:
-        tb.checks["intel_patch"] = (
-            "environment absent (scripts/legacy_env.sh, with GATK's code in <venv>/gatk-4.2.6.1): no Intel-patch row"
-        )
+    why = legacy_stack.STACK.why_not(tb.options.legacy_python)
+    if why:
+        tb.checks["intel_patch"] = f"environment absent or unusable ({why}): no Intel-patch row"
         return []
+    python = tb.options.legacy_python
     tb.progress("loading the Intel-patch path in the legacy environment")
     try:
-        session = intel_env.IntelPatchSession(
+        session = legacy_stack.IntelPatchSession(
             python, tb.json_path, tb.hd5_path, tb.tt, tb.names, tb.batch, tb.window, tb.read_limit
         )
     except Exception as exc:  # say why; the other rows still run
@@ -85,7 +84,7 @@ def intel_patch_rows(tb: Any) -> list[Row]:
         return []
     tb.intel_session = session
     _cross_check(tb, session, "intel_patch")  # also compiles its padded shape
-    tb.checks["intel_patch"] = f"{intel_env.describe(python)}; {session.state()}"
+    tb.checks["intel_patch"] = f"{legacy_stack.describe(python)}; {session.state()}"
     note = f"{tb.checks['intel_patch']}, batch padded to {tb.batch}"
     return [_session_row(tb, session, INTEL_LABEL, "peer", note)]
 

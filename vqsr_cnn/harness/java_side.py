@@ -1,9 +1,9 @@
 """Plays CNNScoreVariants.java's side of GATK's Python bridge, for real: `python -u -i`, stdin commands,
 an ack FIFO and a data FIFO, every blocking step bounded so a hang fails instead of freezing.
 
-Used by the tests (our bridge) and by `vqsr-cnn bench` and the parity tests to drive GATK 4.2's own
-`vqsr_cnn` in its Python 3.6 environment (`python` argument), and the Intel-patch path in the legacy
-Python 3.9 environment (`ScoringSession`)."""
+Used by the tests (our bridge), and by `vqsr-cnn bench` and the parity tests to drive GATK 4.2's own
+`vqsr_cnn` in its Python 3.6 environment (`gatk42.py`) and the Intel-patch path in the legacy Python 3.9
+environment (`legacy_stack.py`), each a `ScoringSession`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable
+
+from .interpreters import merged_env
 
 
 def _bounded(fn: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -37,45 +39,6 @@ def _bounded(fn: Callable[[], Any], timeout: float, what: str) -> Any:
     return box.get("value")
 
 
-def _merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
-    env = dict(os.environ)
-    for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
-def run_python(python: str, code: str, overrides: dict[str, str | None], timeout: float) -> str | None:
-    """stdout of `python -c code` in another interpreter (environment `overrides`, None removes a variable);
-    None when the interpreter is absent, fails or times out (so a probe tells whether an env is usable)."""
-    if not Path(python).exists():
-        return None
-    try:
-        out = subprocess.run(
-            [python, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=_merged_env(overrides),
-            cwd=tempfile.gettempdir(),
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout if out.returncode == 0 else None
-
-
-_probed: dict[tuple[str, str], bool] = {}
-
-
-def usable_python(candidate: str, check: str, overrides: dict[str, str | None], timeout: float) -> str | None:
-    """`candidate` if `python -c check` succeeds there, else None; probed once per interpreter and check."""
-    if (candidate, check) not in _probed:
-        _probed[candidate, check] = run_python(candidate, check, overrides, timeout) is not None
-    return candidate if _probed[candidate, check] else None
-
-
 class JavaSide:
     def __init__(
         self, workdir: Path, env: dict[str, str | None], timeout: float = 240, python: str | os.PathLike | None = None
@@ -93,7 +56,7 @@ class JavaSide:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
-            env=_merged_env(env),
+            env=merged_env(env),
             cwd=workdir,
         )
         self.ack: Any = None  # text FIFOs, opened by start()
@@ -190,11 +153,13 @@ class ScoringSession:
         read_limit: int = 128,
         timeout: float = 1800,
         workdir: Path | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> None:
+        """`env`: overrides of this process's environment for the child (default: `environment()`)."""
         self._own_workdir = workdir is None  # a temporary one is removed at close; a caller's is kept (its log)
         self.workdir = Path(tempfile.mkdtemp(prefix="vqsr_cnn-session-")) if workdir is None else workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.java = JavaSide(self.workdir, self.environment(), timeout=timeout, python=python)
+        self.java = JavaSide(self.workdir, dict(self.environment() if env is None else env), timeout=timeout, python=python)
         self.temp = self.workdir / "scores.txt"
         self.call = f"{{n}}, {inference_batch}, '{tensor_type}', '{','.join(annotations)}', {window}, {read_limit}, ''"
         load = "import vqsr_cnn" if self.module == "vqsr_cnn" else f"import {self.module} as vqsr_cnn"
@@ -260,11 +225,7 @@ def run_session(
 ) -> str:
     """One whole CNNScoreVariants session (DESIGN.md §2) in `workdir`: the temp file's text. A nack raises."""
 
-    class OneSession(ScoringSession):
-        def environment(self) -> dict[str, str | None]:
-            return dict(env or {})
-
-    session = OneSession(
+    session = ScoringSession(
         str(python or sys.executable),
         json_path,
         hd5_path,
@@ -275,6 +236,7 @@ def run_session(
         read_limit,
         timeout,
         workdir,
+        env=env or {},
     )
     try:
         session.score(lines, transfer_batch)

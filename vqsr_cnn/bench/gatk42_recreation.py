@@ -1,4 +1,5 @@
-"""The `baseline` row: GATK 4.2's approach re-created plainly in this code base.
+"""GATK 4.2's approach re-created plainly in this code base: the `re-created GATK 4.2` row (the baseline when GATK
+4.2's own stack is absent), and the per-base reference encoder the tests hold ours against.
 
 Per variant: split the data line, build the tensor base by base in Python loops (following the
 rules in docs/design.md §4-5), then hand the whole transfer batch to the un-frozen Keras model's

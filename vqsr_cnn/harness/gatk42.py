@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .java_side import ScoringSession, run_python, run_session, usable_python
+from .interpreters import Stack, plain_env
+from .java_side import ScoringSession, run_session
 
 # Keep in sync with PACKAGES in scripts/gatk42_env.sh.
 GATK42_PACKAGES = (
@@ -23,47 +23,37 @@ GATK42_PACKAGES = (
     "pysam",
     "gatkpythonpackages==0.1",
 )
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# Cheap check (no TensorFlow import): GATK's packages are there and `vqsr_cnn` is GATK's, not ours.
-_QUICK = (
-    "import os, sys, gatktool.tool, vqsr_cnn; "
-    "assert not os.path.isdir(os.path.join(os.path.dirname(vqsr_cnn.__file__), 'engine')); "
-    "assert sys.version_info[:2] == (3, 6)"
+STACK = Stack(
+    name="GATK 4.2 stack",
+    env_var="GATK42_PYTHON",
+    venv=".venv-gatk42",
+    setup="run scripts/gatk42_env.sh",
+    # Cheap check (no TensorFlow import): Python 3.6, GATK's packages there, and `vqsr_cnn` GATK's, not ours.
+    check="""
+import os, sys
+if sys.version_info[:2] != (3, 6):
+    sys.exit("Python %s there, GATK 4.2's stack is 3.6" % sys.version.split()[0])
+import gatktool.tool
+import vqsr_cnn
+if os.path.isdir(os.path.join(os.path.dirname(vqsr_cnn.__file__), "engine")):
+    sys.exit("its vqsr_cnn is this project's, not GATK 4.2.6.1's: %s" % vqsr_cnn.__file__)
+""",
+    versions_code=(
+        "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, tensorflow as tf; "
+        "print(sys.version.split()[0], tf.__version__, keras.__version__)"
+    ),
+    described="GATK 4.2.6.1 code: python {0}, tensorflow {1}, keras {2}",
+    timeout=180,
 )
-_VERSIONS = (
-    "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, tensorflow as tf; "
-    "print(sys.version.split()[0], tf.__version__, keras.__version__)"
-)
 
 
-def gatk42_python() -> str | None:
-    """The env's interpreter ($GATK42_PYTHON, else <repo>/.venv-gatk42/bin/python), if it holds GATK's code."""
-    candidate = os.environ.get("GATK42_PYTHON") or str(REPO_ROOT / ".venv-gatk42" / "bin" / "python")
-    return usable_python(candidate, _QUICK, subprocess_env(), timeout=180)
-
-
-def describe(python: str) -> str:
-    """'GATK 4.2 stack: python 3.6.15, tensorflow 1.15.2, keras 2.2.4' (for reports)."""
-    out = _run(python, _VERSIONS)
-    if out is None or len(out.split()) != 3:
-        return f"GATK 4.2 stack at {python} (versions unreadable)"
-    py, tf, keras = out.split()
-    return f"GATK 4.2.6.1 code: python {py}, tensorflow {tf}, keras {keras}"
-
-
-def _run(python: str, code: str) -> str | None:
-    return run_python(python, code, subprocess_env(), timeout=180)
-
-
-_KEEP_ENV = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "OMP_NUM_THREADS", "KMP_AFFINITY", "KMP_BLOCKTIME")
+describe = STACK.describe
 
 
 def subprocess_env() -> dict[str, str | None]:
-    """Overrides for GATK's interpreter (a None removes the variable): only a plain shell's variables pass,
-    since importing TensorFlow 2 here sets some (TF2_BEHAVIOR=1 turns TF 1.15 eager and breaks Keras 2.2.4)."""
-    overrides: dict[str, str | None] = {k: None for k in os.environ if k not in _KEEP_ENV}
-    overrides["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    return overrides
+    """Overrides for GATK's interpreter: only a plain shell's variables pass (TF2_BEHAVIOR=1, set by importing
+    TensorFlow 2 here, turns TF 1.15 eager and breaks Keras 2.2.4)."""
+    return plain_env()
 
 
 def score_with_gatk42(

@@ -1,6 +1,6 @@
 """Intel's GATK patch path, for the bench's peer row; imported only inside the legacy environment
 (scripts/legacy_env.sh: CPython 3.9, TensorFlow 2.9.3, openvino-tensorflow 2.3.0), where
-`IntelPatchSession` (`intel_env.py`) drives it over the ack/data FIFOs as CNNScoreVariants.java would.
+`IntelPatchSession` (`legacy_stack.py`) drives it over the ack/data FIFOs as CNNScoreVariants.java would.
 
 What Intel's patch does (issue 12's summary of it; Intel's blog "Accelerating Genome Workloads Using the
 OpenVINO Integration with TensorFlow" describes the first step as two added lines that import and configure
@@ -26,7 +26,7 @@ import sys
 import types
 from argparse import Namespace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
@@ -111,18 +111,8 @@ def start_session_get_args_and_model(
     return spec.to_namespace(), PaddedFrozenGraph(keras_model, intra_ops, inter_ops)
 
 
-def score_and_write_batch(
-    model: PaddedFrozenGraph,
-    file_out: TextIO,
-    batch_size: int,
-    python_batch_size: int,
-    tensor_type: str,
-    annotation_set: str,
-    window_size: int,
-    read_limit: int,
-    tensor_dir: str = "",
-) -> None:
-    """GATK 4.2.6.1's own `score_and_write_batch` (reads `batch_size` lines from the data FIFO), on our model."""
-    gatk_inference().score_and_write_batch(
-        model, file_out, batch_size, python_batch_size, tensor_type, annotation_set, window_size, read_limit, tensor_dir
-    )
+def score_and_write_batch(model: PaddedFrozenGraph, *args: Any) -> None:
+    """GATK 4.2.6.1's own `score_and_write_batch` (same arguments, all positional as CNNScoreVariants.java sends
+    them: file, batch size, inference batch, tensor type, annotation set, window, read limit, tensor dir), on our
+    model: it reads the batch's lines from the data FIFO itself."""
+    gatk_inference().score_and_write_batch(model, *args)
