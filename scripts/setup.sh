@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --upgrade pip "setuptools>=77"  # the SPDX license field (pyproject.toml)
 "$VENV/bin/python" -m pip install --quiet -e ".[test,workflow,quantize]"
 # PyPI's gatkpythonpackages (our source of gatktool) also ships GATK's old vqsr_cnn, which would shadow this one.
 "$VENV/bin/python" scripts/remove_gatk_vqsr_cnn.py

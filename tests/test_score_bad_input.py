@@ -236,9 +236,9 @@ def test_dot_and_list_annotations_are_scored_like_missing_and_first(engine_1d, n
     seen: list[np.ndarray] = []
     predict = eng.predict_arrays
 
-    def spy(tensors: np.ndarray, annotations: np.ndarray) -> np.ndarray:
+    def spy(tensors: np.ndarray, annotations: np.ndarray, *rest: object) -> np.ndarray:
         seen.append(annotations.copy())
-        return predict(tensors, annotations)
+        return predict(tensors, annotations, *rest)
 
     monkeypatch.setattr(eng, "predict_arrays", spy)
     score_vcf(ScoreOptions(str(vcf), str(normal["fasta"]), str(out), quiet=True), eng)
