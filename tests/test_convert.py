@@ -72,7 +72,7 @@ def test_int8_path_imports_nncf_with_its_telemetry_off() -> None:
     check = "; from nncf.telemetry import wrapper; print(isinstance(wrapper.telemetry, wrapper.NNCFTelemetry))"
     drop = ("NNCF_CI", "NNCF_DEV")
     assert _fresh_python("import nncf" + check, drop) == "True"  # the control: a plain import sends telemetry
-    assert _fresh_python("from vqsr_cnn.logs import import_nncf; import_nncf()" + check, drop) == "False"
+    assert _fresh_python("from vqsr_cnn.runtimes import import_nncf; import_nncf()" + check, drop) == "False"
 
 
 @pytest.mark.slow  # two fresh interpreters
@@ -81,5 +81,5 @@ def test_openvino_is_imported_without_its_usage_event(tmp_path) -> None:
     check = "; import openvino_telemetry as t, os; print(t.Telemetry().consent, os.environ.get('CI'))"
     drop, home = ("CI", "TF_BUILD", "JENKINS_URL"), str(tmp_path)
     assert _fresh_python("import openvino" + check, drop, HOME=home) == "True None"  # the control: it would send
-    ours = "from vqsr_cnn.logs import import_openvino; import_openvino()"
+    ours = "from vqsr_cnn.runtimes import import_openvino; import_openvino()"
     assert _fresh_python(ours + check, drop, HOME=home) == "False None"  # and CI is restored

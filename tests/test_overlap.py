@@ -18,7 +18,7 @@ def test_overlapped_keeps_order_bounds_the_queue_and_reraises() -> None:
         return i * i
 
     seen_ahead, consumed = [], []
-    for x in overlapped(range(20), produce, depth=2):
+    for x in overlapped(range(20), produce, ahead=2):
         with lock:
             seen_ahead.append(len(produced))
         consumed.append(x + 1)

@@ -21,7 +21,7 @@ from .engine import Engine, EngineConfig
 from .models.allowlist import trust_requested
 from .models.gatk_format import load_model_pair
 from .readers.fifo import parse_data_line
-from .scoring import EncodedBatch, score_batches
+from .stream import EncodedBatch, score_batches
 from .writers.tempfile import write_batch
 from .writers.tensors import write_tensor
 

@@ -6,7 +6,7 @@ bottom; readers, encoders, engine and writers are in their own modules.)
 One reader thread walks the VCF in file order, builds each record's Example (reference window, INFO
 annotations, reads) exactly as CNNScoreVariants.java would send it, and encodes batches; the calling
 thread runs the engine (which releases the GIL) and writes the scored lines.  A bounded queue between
-them (:func:`vqsr_cnn.scoring.score_batches`) keeps at most ``queue_depth`` encoded batches in memory,
+them (:func:`vqsr_cnn.stream.score_batches`) keeps at most ``encode_ahead`` encoded batches in memory,
 so a whole-genome VCF is never held.
 
 Used by ``vqsr-cnn score`` and importable (``score_vcf(ScoreOptions(...))``) for benchmarks and workflows.
@@ -42,7 +42,7 @@ from .readers.intervals import Intervals, parse_intervals
 from .readers.vcf import VcfReader, is_symbolic_or_sv
 from .records import Example
 from .scores import format_score
-from .scoring import EncodedBatch, score_batches
+from .stream import EncodedBatch, score_batches
 from .writers.vcf import AtomicVcfWriter, add_info_header, insert_info
 
 log = logging.getLogger("vqsr_cnn")
@@ -73,7 +73,7 @@ class ScoreOptions:
     trust_model_code: bool = False  # load models outside the layer allow-list (the user's explicit opt-in)
     quiet: bool = False
     progress_seconds: float = 10.0
-    queue_depth: int = 2
+    encode_ahead: int = 2  # encoded batches waiting for the engine, at most
 
     def __post_init__(self) -> None:
         self.tensor_type = TensorType.parse(self.tensor_type, "--tensor-type")
@@ -327,14 +327,14 @@ def _run(
     def encode(chunk: list[tuple[str, Example]]) -> EncodedBatch[list[str]]:
         return _encode(chunk, options.tensor_type, keys, window, read_limit)
 
-    # Reading and encoding run on a worker thread, at most queue_depth batches ahead of inference.
+    # Reading and encoding run on a worker thread, at most encode_ahead batches ahead of inference.
     gather = min(options.batch_size or DEFAULT_BATCH[options.tensor_type], engine.feed_size)
     chunks = _chunked(_examples(inputs, options, keys, window, read_limit, summary), gather)
     with AtomicVcfWriter(options.output) as writer:
         description = defines.INFO_DESCRIPTION[options.tensor_type]
         writer.write("".join(add_info_header(inputs.vcf.header.lines, key, description)))
         progress.start()
-        for batch, scores in score_batches(engine, chunks, encode, depth=options.queue_depth):
+        for batch, scores in score_batches(engine, chunks, encode, ahead=options.encode_ahead):
             writer.write("".join(insert_info(text, key, format_score(float(s))) for text, s in zip(batch.records, scores)))
             summary.scored += len(batch.records)
             progress.update(batch.last, len(batch.records))

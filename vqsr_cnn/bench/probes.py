@@ -23,7 +23,7 @@ from ..engine.backends.openvino import compile_config, executed_precision
 from ..engine.config import EngineConfig
 from ..engine.cpu import CpuInfo
 from ..engine.precision import Precision, decide
-from ..logs import import_openvino
+from ..runtimes import import_openvino
 from .flops import layer_macs
 
 PRECISIONS = ("fp32", "bf16", "int8")

@@ -26,10 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..engine.convert import openvino_model
     from ..engine.freeze import freeze
-    from ..logs import import_openvino
     from ..models.allowlist import trust_requested
     from ..models.bundled import default_model_paths
     from ..models.gatk_format import load_model_pair
+    from ..runtimes import import_openvino
 
     json_path, hd5_path = (
         (args.architecture, args.weights)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..logs import import_openvino
+from ..runtimes import import_openvino
 from .freeze import FrozenModel
 
 

@@ -12,7 +12,7 @@ import importlib.util
 import platform
 from dataclasses import dataclass
 
-from ..logs import import_openvino
+from ..runtimes import import_openvino
 
 # The flags that decide which kernels run: AVX2 / AVX-512 FP32, VNNI INT8, AVX-512 BF16 and AMX tiles.
 FLAGS_THAT_MATTER = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..logs import import_tensorflow
 from ..models.gatk_format import split_inputs
+from ..runtimes import import_tensorflow
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Overlap encoding with inference: a worker thread prepares chunk k+1 while the engine runs chunk k.
 
 OpenVINO and TensorFlow release the GIL while they infer, so the Python/numpy encoder gets CPU time
-that would otherwise sit idle between batches.  The queue is bounded (`depth` chunks), so memory
+that would otherwise sit idle between batches.  The queue is bounded (`ahead` chunks), so memory
 stays flat however many chunks there are; an exception in the worker is re-raised in the caller.
 """
 
@@ -18,11 +18,11 @@ P = TypeVar("P")
 _DONE = object()
 
 
-def overlapped(items: Iterable[T], produce: Callable[[T], P], depth: int = 2) -> Iterator[P]:
-    """Yield produce(item) in order; produce runs in a worker thread, at most `depth` items ahead of the caller."""
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
+def overlapped(items: Iterable[T], produce: Callable[[T], P], ahead: int = 2) -> Iterator[P]:
+    """Yield produce(item) in order; produce runs in a worker thread, at most `ahead` items ahead of the caller."""
+    if ahead < 1:
+        raise ValueError(f"ahead must be at least 1, got {ahead}")
+    buffer: queue.Queue = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
     def work() -> None:

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from .. import defines
-from ..logs import import_tensorflow
 from ..models.annotation_scale import AnnotationRangeCheck
 from ..models.gatk_format import tensor_and_annotations
 from ..models.spec import ModelSpec
+from ..runtimes import import_tensorflow
 from .backends import Backend, make_backend
 from .config import EngineConfig
 from .convert import openvino_model

@@ -9,7 +9,7 @@ import inspect
 from typing import Any
 
 from ..errors import InputError
-from ..logs import import_tensorflow
+from ..runtimes import import_tensorflow
 
 _legacy_shim_installed = False
 

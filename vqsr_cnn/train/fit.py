@@ -14,10 +14,10 @@ import numpy as np
 from .. import defines
 from ..defines import TensorType
 from ..errors import InputError
-from ..logs import import_tensorflow
 from ..models.architectures import build_default_1d_annotation_model, build_default_2d_annotation_model
 from ..models.gatk_format import save_model_pair, semantics_for
 from ..models.keras_compat import keras
+from ..runtimes import import_tensorflow
 from .data import Examples
 from .metrics import evaluate, format_metrics
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ...logs import import_openvino
+from ...runtimes import import_openvino
 from ..batching import micro_batches
 from ..config import EngineConfig
 from ..convert import openvino_model

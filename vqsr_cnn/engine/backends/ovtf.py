@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ...logs import import_openvino_tensorflow, import_tensorflow
+from ...runtimes import import_openvino_tensorflow, import_tensorflow
 from ..batching import micro_batches
 from ..config import EngineConfig
 from ..freeze import FrozenModel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...logs import import_tensorflow
+from ...runtimes import import_tensorflow
 from ..batching import micro_batches
 from ..freeze import FrozenModel
 from .ovtf_runtime import stock_tensorflow

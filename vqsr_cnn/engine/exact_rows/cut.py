@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...logs import import_tensorflow
+from ...runtimes import import_tensorflow
 from ..freeze import FrozenModel
 from .plan import READ_AXIS, RowPlan
 

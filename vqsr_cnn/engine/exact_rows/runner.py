@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ... import defines
-from ...logs import import_openvino
+from ...runtimes import import_openvino
 from ..backends import Backend
 from ..backends.openvino import compile_config, executed_precision
 from ..backends.shapes import ShapeCounter

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ...digests import sha256_bytes, sha256_file
-from ...logs import import_openvino
+from ...runtimes import import_openvino
 from ..config import ENV_CACHE_DIR
 from .settings import QuantizeSettings
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from ...logs import import_nncf, import_openvino
+from ...runtimes import import_nncf, import_openvino
 from ...scores import scores_for_types
 from ..convert import openvino_model
 from ..freeze import FrozenModel

@@ -32,12 +32,12 @@ class EncodedBatch(Generic[R]):
 
 
 def score_batches(
-    engine: Engine, chunks: Iterable[T], encode: Callable[[T], EncodedBatch[Any]], depth: int = 2
+    engine: Engine, chunks: Iterable[T], encode: Callable[[T], EncodedBatch[Any]], ahead: int = 2
 ) -> Iterator[tuple[EncodedBatch[Any], np.ndarray]]:
-    """(batch, GATK scores) for every chunk, in order; at most `depth` encoded batches wait to be scored.
+    """(batch, GATK scores) for every chunk, in order; at most `ahead` encoded batches wait to be scored.
 
     A scored batch keeps only its records: its tensors are dropped before it is handed back.
     """
-    for batch in overlapped(chunks, encode, depth=max(1, depth)):
+    for batch in overlapped(chunks, encode, ahead=max(1, ahead)):
         probs = engine.predict_arrays(batch.tensors, batch.annotations, batch.written)
         yield replace(batch, tensors=_EMPTY, annotations=_EMPTY), scores_for_types(probs, batch.variant_types)
