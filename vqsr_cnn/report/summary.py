@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import InputError
 from . import precisions
+from .summary_html import THROUGHPUT_COLUMNS, render_summary_html
 
 
 def count_records(vcf: str) -> int:
@@ -191,25 +192,6 @@ def _write_tsv(path: str, rows: list[dict], columns: Iterable[str]) -> None:
             w.writerow(["NA" if row.get(c) is None else row.get(c) for c in columns])
 
 
-THROUGHPUT_COLUMNS = (
-    "backend",
-    "engine",
-    "precision",
-    "precision_ran",
-    "sample",
-    "jobs",
-    "variants",
-    "wall_seconds",
-    "startup_seconds",
-    "setup_seconds",
-    "scoring_seconds",
-    "cpu_seconds",
-    "max_rss_mb",
-    "variants_per_min",
-    "steady_variants_per_min",
-)
-
-
 def write_summary(
     layout: list[dict],
     reference: str,
@@ -252,7 +234,5 @@ def write_summary(
     Path(out_json).write_text(json.dumps(summary, indent=2) + "\n")
     _write_tsv(out_tsv, diffs, DIFF_COLUMNS)
     _write_tsv(out_throughput, speed, THROUGHPUT_COLUMNS)
-    from .summary_html import render_summary_html
-
     Path(out_html).write_text(render_summary_html(summary, Path(out_html).parent))
     return summary

@@ -8,8 +8,26 @@ from pathlib import Path
 
 from . import precisions
 from .html import fmt, page, share, table
-from .summary import THROUGHPUT_COLUMNS
 from .svg import bars_svg, esc
+
+# The throughput table (throughput.tsv and the page), one row per backend and sample
+THROUGHPUT_COLUMNS = (
+    "backend",
+    "engine",
+    "precision",
+    "precision_ran",
+    "sample",
+    "jobs",
+    "variants",
+    "wall_seconds",
+    "startup_seconds",
+    "setup_seconds",
+    "scoring_seconds",
+    "cpu_seconds",
+    "max_rss_mb",
+    "variants_per_min",
+    "steady_variants_per_min",
+)
 
 
 def _link(target: str | None, base: Path, text: str) -> str:
