@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench",
         help="benchmark baseline vs encoder vs engines vs end to end, against the machine's limit per precision",
         description="Times every row on the same real inputs (shared/data), interleaved, and prints variants/s, the "
-        "ratio to GATK 4.2's own code (or its re-creation), model GFLOP/s, %% of the measured limit of the precision "
+        "ratio to GATK 4.2's own code (or its re-creation), model GFLOP/s, % of the measured limit of the precision "
         "that ran, and peak RSS; the machine (CPU, flags, OpenVINO capabilities) is recorded with every run.",
     )
     add_tensor_type(p, both=True, default="both", help="2D (read_tensor), 1D (reference) or both (default)")
