@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -142,27 +143,26 @@ def chr22_sheet(folder: Path) -> Path:
     return sheet
 
 
+SNAKEFILE = ROOT / "workflows" / "Snakefile"
+
+
+def snakemake_command(work: Path, *args: str) -> list[str]:
+    """The workflow as a user starts it, its results under `work`."""
+    import sys
+
+    return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(work), *args]
+
+
+def run_workflow(work: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run the workflow to its end in `work` (stdout/stderr captured for the assertion messages)."""
+    return subprocess.run(snakemake_command(work, *args), capture_output=True, text=True, timeout=timeout, cwd=work)
+
+
 @pytest.fixture(scope="session")
 def chr22_local_run(tmp_path_factory) -> Path:
     """The workflow (default backends: tensorflow with OPENVINO_TF_DISABLE=1 vs openvino FP32) on chr22_normal,
     run once locally with 2 cores; tests/test_workflow.py and tests/test_workflow_slurm.py compare against it."""
-    import subprocess
-    import sys
-
     work = tmp_path_factory.mktemp("wf_chr22")
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "workflows" / "Snakefile"),
-        "--directory",
-        str(work),
-        "--cores",
-        "2",
-        "--config",
-        f"samples={chr22_sheet(work)}",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=work)
+    proc = run_workflow(work, "--cores", "2", "--config", f"samples={chr22_sheet(work)}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work

@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import chr22_sheet
+from conftest import chr22_sheet, run_workflow
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEFILE = REPO / "workflows" / "Snakefile"
 DATA = REPO / "testdata" / "chr22_normal"
 VQSR_CNN = [sys.executable, "-m", "vqsr_cnn.cli"]
 
@@ -25,11 +24,6 @@ def planned_backends() -> list[str]:
     from vqsr_cnn.engine.cpu import cpu_info
 
     return ["tensorflow", "openvino", *(["openvino-bf16"] if cpu_info().bf16 else []), "openvino-int8"]
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
 
 
 def vcf_scores(path: Path, key: str = "CNN_2D") -> dict:
@@ -69,7 +63,7 @@ def default_run(tmp_path_factory) -> Path:
     truth as resource), each scored by tensorflow (OPENVINO_TF_DISABLE=1), openvino FP32, and OpenVINO BF16 (where
     the CPU has native bf16) and INT8 (calibrated in the run's own cache folder), run once with 2 cores."""
     work = tmp_path_factory.mktemp("wf_default")
-    proc = snakemake(work, "--cores", "2")
+    proc = run_workflow(work, "--cores", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work
 
@@ -256,7 +250,7 @@ def test_a_precision_that_fell_back_is_reported_as_such(chr22_local_run):
 
 @pytest.mark.slow
 def test_report_zip_carries_the_results(default_run):
-    proc = snakemake(default_run, "--report", "report.zip")
+    proc = run_workflow(default_run, "--report", "report.zip")
     assert proc.returncode == 0, proc.stderr[-3000:]
     import zipfile
 
@@ -317,7 +311,7 @@ def test_scatter_by_interval_gathers_the_unsharded_records(chr22_local_run, tmp_
         f"reference_backend: tensorflow\nsamples: {chr22_sheet(tmp_path)}\n"
         "scatter: {by: intervals, intervals: ['chr22:1-2200', 'chr22:2100-40001']}\n"
     )
-    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(config))
+    proc = run_workflow(tmp_path, "--cores", "2", "--configfile", str(config))
     assert proc.returncode == 0, proc.stderr[-3000:]
     gathered = tmp_path / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
     unsharded = chr22_local_run / "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
@@ -331,7 +325,7 @@ def test_scatter_by_interval_gathers_the_unsharded_records(chr22_local_run, tmp_
 
 @pytest.mark.slow
 def test_lint_is_clean(tmp_path):
-    proc = snakemake(tmp_path, "--lint")
+    proc = run_workflow(tmp_path, "--lint")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
 
@@ -376,7 +370,7 @@ def test_bad_input_fails_before_any_job(tmp_path, case, needle):
             "unknown_backend": "backends=[{name: x, backend: cuda}]",
         }[case]
         args += [extra]
-    proc = snakemake(tmp_path, *args)
+    proc = run_workflow(tmp_path, *args)
     assert proc.returncode != 0
     assert needle in proc.stderr, proc.stderr[-2000:]
     for produced in ("results", "logs", "benchmarks"):
@@ -404,7 +398,7 @@ def test_sample_sheet_paths_relative_to_its_folder_and_repo_root(tmp_path):
     )
     cfg = tmp_path / "cfg" / "config.yaml"
     cfg.write_text("samples: samples.tsv\n")  # relative to the config file's folder
-    proc = snakemake(tmp_path / "cfg", "--cores", "1", "--configfile", str(cfg), "--dry-run")
+    proc = run_workflow(tmp_path / "cfg", "--cores", "1", "--configfile", str(cfg), "--dry-run")
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout + proc.stderr
     assert sheet.exists() and "rule score" in out and "results/local/" in out and "results/repo/" in out

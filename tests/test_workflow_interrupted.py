@@ -18,15 +18,14 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import pytest
+from conftest import snakemake_command
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEFILE = REPO / "workflows" / "Snakefile"
 HG004 = REPO / "testdata" / "hg004_chr21"
 RECORDS = 1762
 SCORED = Path("results/hg004_chr21/openvino/hg004_chr21.openvino.vcf.gz")
@@ -49,19 +48,7 @@ def _setup(work: Path) -> list[str]:
         "backends:\n  - {name: openvino, backend: openvino, precision: fp32}\n"
         "reference_backend: openvino\n"
     )
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(SNAKEFILE),
-        "--directory",
-        str(work),
-        "--cores",
-        "2",
-        "--configfile",
-        str(work / "config.yaml"),
-    ]
+    return snakemake_command(work, "--cores", "2", "--configfile", str(work / "config.yaml"))
 
 
 def _run(cmd: list[str], work: Path, *args: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, chr22_sheet
+from conftest import ROOT, SNAKEFILE, chr22_sheet, run_workflow
 
 from vqsr_cnn.engine.cpu import CpuInfo
 from vqsr_cnn.engine.precision import decide
@@ -22,7 +22,6 @@ from vqsr_cnn.report.summary import diff_rows
 sys.path.insert(0, str(ROOT / "workflows" / "scripts"))
 from precision_plan import plan_backends
 
-SNAKEFILE = ROOT / "workflows" / "Snakefile"
 AVX2 = CpuInfo("AMD EPYC 7B13 (faked)", ("avx2",), ("FP32", "INT8", "BIN", "EXPORT_IMPORT"), "openvino")
 AMX = CpuInfo(
     "Intel Xeon (faked)",
@@ -211,25 +210,14 @@ def test_skipped_bf16_is_noted_in_the_summary(tmp_path):
 
 @pytest.mark.slow
 def test_bad_against_fails_before_any_job(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-s",
-            str(SNAKEFILE),
-            "--directory",
-            str(tmp_path),
-            "--cores",
-            "1",
-            "--config",
-            f"samples={chr22_sheet(tmp_path)}",
-            "backends=[{name: tensorflow, backend: tensorflow}, {name: ov, backend: openvino, against: gpu}]",
-        ],
-        capture_output=True,
-        text=True,
+    proc = run_workflow(
+        tmp_path,
+        "--cores",
+        "1",
+        "--config",
+        f"samples={chr22_sheet(tmp_path)}",
+        "backends=[{name: tensorflow, backend: tensorflow}, {name: ov, backend: openvino, against: gpu}]",
         timeout=300,
-        cwd=tmp_path,
     )
     assert proc.returncode != 0
     assert "config field backends (ov): against 'gpu' is not one of the other backends (tensorflow)" in proc.stderr

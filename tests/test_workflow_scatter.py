@@ -3,19 +3,17 @@ gather that concatenates shards in plan order (bcftools concat semantics)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pysam
 import pytest
-from conftest import ROOT, chr22_sheet
+from conftest import ROOT, chr22_sheet, run_workflow
 
 sys.path.insert(0, str(ROOT / "workflows" / "scripts"))
 from gather_vcfs import gather
 from shard_plan import Region, index_contigs, plan_regions
 
-SNAKEFILE = ROOT / "workflows" / "Snakefile"
 HEADER = (
     "##fileformat=VCFv4.2\n##contig=<ID=c1,length=250>\n##contig=<ID=c2,length=100>\n##contig=<ID=c3,length=300>\n"
     '##INFO=<ID=CNN_1D,Number=1,Type=Float,Description="s">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
@@ -75,26 +73,7 @@ def test_dry_run_over_three_contigs_never_opens_records(tmp_path):
         f"samples: {sheet}\nbackends:\n  - {{name: tensorflow, backend: tensorflow}}\n"
         "reference_backend: tensorflow\nscatter: {by: contig, region_size: 100}\n"
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-s",
-            str(SNAKEFILE),
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(config),
-            "--cores",
-            "1",
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    proc = run_workflow(tmp_path, "--configfile", str(config), "--cores", "1", "--dry-run", timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     shards = ["000-c1_1-100", "001-c1_101-200", "002-c1_201-250", "003-c3_1-100", "004-c3_101-200", "005-c3_201-300"]
@@ -133,25 +112,7 @@ def test_region_scatter_equals_the_unsharded_run(chr22_local_run, tmp_path):
         f"reference_backend: tensorflow\nsamples: {chr22_sheet(tmp_path)}\n"
         "scatter: {by: contig, region_size: 15000}\n"
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-s",
-            str(SNAKEFILE),
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(config),
-            "--cores",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=tmp_path,
-    )
+    proc = run_workflow(tmp_path, "--configfile", str(config), "--cores", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
     rel = "results/chr22_normal/tensorflow/chr22_normal.tensorflow.vcf.gz"
 
