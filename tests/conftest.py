@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,8 +149,6 @@ SNAKEFILE = ROOT / "workflows" / "Snakefile"
 
 def snakemake_command(work: Path, *args: str) -> list[str]:
     """The workflow as a user starts it, its results under `work`."""
-    import sys
-
     return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(work), *args]
 
 
