@@ -65,6 +65,7 @@ class ReadSource:
         self.rng = JavaRandom() if seed is None else JavaRandom(seed)
         self.reads_seen = 0
         self.reads_kept = 0
+        self._window = _SlidingWindow(self)
 
     def close(self) -> None:
         self.bam.close()
@@ -99,6 +100,13 @@ class ReadSource:
         return True
 
     def reads(self, contig: str, pos: int, end: int, read_limit: int, where: str) -> list[Read]:
+        """The reads GATK sends for a record at [pos, end] (1-based), in file order, down-sampled.
+
+        Records come sorted, so one pass over the file serves them all: `_window` holds the reads that may still
+        overlap a later record, each decoded, filtered and converted once (a fresh index query per record
+        decompressed the same blocks again and again). It gives exactly what ``fetch(contig, pos - 1, end)``
+        gives, in the same order; a record behind the last one, on another contig or past a gap restarts it.
+        """
         length = self.lengths.get(contig)
         if length is None:
             raise InputError(
@@ -106,28 +114,91 @@ class ReadSource:
                 f"(it has {_some(self.lengths)}); use reads aligned to the VCF's reference",
                 where,
             )
-
-        def overlapping() -> Iterator:
-            for read in self.bam.fetch(contig, max(0, pos - 1), end):
-                start1 = read.reference_start + 1
-                if read.is_unmapped:
-                    end1 = start1  # htsjdk returns placed unmapped reads whose position is inside the query
-                else:
-                    end1 = read.reference_end if read.reference_end is not None else start1 - 1  # 1-based inclusive
-                if start1 > end or end1 < pos:  # htsjdk's overlap test on the clipped alignment
-                    continue
-                self.reads_seen += 1
-                if self._keep(read, start1, length):
-                    yield read
-
         try:
-            kept = reservoir_sample(overlapping(), read_limit, self.rng)
+            overlapping = self._window.overlapping(contig, pos, end, length)
+            self.reads_seen += len(overlapping)
+            kept = reservoir_sample((r for r in overlapping if r.keep), read_limit, self.rng)
         except (OSError, ValueError) as exc:  # truncated or corrupt BAM/CRAM blocks
             raise OSError(
                 f"{where}: cannot read reads file {self.path} ({exc}); check or re-create it (samtools quickcheck {self.path})"
             ) from None
         self.reads_kept += len(kept)
-        return [to_read(r) for r in kept]
+        return [r.read() for r in kept]
+
+
+class _Pulled:
+    """One read of the file as the window keeps it: its span, kept by the filters or not, converted once.
+
+    htsjdk's end is never past htslib's (which counts an empty alignment as one base), so htsjdk's overlap test
+    alone decides what a region query followed by that test would give."""
+
+    __slots__ = ("segment", "start", "end", "keep", "_read")
+
+    def __init__(self, segment, start: int, end: int, keep: bool) -> None:  # pysam.AlignedSegment
+        self.segment = segment
+        self.start = start  # 1-based alignment start
+        self.end = end  # 1-based inclusive end as htsjdk computes it (start - 1 when nothing is aligned)
+        self.keep = keep
+        self._read: Read | None = None
+
+    def read(self) -> Read:
+        if self._read is None:
+            self._read = to_read(self.segment)
+            self.segment = None  # the record is no longer needed
+        return self._read
+
+
+class _SlidingWindow:
+    """Reads from one position of a contig onward, in file order, pulled as records ask for them.
+
+    Reads that end before a record can never overlap a later (sorted) record, so they are dropped; the next read
+    past a record's end waits in `_next` for the record that reaches it.
+    """
+
+    RESTART_GAP = 2_000  # bp: a record this far past the last read pulled is reached faster by an index query
+
+    def __init__(self, source: ReadSource) -> None:
+        self.source = source
+        self.contig: str | None = None
+        self.last_pos = 0
+        self.reads: list[_Pulled] = []
+        self._iter: Iterator | None = None
+        self._next: _Pulled | None = None
+
+    def _restart(self, contig: str, pos: int) -> None:
+        self.contig, self.reads, self._next = contig, [], None
+        self._iter = self.source.bam.fetch(contig, max(0, pos - 1))  # every read ending at or after pos, in order
+
+    def _pull(self, length: int) -> _Pulled | None:
+        segment = next(self._iter, None) if self._iter is not None else None
+        if segment is None:
+            self._iter = None
+            return None
+        start = segment.reference_start + 1
+        if segment.is_unmapped:
+            end = start  # htsjdk returns placed unmapped reads whose position is inside the query
+        else:
+            end = segment.reference_end if segment.reference_end is not None else start - 1
+        return _Pulled(segment, start, end, self.source._keep(segment, start, length))
+
+    def overlapping(self, contig: str, pos: int, end: int, length: int) -> list[_Pulled]:
+        """Reads overlapping [pos, end] by htsjdk's overlap test, in file order."""
+        frontier = self._next.start if self._next is not None else None
+        if contig != self.contig or pos < self.last_pos or (frontier is not None and pos - frontier > self.RESTART_GAP):
+            self._restart(contig, pos)
+        self.last_pos = pos
+        self.reads = [r for r in self.reads if r.end >= pos]
+        while True:
+            if self._next is None:
+                self._next = self._pull(length)
+                if self._next is None:
+                    break
+            if self._next.start > end:
+                break
+            if self._next.end >= pos:
+                self.reads.append(self._next)
+            self._next = None
+        return [r for r in self.reads if r.start <= end]
 
 
 def unclipped_start(read) -> int:
