@@ -87,3 +87,25 @@ def test_micro_batch_sweeps_compare_within_each_round() -> None:
     report = sweep.report()["speed_vs_default"]
     assert report[16]["median"] == 1.0 and report[8]["median"] == 0.5 and report[64]["median"] == 2.0
     assert report[64]["q1"] == report[64]["q3"] == 2.0  # the slow middle round moved no ratio
+
+
+def test_bridge_lines_and_score_vcf_hold_the_same_records_and_reads(testdata, tmp_path) -> None:
+    """The bench's bridge rows and its score row are fed the same records, with the reads `score` reads (GATK's
+    read set, duplicates kept), so their rates compare like for like."""
+    from vqsr_cnn.bench.data import load_examples, repeat_examples, usable
+    from vqsr_cnn.bench.vcfs import repeated_vcf
+    from vqsr_cnn.readers.bam import ReadSource
+    from vqsr_cnn.readers.vcf import VcfReader
+
+    d = testdata / "giab_chr22"
+    vcf, fasta = d / "NA12878.jointcall.chr22_16584000-16587000.vcf.gz", d / "chr22_GRCh38_Npadded_16570000-16610000.fa.gz"
+    bam = d / "NA12878.chr22_16584000-16587000.bam"
+    keys = ["MQ", "DP", "SOR", "FS", "QD", "MQRankSum", "ReadPosRankSum"]
+    examples = repeat_examples(load_examples(vcf, fasta, bam, keys), 25)
+    repeated_vcf(vcf, tmp_path / "score.vcf", 25, lambda fields: usable(fields[3], fields[4].split(",")))
+    records = list(VcfReader(tmp_path / "score.vcf"))
+    assert [(e.variant.contig, e.variant.pos, e.variant.alts) for e in examples] == [(r.contig, r.pos, r.alts) for r in records]
+    source = ReadSource(bam)
+    first = records[0]
+    reads = source.reads(first.contig, first.pos, first.end, 128, "w")
+    assert reads and [r.seq for r in reads] == [r.seq for r in examples[0].reads]

@@ -19,7 +19,11 @@ import numpy as np
 import pysam
 
 from .. import defines
-from ..records import Example, Read, Variant
+from ..readers.bam import ReadSource
+from ..readers.examples import make_example
+from ..readers.fasta import ReferenceReader
+from ..readers.vcf import VcfReader
+from ..records import Example
 
 TENSOR_TARBALLS = {
     "read_tensor": "na12878_chr1_read_tensors/read_tensors_chr1_train_valid.tar.gz",
@@ -153,65 +157,9 @@ def prepare_sources(data_dir: Path, tensor_type: str, cache: Path) -> tuple[Path
     return vcf_path, fasta_path, bam_path
 
 
-def variant_type(ref: str, alts: Sequence[str]) -> str:
-    """GATK's three classes: all-SNV -> SNP, plain length-changing alleles -> INDEL, else OTHER."""
-    plain = all(a and set(a) <= set("ACGTN") for a in alts)
-    if len(ref) == 1 and plain and all(len(a) == 1 for a in alts):
-        return "SNP"
-    if plain and alts and all(len(a) != len(ref) for a in alts):
-        return "INDEL"
-    return "OTHER"
-
-
-def reference_window(fasta, contig: str, pos: int, window: int) -> str:
-    """`window` bases from pos - window//2 (clipped to base 1), '\\x00'-padded past the contig end."""
-    start0 = max(0, pos - 1 - window // 2)
-    seq = fasta.fetch(contig, start0, start0 + window).upper()
-    return seq + "\x00" * (window - len(seq))
-
-
-def _info_text(value) -> str:
-    if isinstance(value, tuple):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
-def unclipped_start(read) -> int:
-    """1-based start including leading soft and hard clips."""
-    clip = 0
-    for op, n in read.cigartuples or ():
-        if op not in (4, 5):  # S, H
-            break
-        clip += n
-    return read.reference_start - clip + 1
-
-
-def reads_at(bam, contig: str, pos: int, read_limit: int, seed: int = 0) -> list[Read]:
-    """Reads covering pos (no unmapped / secondary / duplicate / QC-fail), reservoir-sampled to read_limit."""
-    rng = random.Random(seed)
-    chosen: list[Read] = []
-    seen = 0
-    for aln in bam.fetch(contig, pos - 1, pos):
-        if aln.is_unmapped or aln.is_secondary or aln.is_duplicate or aln.is_qcfail or not aln.query_sequence:
-            continue
-        read = Read(
-            aln.query_sequence,
-            np.asarray(aln.query_qualities if aln.query_qualities is not None else [], dtype=np.uint8),
-            aln.cigarstring or "",
-            aln.is_reverse,
-            aln.is_paired and aln.mate_is_reverse,
-            aln.is_read1,
-            aln.mapping_quality,
-            unclipped_start(aln),
-        )
-        seen += 1
-        if len(chosen) < read_limit:
-            chosen.append(read)
-        else:
-            k = rng.randrange(seen)
-            if k < read_limit:
-                chosen[k] = read
-    return sorted(chosen, key=lambda r: r.start)
+def usable(ref: str, alts: Sequence[str]) -> bool:
+    """A record the bench scores: no symbolic or spanning-deletion ALT (the same rule for its lines and VCFs)."""
+    return bool(alts) and not any(a.startswith("<") or a == "*" for a in alts)
 
 
 def load_examples(
@@ -222,29 +170,37 @@ def load_examples(
     window: int = defines.DEFAULT_WINDOW_SIZE,
     read_limit: int = defines.DEFAULT_READ_LIMIT,
 ) -> list[Example]:
-    """One Example per VCF record (symbolic / '*' alleles skipped), reads attached when a BAM is given."""
-    names = set(annotation_names)
-    examples = []
-    with pysam.VariantFile(str(vcf)) as vf, pysam.FastaFile(str(fasta_path)) as fasta:
-        bam = pysam.AlignmentFile(str(bam_path)) if bam_path else None
-        try:
-            for rec in vf:
-                alts = tuple(rec.alts or ())
-                if not alts or any(a.startswith("<") or a == "*" for a in alts):
-                    continue
-                info = {k: _info_text(v) for k, v in rec.info.items() if k in names}
-                variant = Variant(rec.chrom, rec.pos, rec.ref, alts, variant_type(rec.ref, alts))
-                reads = reads_at(bam, rec.chrom, rec.pos, read_limit) if bam is not None else None
-                if bam is not None and not reads:
-                    continue
-                examples.append(Example(variant, reference_window(fasta, rec.chrom, rec.pos, window), info, reads))
-        finally:
-            if bam is not None:
-                bam.close()
+    """One Example per usable VCF record, made by the readers `vqsr-cnn score` uses: the bridge rows are fed what
+    CNNScoreVariants.java would send for these records (GATK's read set and down-sampling)."""
+    reader = VcfReader(vcf)
+    reference = ReferenceReader(fasta_path)
+    reads = ReadSource(bam_path, str(fasta_path)) if bam_path else None
+    try:
+        examples = [
+            make_example(
+                record,
+                reader.header,
+                reference,
+                reads,
+                annotation_names,
+                window,
+                read_limit,
+                reader.where(record.line_number, record.contig, record.pos),
+            )
+            for record in reader
+            if usable(record.ref, record.alts)
+        ]
+    finally:
+        reference.close()
+        if reads is not None:
+            reads.close()
     if not examples:
         raise ValueError(f"no scorable records in {vcf}")
     return examples
 
 
 def repeat_examples(examples: Sequence[Example], n: int) -> list[Example]:
-    return [examples[i % len(examples)] for i in range(n)]
+    """n examples, each record repeated consecutively as `vcfs.repeated_vcf` writes them (the score row's VCF): the
+    bridge and score rows see the same records."""
+    copies = -(-n // len(examples))
+    return [examples[i // copies] for i in range(n)]

@@ -18,6 +18,7 @@ from ..encode import encode_examples
 from ..gatk import score_lines
 from ..pipeline import ScoreOptions, score_vcf
 from ..readers.fifo import parse_data_line
+from .data import usable
 from .flops import engine_flops
 from .timing import Row, transfer_chunks
 from .vcfs import repeated_vcf
@@ -97,16 +98,11 @@ def _end_to_end(tb: Any, stage: str, engine: Any, run: Any, note: str) -> Row:
     return Row(f"{stage}: {engine_label(engine)}", "end-to-end", run, tb.n, ran(engine), flops_per_variant=flops, note=note)
 
 
-def _usable(fields: list[str]) -> bool:
-    """A VCF record `score` scores (no symbolic or spanning-deletion ALT)."""
-    return not any(a.startswith("<") or a == "*" for a in fields[4].split(","))
-
-
 def score_row(tb: Any, engine: Any) -> Row:
     """`vqsr-cnn score` end to end: VCF + FASTA (+ BAM) -> bgzipped scored VCF, the engine given."""
     work = Path(tempfile.mkdtemp(prefix="vqsr_cnn_bench_"))
     vcf = work / "input.vcf"
-    repeated_vcf(tb.sources["vcf"], vcf, tb.n, _usable)
+    repeated_vcf(tb.sources["vcf"], vcf, tb.n, lambda fields: usable(fields[3], fields[4].split(",")))
     options = ScoreOptions(
         variant=str(vcf),
         reference=tb.sources["fasta"],
