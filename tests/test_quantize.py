@@ -78,6 +78,40 @@ def test_tiny_accuracy_controlled_quantisation_is_cached(tmp_path, monkeypatch) 
     assert calls == [1], "second call must load from the cache, not recalibrate"
 
 
+def test_activation_ranges_reach_nncf_and_set_the_int8_ranges(monkeypatch) -> None:
+    """`QuantizeSettings.ranges` (histogram by default) is the estimator NNCF calibrates with, and it changes the
+    activation ranges of the INT8 model."""
+    import nncf
+    from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+    from vqsr_cnn.engine.freeze import freeze
+
+    assert QuantizeSettings().ranges == "histogram"
+    seen = []
+    real = nncf.quantize_with_accuracy_control
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("advanced_quantization_parameters"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nncf, "quantize_with_accuracy_control", spy)
+    frozen = freeze(_tiny_model())
+    cal_t, cal_a, _ = _data(64, 1)
+    val_t, val_a, val_types = _data(64, 2)
+    limits = {}
+    for ranges in ("histogram", "minmax"):
+        settings = QuantizeSettings(max_score_delta=0.4, subset_size=64, ranges=ranges)
+        model = quantize.quantize_model(frozen, (cal_t, cal_a), (val_t, val_a, val_types), settings)
+        limits[ranges] = [
+            float(np.max(op.input_value(2).get_node().get_data()))
+            for op in model.get_ops()
+            if op.get_type_name() == "FakeQuantize" and op.input_value(0).get_node().get_type_name() != "Constant"
+        ]
+    assert seen[0].activations_range_estimator_params == RangeEstimatorParametersSet.HISTOGRAM and seen[1] is None
+    assert limits["histogram"] and len(limits["histogram"]) == len(limits["minmax"])
+    assert limits["histogram"] != limits["minmax"], "the estimator must change the activation ranges"
+
+
 def test_unreachable_accuracy_limit_is_a_reason_and_nothing_is_cached(tmp_path) -> None:
     """Real NNCF cannot meet an absurd limit: Int8Unavailable says so (the engine then runs FP32), nothing cached."""
     from vqsr_cnn.engine.freeze import freeze

@@ -235,4 +235,5 @@ def test_int8_cache_key_follows_the_weights_and_the_quantised_graph(tmp_path) ->
     assert first.name != second.name and first.name.startswith("m.int8-")
     rows = int8_cache.cache_entry(weights, replace(settings, target="rows"))  # the exact-rows cut model is another graph
     bf16 = int8_cache.cache_entry(weights, replace(settings, float_hint="bf16"))
-    assert len({second.name, rows.name, bf16.name}) == 3
+    minmax = int8_cache.cache_entry(weights, replace(settings, ranges="minmax"))  # other activation ranges
+    assert len({second.name, rows.name, bf16.name, minmax.name}) == 4

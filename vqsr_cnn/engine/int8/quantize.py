@@ -113,6 +113,7 @@ def quantize_model(
     subset = min(settings.subset_size, len(cal_items))
     dense = [op.get_friendly_name() for op in model.get_ops() if op.get_type_name() == "MatMul"]
     ignored = nncf.IgnoredScope(names=dense) if dense and not settings.quantize_dense else None
+    advanced = _advanced_parameters(nncf, settings)
     if settings.accuracy_control:
         quantized = nncf.quantize_with_accuracy_control(
             model,
@@ -124,10 +125,16 @@ def quantize_model(
             subset_size=subset,
             preset=nncf.QuantizationPreset.MIXED,
             ignored_scope=ignored,
+            advanced_quantization_parameters=advanced,
         )
     else:
         quantized = nncf.quantize(
-            model, calibration_ds, subset_size=subset, preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored
+            model,
+            calibration_ds,
+            subset_size=subset,
+            preset=nncf.QuantizationPreset.MIXED,
+            ignored_scope=ignored,
+            advanced_parameters=advanced,
         )
     n_quantizers = quantized_layer_count(quantized)
     if n_quantizers == 0:
@@ -147,6 +154,18 @@ def quantize_model(
         settings.tag,
     )
     return quantized
+
+
+def _advanced_parameters(nncf: Any, settings: QuantizeSettings) -> Any:
+    """NNCF's advanced parameters for `settings.ranges` (None: NNCF's defaults)."""
+    if settings.ranges == "minmax":
+        return None
+    if settings.ranges != "histogram":
+        raise ValueError(f"unknown activation range estimator {settings.ranges!r}: minmax or histogram")
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+    from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+    return AdvancedQuantizationParameters(activations_range_estimator_params=RangeEstimatorParametersSet.HISTOGRAM)
 
 
 class Int8Unavailable(Exception):
