@@ -1,11 +1,12 @@
 """INT8 post-training quantisation with NNCF, accuracy-aware; results cached on disk (:mod:`.cache`).
 
 Plain PTQ of these CNNs moves log-odds scores by several units, so the default is
-`nncf.quantize_with_accuracy_control`: layers are quantised, then the most score-sensitive ones are
-put back into FP32 until the 99th percentile of |INT8 score - FP32 score| on held-out tensors is
-within `max_score_delta`.  The result is checked again here; anything that fails (NNCF missing, an
-NNCF error, a model that still drifts too far) raises :class:`Int8Unavailable` with the reason, and the engine
-runs FP32 and says why: never silently wrong numbers.
+`nncf.quantize_with_accuracy_control`: layers are quantised (activation ranges from histograms,
+`QuantizeSettings.ranges`), then the most score-sensitive ones are put back into FP32 until the 99th
+percentile of |INT8 score - FP32 score| on held-out tensors is within `max_score_delta`.  The result is
+checked again here; anything that fails (NNCF missing, an NNCF error, a model that still drifts too far)
+raises :class:`Int8Unavailable` with the reason, and the engine runs FP32 and says why: never silently
+wrong numbers.
 """
 
 from __future__ import annotations
