@@ -134,11 +134,11 @@ class _Pulled:
 
     __slots__ = ("segment", "start", "end", "keep", "_read")
 
-    def __init__(self, segment, start: int, end: int, keep: bool) -> None:  # pysam.AlignedSegment
+    def __init__(self, segment, start: int, end: int) -> None:  # pysam.AlignedSegment
         self.segment = segment
         self.start = start  # 1-based alignment start
         self.end = end  # 1-based inclusive end as htsjdk computes it (start - 1 when nothing is aligned)
-        self.keep = keep
+        self.keep = False  # set when the read overlaps a record (reads between records are never filtered)
         self._read: Read | None = None
 
     def read(self) -> Read:
@@ -169,7 +169,7 @@ class _SlidingWindow:
         self.contig, self.reads, self._next = contig, [], None
         self._iter = self.source.bam.fetch(contig, max(0, pos - 1))  # every read ending at or after pos, in order
 
-    def _pull(self, length: int) -> _Pulled | None:
+    def _pull(self) -> _Pulled | None:
         segment = next(self._iter, None) if self._iter is not None else None
         if segment is None:
             self._iter = None
@@ -179,7 +179,7 @@ class _SlidingWindow:
             end = start  # htsjdk returns placed unmapped reads whose position is inside the query
         else:
             end = segment.reference_end if segment.reference_end is not None else start - 1
-        return _Pulled(segment, start, end, self.source._keep(segment, start, length))
+        return _Pulled(segment, start, end)
 
     def overlapping(self, contig: str, pos: int, end: int, length: int) -> list[_Pulled]:
         """Reads overlapping [pos, end] by htsjdk's overlap test, in file order."""
@@ -190,12 +190,13 @@ class _SlidingWindow:
         self.reads = [r for r in self.reads if r.end >= pos]
         while True:
             if self._next is None:
-                self._next = self._pull(length)
+                self._next = self._pull()
                 if self._next is None:
                     break
             if self._next.start > end:
                 break
             if self._next.end >= pos:
+                self._next.keep = self.source._keep(self._next.segment, self._next.start, length)
                 self.reads.append(self._next)
             self._next = None
         return [r for r in self.reads if r.start <= end]
