@@ -109,3 +109,23 @@ def test_bridge_lines_and_score_vcf_hold_the_same_records_and_reads(testdata, tm
     first = records[0]
     reads = source.reads(first.contig, first.pos, first.end, 128, "w")
     assert reads and [r.seq for r in reads] == [r.seq for r in examples[0].reads]
+
+
+def test_encode_row_encodes_what_the_bridge_encodes(monkeypatch) -> None:
+    """The 'encode only' row times the bridge's second stage: the engine's feed-sized chunks, 2D tails left unwritten
+    (writing each whole 1 MB tensor would time memory traffic the bridge never has)."""
+    from types import SimpleNamespace
+
+    from vqsr_cnn.bench import stage_rows
+
+    calls: list[tuple[int, bool]] = []
+    monkeypatch.setattr(stage_rows, "encode_batch", lambda ex, *a, fill_tails=True: calls.append((len(ex), fill_tails)))
+    engine = SimpleNamespace(feed_size=32)
+    tb = SimpleNamespace(
+        n=100, examples=list(range(100)), tt="read_tensor", names=[], window=128, read_limit=128,
+        engine=lambda backend, precision: engine,
+    )  # fmt: skip
+    row = stage_rows.encode_row(tb)
+    row.run()
+    assert calls == [(32, False), (32, False), (32, False), (4, False)]
+    assert row.variants == 100
