@@ -57,7 +57,7 @@ def encode_row(tb: Any) -> Row:
     """The encoder as the bridge runs it: in the default engine's feed-sized chunks, each 2D variant's rows after
     its reads left for the engine (`fill_tails=False`), so the row costs what the bridge's second stage costs."""
     feed = tb.engine("openvino", "fp32").feed_size
-    chunks = [(a, min(a + feed, tb.n)) for a in range(0, tb.n, feed)]
+    chunks = transfer_chunks(tb.n, feed)
 
     def encode() -> None:
         for a, b in chunks:
