@@ -227,6 +227,30 @@ def engines_2d(bundled_2d):
 
 
 @needs_openvino
+def test_row_restores_run_as_edge_pads_bit_identical_to_the_gathers(bundled_2d) -> None:
+    """Every restore of the bundled cut model becomes an edge Pad (no Gather left to reorder around), and the
+    padded model gives the gather model's bytes at the heights where restores add most rows, least, or none."""
+    import openvino as ov
+
+    from vqsr_cnn.engine.convert import openvino_model
+    from vqsr_cnn.engine.exact_rows.cut import freeze_cut, openvino_cut_model
+
+    _, model = bundled_2d
+    cut = freeze_cut(analyse(model))
+    padded, gathered = openvino_cut_model(cut), openvino_model(cut)
+    kinds, before = ([op.get_type_name() for op in m.get_ordered_ops()] for m in (padded, gathered))
+    assert "Gather" not in kinds and kinds.count("Pad") == before.count("Gather") > 0
+    core, outputs = ov.Core(), []
+    for m in (padded, gathered):
+        m.reshape({cut.input_names[0]: [1, -1, *cut.tensor_shape[1:]], cut.input_names[1]: [1, cut.n_annotations]})
+        compiled = core.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": 1})
+        request, heights = compiled.create_infer_request(), (1, 2, 3, 25, 26, 50, 103, 104, 105, 127, 128)
+        tensors, annotations = synthetic_tensors(cut.tensor_shape, [h - 1 for h in heights], cut.n_annotations, seed=5)
+        outputs.append([request.infer([tensors[i : i + 1, :h], annotations[i : i + 1]])[0].copy() for i, h in enumerate(heights)])
+    np.testing.assert_array_equal(np.concatenate(outputs[0]), np.concatenate(outputs[1]))
+
+
+@needs_openvino
 def test_exact_rows_equal_dense_on_every_real_testdata_tensor(engines_2d, testdata) -> None:
     aware, dense = engines_2d
     assert aware.exact is not None and dense.exact is None
