@@ -83,3 +83,37 @@ def test_openvino_is_imported_without_its_usage_event(tmp_path) -> None:
     assert _fresh_python("import openvino" + check, drop, HOME=home) == "True None"  # the control: it would send
     ours = "from vqsr_cnn.runtimes import import_openvino; import_openvino()"
     assert _fresh_python(ours + check, drop, HOME=home) == "False None"  # and CI is restored
+
+
+def test_conv1d_layers_stay_4d_so_bias_and_relu_fuse_bit_identically(testdata, monkeypatch) -> None:
+    """TensorFlow's Conv1D round trip (Squeeze, bias, ReLU, Unsqueeze, Transpose) between two convolutions is
+    rewired onto the 4-D output: the bias and ReLU fuse into the convolution, and FP32 scores keep their bytes."""
+    import openvino as ov
+
+    from vqsr_cnn.encode import encode_batch
+    from vqsr_cnn.engine import convert
+    from vqsr_cnn.models.bundled import default_model_paths
+    from vqsr_cnn.models.spec import TensorType
+    from vqsr_cnn.readers.fifo import parse_data_line
+
+    spec, keras = load_model_pair(*map(str, default_model_paths("reference")))
+    frozen = freeze(keras)
+    kept = openvino_model(frozen, batch=16)
+    monkeypatch.setattr(convert, "keep_conv1d_4d", lambda model: 0)
+    plain = openvino_model(frozen, batch=16)
+    squeezes = [[op.get_type_name() for op in m.get_ordered_ops()].count("Squeeze") for m in (kept, plain)]
+    assert squeezes == [1, 3]  # the last convolution feeds Flatten: its 3-D form stays
+    lines = (testdata / "fifo" / "lines_1d.txt").read_text().splitlines()[:16]  # real HG004 records
+    examples = [parse_data_line(line, TensorType.REFERENCE, i + 1).example for i, line in enumerate(lines)]
+    encoded = encode_batch(examples, TensorType.REFERENCE, spec.annotations, spec.window_size)
+    tensors, annotations = encoded.tensors, encoded.annotations
+    core, outputs, fused = ov.Core(), [], []
+    for m in (kept, plain):
+        compiled = core.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        outputs.append(compiled.create_infer_request().infer([tensors, annotations])[0])
+        layers = [op.get_rt_info() for op in compiled.get_runtime_model().get_ordered_ops()]
+        kinds = [(i["layerType"].astype(str), i["originalLayersNames"].astype(str)) for i in layers]
+        fused.append(sum("Relu" in names for kind, names in kinds if kind == "Convolution"))
+    assert fused == [2, 0]
+    assert np.ptp(outputs[0][:, 0]) > 1e-3
+    np.testing.assert_array_equal(outputs[0], outputs[1])

@@ -16,11 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...runtimes import import_openvino
-
-
-def _constant(output: Any) -> np.ndarray | None:
-    node = output.get_node()
-    return np.asarray(node.get_data()) if node.get_type_name() == "Constant" else None
+from ..conv1d_layout import constant_value as _constant
 
 
 def _restore_indices(gather: Any) -> tuple[Any, Any] | None:
@@ -69,7 +65,7 @@ def edge_pad_restores(model: Any) -> int:
         want, last = (ops.convert(v, "i64") for v in found)
         extra = ops.subtract(ops.subtract(want, last), ops.constant(np.int64(1)))
         parts = [ops.constant(np.zeros(n, np.int64)) for n in (axis, rank - axis - 1)]
-        parts.insert(1, ops.reshape(extra, ops.constant(np.int64([1])), False))
+        parts.insert(1, ops.reshape(extra, ops.constant(np.array([1], np.int64)), False))
         end = ops.concat([p for p in parts if p.get_output_partial_shape(0)[0].get_length() > 0], 0)
         pad = ops.pad(gather.input(0).get_source_output(), ops.constant(np.zeros(rank, np.int64)), end, "edge")
         gather.output(0).replace(pad.output(0))
