@@ -64,7 +64,7 @@ def keep_conv1d_4d(model: Any) -> int:
             else:
                 others = [op.input(i).get_source_output() for i in range(2) if op.input(i).get_source_output() != previous]
                 bias = constant_value(others[0]) if len(others) == 1 else None
-                if bias is None or bias.size != channels:
+                if bias is None or bias.shape not in ((channels, 1), (1, channels, 1)):  # per channel of (N, C, W)
                     break
                 x = ops.add(x, ops.constant(bias.reshape(1, channels, 1, 1))).output(0)
             previous = op.output(0)
