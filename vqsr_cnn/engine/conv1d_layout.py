@@ -12,20 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..runtimes import import_openvino
-
-
-def constant_value(output: Any) -> np.ndarray | None:
-    """The value of an OpenVINO output produced by a Constant, else None."""
-    node = output.get_node()
-    return np.asarray(node.get_data()) if node.get_type_name() == "Constant" else None
-
-
-def _only_consumer(output: Any) -> Any:
-    targets = list(output.get_target_inputs())
-    return targets[0].get_node() if len(targets) == 1 else None
+from .ov_graph import constant_value, only_consumer
 
 
 def _axes(node: Any) -> list[int] | None:
@@ -47,14 +35,14 @@ def keep_conv1d_4d(model: Any) -> int:
         shape = conv.get_partial_shape()
         if conv.get_node().get_type_name() != "Convolution" or shape.rank.get_length() != 4 or shape[1].is_dynamic:
             continue
-        channels, chain, node = shape[1].get_length(), [], _only_consumer(squeeze.output(0))
+        channels, chain, node = shape[1].get_length(), [], only_consumer(squeeze.output(0))
         while node is not None and node.get_type_name() in ("Add", "Relu"):
             chain.append(node)
-            node = _only_consumer(node.output(0))
+            node = only_consumer(node.output(0))
         unsqueeze = node
         if unsqueeze is None or unsqueeze.get_type_name() != "Unsqueeze" or _axes(unsqueeze) not in ([1], [-3]):
             continue
-        transpose = _only_consumer(unsqueeze.output(0))
+        transpose = only_consumer(unsqueeze.output(0))
         if transpose is None or transpose.get_type_name() != "Transpose" or _axes(transpose) != [0, 2, 1, 3]:
             continue
         x, previous = conv, squeeze.output(0)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...runtimes import import_openvino
-from ..conv1d_layout import constant_value as _constant
+from ..ov_graph import constant_value
 
 
 def _restore_indices(gather: Any) -> tuple[Any, Any] | None:
@@ -33,10 +33,10 @@ def _restore_indices(gather: Any) -> tuple[Any, Any] | None:
             continue
         node = rows.get_node()
         if node.get_type_name() == "Range":
-            start, step = _constant(node.input(0).get_source_output()), _constant(node.input(2).get_source_output())
+            start, step = constant_value(node.input(0).get_source_output()), constant_value(node.input(2).get_source_output())
             if start is not None and step is not None and start.item() == 0 and step.item() == 1:
                 return node.input(1).get_source_output(), last
-        values = _constant(rows)
+        values = constant_value(rows)
         if values is not None and values.ndim == 1 and (values == np.arange(values.size)).all():
             return ops.constant(np.int64(values.size)).output(0), last
     return None
@@ -56,7 +56,7 @@ def edge_pad_restores(model: Any) -> int:
             continue
         if gather.get_attributes().get("batch_dims", 0) != 0:
             continue
-        axis_value = _constant(gather.input(2).get_source_output())
+        axis_value = constant_value(gather.input(2).get_source_output())
         found = _restore_indices(gather)
         if found is None or axis_value is None or axis_value.size != 1:
             continue
