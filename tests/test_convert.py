@@ -87,7 +87,7 @@ def test_openvino_is_imported_without_its_usage_event(tmp_path) -> None:
 
 def test_conv1d_layers_stay_4d_so_bias_and_relu_fuse_bit_identically(testdata, monkeypatch) -> None:
     """TensorFlow's Conv1D round trip (Squeeze, bias, ReLU, Unsqueeze, Transpose) between two convolutions is
-    rewired onto the 4-D output: the bias and ReLU fuse into the convolution, and FP32 scores keep their bytes."""
+    rewired onto the 4-D output: the bias and ReLU fuse into the convolution, and FP32 scores stay the same."""
     import openvino as ov
 
     from vqsr_cnn.encode import encode_batch
@@ -116,4 +116,6 @@ def test_conv1d_layers_stay_4d_so_bias_and_relu_fuse_bit_identically(testdata, m
         fused.append(sum("Relu" in names for kind, names in kinds if kind == "Convolution"))
     assert fused == [2, 0]
     assert np.ptp(outputs[0][:, 0]) > 1e-3
-    np.testing.assert_array_equal(outputs[0], outputs[1])
+    # bias added after the products either way: bit-identical on the CPUs measured; a fused kernel elsewhere may
+    # start its sum from the bias, so the gate is the FP32 tolerance of two graphs (exact rows' proofs use the same)
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=0, atol=1e-5)

@@ -229,7 +229,7 @@ def engines_2d(bundled_2d):
 @needs_openvino
 def test_row_restores_run_as_edge_pads_bit_identical_to_the_gathers(bundled_2d) -> None:
     """Every restore of the bundled cut model becomes an edge Pad (no Gather left to reorder around), and the
-    padded model gives the gather model's bytes at the heights where restores add most rows, least, or none."""
+    padded model gives the gather model's scores at the heights where restores add most rows, least, or none."""
     import openvino as ov
 
     from vqsr_cnn.engine.convert import openvino_model
@@ -247,7 +247,9 @@ def test_row_restores_run_as_edge_pads_bit_identical_to_the_gathers(bundled_2d) 
         request, heights = compiled.create_infer_request(), (1, 2, 3, 25, 26, 50, 103, 104, 105, 127, 128)
         tensors, annotations = synthetic_tensors(cut.tensor_shape, [h - 1 for h in heights], cut.n_annotations, seed=5)
         outputs.append([request.infer([tensors[i : i + 1, :h], annotations[i : i + 1]])[0].copy() for i, h in enumerate(heights)])
-    np.testing.assert_array_equal(np.concatenate(outputs[0]), np.concatenate(outputs[1]))
+    # the same copies and products: bit-identical where both graphs get the same kernels (so far, every CPU measured);
+    # another CPU may pick other kernels for the other layout, so the gate is the proofs' tolerance
+    np.testing.assert_allclose(np.concatenate(outputs[0]), np.concatenate(outputs[1]), rtol=0, atol=TOLERANCE["fp32"])
 
 
 @needs_openvino

@@ -4,8 +4,8 @@ The cut model restores a tensor cut to `have` rows to `want` rows with ``gather(
 along the read axis (:func:`.cut._rows`). OpenVINO's CPU plugin runs that Gather only on plain (NCHW) memory,
 so each restore between two convolutions costs two layout reorders around it. ``Pad(mode="edge")`` with
 ``want - have`` rows at the end of the read axis copies the same row into the same places and runs in the
-convolutions' layout: bit-identical outputs at every height (the load-time proof compares them with the dense
-model), and the reorders are gone (measured: docs/performance.md, "Row restores as edge pads"). FP32 and BF16
+convolutions' layout: bit-identical outputs on the CPUs measured (the load-time proof compares every height with
+the dense model), and the reorders are gone (measured: docs/performance.md, "Row restores as edge pads"). FP32 and BF16
 only (:func:`.cut.openvino_cut_model`): the INT8 model keeps its gathers.
 """
 
