@@ -119,3 +119,40 @@ def test_conv1d_layers_stay_4d_so_bias_and_relu_fuse_bit_identically(testdata, m
     # bias added after the products either way: bit-identical on the CPUs measured; a fused kernel elsewhere may
     # start its sum from the bias, so the gate is the FP32 tolerance of two graphs (exact rows' proofs use the same)
     np.testing.assert_allclose(outputs[0], outputs[1], rtol=0, atol=1e-5)
+
+
+def test_one_row_symmetric_pad_chains_become_one_edge_pad_but_shared_pads_stay() -> None:
+    """Three one-row symmetric end pads in a row (the first also read elsewhere) and one on another axis: the shared
+    pad stays a pad of its own (one edge row), the two only the chain reads fuse into one edge pad of 2 rows, the
+    other axis keeps its own; values equal the unfused graph."""
+    import openvino as ov
+
+    from vqsr_cnn.engine.edge_pads import fuse_edge_pads
+
+    ops = ov.opset13
+
+    def one_row(x, axis):
+        end = np.zeros(4, np.int64)
+        end[axis] = 1
+        return ops.pad(x, ops.constant(np.zeros(4, np.int64)), ops.constant(end), "symmetric")
+
+    def graph():
+        x = ops.parameter([1, -1, 3, 2], np.float32, name="x")
+        shared = one_row(x, 1)
+        chain = one_row(one_row(shared, 1), 1)
+        other = one_row(chain, 2)  # a different axis: never part of the chain
+        return ov.Model([ops.result(shared), ops.result(other)], [x])
+
+    fused, plain = graph(), graph()
+    assert fuse_edge_pads(fused) == 3
+    pads = [op for op in fused.get_ordered_ops() if op.get_type_name() == "Pad"]
+    modes = sorted((op.get_attributes()["pad_mode"], op.input_value(2).get_node().get_data().tolist()) for op in pads)
+    assert modes == [("edge", [0, 0, 1, 0]), ("edge", [0, 1, 0, 0]), ("edge", [0, 2, 0, 0])]
+    x = np.random.default_rng(0).random((1, 5, 3, 2), dtype=np.float32)
+    core = ov.Core()
+    got, want = (core.compile_model(m, "CPU").create_infer_request().infer([x]) for m in (fused, plain))
+    for a, b in zip(got.values(), want.values()):
+        np.testing.assert_array_equal(a, b)
+    other = got.to_tuple()[1]  # (1, 8, 4, 2): rows 5-7 repeat row 4, column 3 repeats column 2
+    np.testing.assert_array_equal(other[0, 5:8, :3], np.repeat(x[0, 4:5], 3, axis=0))
+    np.testing.assert_array_equal(other[0, :, 3], other[0, :, 2])

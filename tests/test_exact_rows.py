@@ -84,13 +84,13 @@ def test_rows_left_unwritten_by_the_encoder_give_the_same_r_and_are_filled_on_de
 
 
 def test_window_rows_hand_worked() -> None:
-    # conv 25x1 on a tensor cut to 40 rows (true output 104 rows): 40 rows out, from 40 + 24 input rows
-    assert window_rows(40, 25, 1, 104) == (40, 64)
+    # conv 25x1 on a tensor cut to 40 rows (true output 104 rows): cut to 40 rows
+    assert window_rows(40, 1, 104) == 40
     # (3,1) pool stride 3 on 40 rows (true output 26): rows 0..13 hold the 13 distinct pooled rows + the tail
-    assert window_rows(40, 3, 3, 26) == (14, 42)
+    assert window_rows(40, 3, 26) == 14
     # capped at the true height: a cut that reaches the end is the dense layer
-    assert window_rows(127, 25, 1, 104) == (104, 128)
-    assert window_rows(1, 25, 1, 104) == (1, 25)
+    assert window_rows(127, 1, 104) == 104
+    assert window_rows(1, 1, 104) == 1
 
 
 def test_small_2d_plan_and_heights(model_2d_paths) -> None:
@@ -103,8 +103,10 @@ def test_small_2d_plan_and_heights(model_2d_paths) -> None:
     assert by_type["Flatten"] == "restore" and kinds["annotation_dense"] == "plain"
     h = layer_heights(plan, 40)
     assert (h["conv2d_1"], h["conv2d_2"], h["conv2d_3"], h["max_pooling2d"], h["max_pooling2d_1"]) == (40, 40, 40, 14, 6)
-    assert cut_flops(plan, 128) == cut_flops(plan, 127) == 2 * sum(layer_macs(layer) for layer in model.layers)
-    assert cut_flops(plan, 40) < 0.45 * cut_flops(plan, 128)
+    # near the full height a window computes rows no true row reads (its input's tail copies appended, not cut off)
+    assert layer_heights(plan, 128)["conv2d_3"] == 128 and layer_heights(plan, 80)["conv2d_3"] == 80
+    dense = 2 * sum(layer_macs(layer) for layer in model.layers)
+    assert cut_flops(plan, 40) < 0.45 * dense < dense < cut_flops(plan, 128)
 
 
 def _exotic_exact_model():
@@ -227,27 +229,40 @@ def engines_2d(bundled_2d):
 
 
 @needs_openvino
-def test_row_restores_run_as_edge_pads_bit_identical_to_the_gathers(bundled_2d) -> None:
-    """Every restore of the bundled cut model becomes an edge Pad (no Gather left to reorder around), and the
-    padded model gives the gather model's scores at the heights where restores add most rows, least, or none."""
+def test_window_restores_run_as_constant_edge_pads_bit_identical_to_the_pad_chains(bundled_2d, monkeypatch) -> None:
+    """Each window's appended tail copies (a chain of one-row symmetric pads in TensorFlow) become one edge Pad of a
+    constant size, with no Gather before a window left to reorder around, and the fused model gives the chains'
+    scores at the heights where windows compute the fewest, the most, or rows past their true height."""
     import openvino as ov
 
-    from vqsr_cnn.engine.convert import openvino_model
-    from vqsr_cnn.engine.exact_rows.cut import freeze_cut, openvino_cut_model
+    from vqsr_cnn.engine import convert
+    from vqsr_cnn.engine.exact_rows.cut import freeze_cut
 
     _, model = bundled_2d
-    cut = freeze_cut(analyse(model))
-    padded, gathered = openvino_cut_model(cut), openvino_model(cut)
-    kinds, before = ([op.get_type_name() for op in m.get_ordered_ops()] for m in (padded, gathered))
-    assert "Gather" not in kinds and kinds.count("Pad") == before.count("Gather") > 0
+    plan = analyse(model)
+    cut = freeze_cut(plan)
+    fused = convert.openvino_model(cut)
+    monkeypatch.setattr(convert, "fuse_edge_pads", lambda m: 0)
+    chains = convert.openvino_model(cut)
+    pads = [op for op in fused.get_ordered_ops() if op.get_type_name() == "Pad"]
+    copies = sorted(k + s - 2 for (k, s) in (step.window for step in plan.steps if step.kind == "window"))
+    assert sorted(int(p.input_value(2).get_node().get_data().sum()) for p in pads) == copies == [4, 4, 24, 24]
+    assert {p.get_attributes()["pad_mode"] for p in pads} == {"edge"}
+    assert sum(op.get_type_name() == "Pad" for op in chains.get_ordered_ops()) == sum(copies)
+    gathers = [
+        op
+        for op in fused.get_ordered_ops()
+        if op.get_type_name() == "Gather" and op.get_output_partial_shape(0).rank.get_length() == 4
+    ]
+    assert len(gathers) == 1  # the restore to the true height before Flatten
     core, outputs = ov.Core(), []
-    for m in (padded, gathered):
+    for m in (fused, chains):
         m.reshape({cut.input_names[0]: [1, -1, *cut.tensor_shape[1:]], cut.input_names[1]: [1, cut.n_annotations]})
         compiled = core.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": 1})
-        request, heights = compiled.create_infer_request(), (1, 2, 3, 25, 26, 50, 103, 104, 105, 127, 128)
+        request, heights = compiled.create_infer_request(), (1, 2, 3, 25, 26, 50, 80, 81, 103, 104, 105, 127, 128)
         tensors, annotations = synthetic_tensors(cut.tensor_shape, [h - 1 for h in heights], cut.n_annotations, seed=5)
         outputs.append([request.infer([tensors[i : i + 1, :h], annotations[i : i + 1]])[0].copy() for i, h in enumerate(heights)])
-    # the same copies and products: bit-identical where both graphs get the same kernels (so far, every CPU measured);
+    # the same copies and products: bit-identical where both graphs get the same kernels (every CPU measured so far);
     # another CPU may pick other kernels for the other layout, so the gate is the proofs' tolerance
     np.testing.assert_allclose(np.concatenate(outputs[0]), np.concatenate(outputs[1]), rtol=0, atol=TOLERANCE["fp32"])
 
@@ -422,6 +437,10 @@ def test_exact_rows_at_reduced_precision_equal_dense_of_the_same_precision(bundl
     expected = {"bf16": "bf16" if cpu_info().bf16 else "fp32", "int8": "int8"}[precision]
     assert engine.exact is not None and engine.exact.precision == engine.backend.precision == expected
     assert sorted(engine.exact.proven) == list(range(1, 129)) and not engine.exact.refused
+    if precision == "int8":  # every convolution quantised (plain PTQ) runs on integers: quantisers pass the row pads
+        runtime = engine.exact.compiled.get_runtime_model().get_ordered_ops()
+        convs = [op.get_rt_info() for op in runtime if op.get_rt_info()["layerType"].astype(str) == "Convolution"]
+        assert len(convs) == 4 and {rt["runtimePrecision"].astype(str) for rt in convs} <= {"u8", "i8"}
     exact = engine.predict_arrays(tensors, annotations)
     np.testing.assert_allclose(exact, engine.backend.run(tensors, annotations), rtol=0, atol=TOLERANCE[expected])
     fp32 = Engine(model, args, EngineConfig(backend="openvino")).predict_arrays(tensors, annotations)

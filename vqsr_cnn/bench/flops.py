@@ -63,9 +63,10 @@ def cut_flops(plan: RowPlan, rows: int) -> int:
 
 
 def executed_flops(exact: Any, tensors: np.ndarray) -> np.ndarray:
-    """FLOPs per variant of what an exact-rows engine runs: its R + 1 rows (the full height for a refused height)."""
+    """FLOPs per variant of what an exact-rows engine runs: its R + 1 rows (the dense model for a refused height)."""
     rows = exact.route(tensors)
-    per = {h: cut_flops(exact.plan, exact.height if h in exact.refused else h) for h in set(rows.tolist())}
+    dense = sum(2 * layer_macs(step.layer) for step in exact.plan.steps if step.kind != "input")
+    per = {h: dense if h in exact.refused else cut_flops(exact.plan, h) for h in set(rows.tolist())}
     return np.array([per[h] for h in rows.tolist()], dtype=np.float64)
 
 

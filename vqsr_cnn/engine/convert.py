@@ -15,12 +15,13 @@ from typing import Any
 
 from ..runtimes import import_openvino
 from .conv1d_layout import keep_conv1d_4d
+from .edge_pads import fuse_edge_pads
 from .freeze import FrozenModel
 
 
 def openvino_model(frozen: FrozenModel, batch: int = -1, tensor_shape: Sequence[int] | None = None) -> Any:
     """The frozen graph with inputs (batch, *tensor_shape) and (batch, annotations); -1 leaves a dimension dynamic.
-    Conv1D layers stay 4-D (`conv1d_layout.py`)."""
+    Conv1D layers stay 4-D (`conv1d_layout.py`); chains of one-row symmetric pads become one edge pad (`edge_pads.py`)."""
     ov = import_openvino()
 
     with tempfile.TemporaryDirectory(prefix="vqsr_cnn_graph_") as work:
@@ -28,6 +29,7 @@ def openvino_model(frozen: FrozenModel, batch: int = -1, tensor_shape: Sequence[
         path.write_bytes(frozen.graph_def.SerializeToString())
         model = ov.Core().read_model(str(path))
     keep_conv1d_4d(model)
+    fuse_edge_pads(model)
     shape = list(tensor_shape if tensor_shape is not None else frozen.tensor_shape)
     model.reshape({frozen.input_names[0]: [batch, *shape], frozen.input_names[1]: [batch, frozen.n_annotations]})
     return model

@@ -1,4 +1,4 @@
-"""Reading an OpenVINO model's graph, for the rewrites made after conversion (`conv1d_layout.py`, `exact_rows/edge_pad.py`)."""
+"""Reading an OpenVINO model's graph, for the rewrites made after conversion (`conv1d_layout.py`, `edge_pads.py`)."""
 
 from __future__ import annotations
 

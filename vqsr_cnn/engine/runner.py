@@ -22,8 +22,9 @@ from ..models.spec import ModelSpec
 from ..runtimes import import_tensorflow
 from .backends import Backend, make_backend
 from .config import EngineConfig
+from .convert import openvino_model
 from .cpu import cpu_info
-from .exact_rows.cut import freeze_cut, openvino_cut_model
+from .exact_rows.cut import freeze_cut
 from .exact_rows.plan import RowPlan, analyse, fill_tails
 from .exact_rows.runner import ExactRows
 from .freeze import FrozenModel, freeze
@@ -155,7 +156,7 @@ class Engine:
         dense_graph = self._cut if int8 is not None and self._cut is not None else self.frozen
         self.backend = make_backend(dense_graph, config, precision, int8)
         if self.plan is not None and self._cut is not None:
-            cut_model = int8 if int8 is not None else openvino_cut_model(self._cut)
+            cut_model = int8 if int8 is not None else openvino_model(self._cut)
             self.exact = ExactRows(self.plan, cut_model, self._cut.input_names, self.backend, config, precision)
         if precision.why:
             log.warning("vqsr_cnn: precision %s requested, %s runs: %s", precision.requested, precision.runs, precision.why)

@@ -1,7 +1,10 @@
 """The cut model: the 2D model as a TensorFlow function of (1, rows, positions, channels), rows >= R + 1.
 
-Built from a :class:`.plan.RowPlan` layer by layer: each window layer computes only the rows the row algebra
-says differ, from its input restored (by repeating its last row) to the rows the window reads.
+Built from a :class:`.plan.RowPlan` layer by layer: each window layer (k rows, stride s) gets k + s - 2 copies of
+its input's last row appended and computes ceil((n - 1) / s) + 1 rows from the n its input holds: the rows the
+row algebra says differ, and the first tail row. The number of copies is a constant of the layer, so OpenVINO runs
+them as one constant edge pad (`..edge_pads`) at every precision: INT8 quantisers pass through it and no layout
+reorder surrounds it. Merges and the final restore (rows to the true height) gather their `have` rows.
 """
 
 from __future__ import annotations
@@ -9,19 +12,27 @@ from __future__ import annotations
 from typing import Any
 
 from ...runtimes import import_tensorflow
-from ..convert import openvino_model
 from ..freeze import FrozenModel
-from .edge_pad import edge_pad_restores
 from .plan import READ_AXIS, RowPlan
 
 
 def _rows(x: Any, have: Any, want: Any) -> Any:
-    """Rows 0..want-1 of a tensor cut to `have` rows; rows past have-1 repeat row have-1 (exact by I(have)).
-
-    The float OpenVINO model runs it as an edge pad (:func:`openvino_cut_model`)."""
+    """Rows 0..want-1 of a tensor cut to `have` rows; rows past have-1 repeat row have-1 (exact by I(have))."""
     tf = import_tensorflow()
 
     return tf.gather(x, tf.minimum(tf.range(want), have - 1), axis=READ_AXIS)
+
+
+def _extend(x: Any, copies: int) -> Any:
+    """`x` with `copies` copies of its last read row appended: as many one-row SYMMETRIC pads, each copying the
+    row before it (TensorFlow has no edge mode; OpenVINO runs the chain as one edge pad)."""
+    tf = import_tensorflow()
+
+    paddings = [[0, 0]] * len(x.shape)
+    paddings[READ_AXIS] = [0, 1]
+    for _ in range(copies):
+        x = tf.pad(x, paddings, mode="SYMMETRIC")
+    return x
 
 
 def cut_function(plan: RowPlan) -> Any:
@@ -41,7 +52,7 @@ def cut_function(plan: RowPlan) -> Any:
     @tf.function(input_signature=specs)
     def infer(tensor: Any, annotations: Any) -> Any:
         values: dict[tuple[str, int], Any] = {(plan.inputs[0], 0): tensor, (plan.inputs[1], 0): annotations}
-        # rows held (a scalar tensor) and true height of every tensor on the read path
+        # rows each tensor on the read path is cut to (m of I(m), a scalar tensor; it may hold more) and its true height
         height: dict[tuple[str, int], Any] = {(plan.inputs[0], 0): tf.shape(tensor)[READ_AXIS]}
         true_height: dict[tuple[str, int], int] = {(plan.inputs[0], 0): plan.height}
         for step in plan.steps:
@@ -50,10 +61,13 @@ def cut_function(plan: RowPlan) -> Any:
             key = (step.name, 0)
             args = [values[i] for i in step.inputs]
             if step.kind == "window":
+                # The input holds n >= m rows: rows below min(n, true height) are true rows and rows from m - 1 on
+                # equal the tail, so its last row repeated gives the rows past n the window reads; computing
+                # ceil((n - 1) / s) + 1 rows (more than m' only near the full height) keeps both properties.
                 (k, s), m = step.window, height[step.inputs[0]]
-                m_out = tf.minimum(step.height_out, (m - 1 + s - 1) // s + 1)
-                values[key] = step.layer(_rows(args[0], m, s * (m_out - 1) + k), training=False, **step.kwargs)
-                height[key], true_height[key] = m_out, step.height_out
+                values[key] = step.layer(_extend(args[0], k + s - 2), training=False, **step.kwargs)
+                height[key] = tf.minimum(step.height_out, (m - 1 + s - 1) // s + 1)
+                true_height[key] = step.height_out
                 continue
             on_path = [i for i in step.inputs if i in height]
             if step.kind == "merge":
@@ -75,8 +89,7 @@ def cut_function(plan: RowPlan) -> Any:
 
 
 def freeze_cut(plan: RowPlan) -> FrozenModel:
-    """The cut model with variables folded into constants (what OpenVINO converts); read rows dynamic. Its OpenVINO
-    model is made by :func:`openvino_cut_model`."""
+    """The cut model with variables folded into constants (what OpenVINO converts); read rows dynamic."""
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     frozen = convert_variables_to_constants_v2(cut_function(plan).get_concrete_function())
@@ -89,14 +102,3 @@ def freeze_cut(plan: RowPlan) -> FrozenModel:
         n_annotations=plan.n_annotations,
         n_classes=int(frozen.outputs[0].shape[-1]),
     )
-
-
-def openvino_cut_model(cut: FrozenModel) -> Any:
-    """The cut model as OpenVINO runs it at FP32 and BF16: its row restores are edge pads (`edge_pad.py`).
-
-    The INT8 model is quantised from the plain conversion instead: OpenVINO's low-precision passes do not move a
-    quantiser through a pad whose size is computed at run time, so its convolutions would run in float (measured:
-    every layer bf16, 55 of 128 heights refused by the proof)."""
-    model = openvino_model(cut)
-    edge_pad_restores(model)
-    return model

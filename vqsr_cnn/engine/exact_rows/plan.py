@@ -14,10 +14,12 @@ identical rows. Row algebra, for one layer output of true height H:
 - A layer acting on each row alone (activations, dropout at inference, per-channel normalisation, kernels
   1 tall) keeps I(m).
 - A valid window of k rows (dilated extent) with stride s: true output row j reads rows s*j..s*j+k-1, so
-  rows with s*j >= m-1 read only tail rows and are equal. The cut layer computes
-  m' = min(H_out, ceil((m-1)/s) + 1) rows from its input restored to s*(m'-1)+k <= H rows (rows past m-1
-  filled by repeating row m-1, which equal the true rows by I(m)): the same products as the dense layer on
-  the same rows, and I(m') holds.
+  rows with s*j >= m-1 read only tail rows and are equal: I(m') holds for m' = min(H_out, ceil((m-1)/s) + 1).
+  The cut layer's input holds n >= m rows, the true rows below min(n, H); its last row repeated k+s-2 times
+  (a copy of true row n-1 >= m-1, so equal to every true row past it by I(m)) gives the rows past n the
+  window reads, and it computes ceil((n-1)/s) + 1 >= m' rows: the same products as the dense layer on the
+  same rows, the true rows below min(n', H_out), and I(m'). (Near the full height n' may pass H_out: rows no
+  true row reads.)
 - Merges (add, concatenate along channels, ...) restore their inputs to a common height; a layer that needs
   the whole read axis (Flatten, Reshape, global pooling, Permute) gets its input restored to H rows, which is
   then exactly the dense tensor.
@@ -238,27 +240,33 @@ def _classify(layer: Any, cls: str, cfg: dict[str, Any], all_on_path: bool) -> t
     return "", "is not known to keep the read tail uniform (recurrent, attention or custom layers run dense)"
 
 
-def window_rows(m: int, k: int, s: int, h_out: int) -> tuple[int, int]:
-    """(output rows m', input rows needed) of a valid window (k rows, stride s) on a tensor cut to m rows."""
-    m_out = min(h_out, math.ceil((m - 1) / s) + 1)
-    return m_out, s * (m_out - 1) + k
+def window_rows(m: int, s: int, h_out: int) -> int:
+    """m': the rows a valid window of stride s leaves a tensor cut to m rows cut to (I(m) -> I(m'))."""
+    return min(h_out, math.ceil((m - 1) / s) + 1)
 
 
 def layer_heights(plan: RowPlan, rows: int) -> dict[str, int]:
-    """Read-axis rows each read-path layer computes in the model cut to `rows` input rows."""
-    heights: dict[tuple[str, int], int] = {}
+    """Read-axis rows each read-path layer computes in the cut model run at `rows` input rows.
+
+    A window computes ceil((n - 1) / s) + 1 rows from the n its input holds (`cut.py`), which is m' except near the
+    full height; a merge gathers its inputs to the largest m they are cut to."""
+    held: dict[tuple[str, int], int] = {}
+    cut: dict[tuple[str, int], int] = {}
     out: dict[str, int] = {}
     for step in plan.steps:
+        key = (step.name, 0)
         if step.kind == "input" and step.name == plan.inputs[0]:
-            heights[(step.name, 0)] = rows
+            held[key] = cut[key] = rows
         elif step.kind == "rows":
-            heights[(step.name, 0)] = next(heights[i] for i in step.inputs if i in heights)
+            source = next(i for i in step.inputs if i in held)
+            held[key], cut[key] = held[source], cut[source]
         elif step.kind == "merge":
-            heights[(step.name, 0)] = max(heights[i] for i in step.inputs)
+            held[key] = cut[key] = max(cut[i] for i in step.inputs if i in cut)
         elif step.kind == "window":
-            m = heights[step.inputs[0]]
-            heights[(step.name, 0)] = window_rows(m, *step.window, step.height_out)[0]
+            stride, source = step.window[1], step.inputs[0]
+            held[key] = math.ceil((held[source] - 1) / stride) + 1
+            cut[key] = window_rows(cut[source], stride, step.height_out)
         else:
             continue
-        out[step.name] = heights[(step.name, 0)]
+        out[step.name] = held[key]
     return out

@@ -29,7 +29,7 @@ from .settings import QuantizeSettings
 
 log = logging.getLogger("vqsr_cnn")
 
-CACHE_FORMAT = 2  # 2: 1D models quantised with their Conv1D layers kept 4-D (engine/conv1d_layout.py)
+CACHE_FORMAT = 3  # 2: 1D Conv1D layers kept 4-D (engine/conv1d_layout.py); 3: 2D cut models restore rows by constant edge pads
 IR_XML, IR_BIN, MANIFEST = "model.xml", "model.bin", "manifest.json"
 
 
