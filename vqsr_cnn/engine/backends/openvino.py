@@ -41,6 +41,11 @@ def executed_precision(compiled: Any, precision: Precision) -> str:
     return "int8" if precision.runs == "int8" else FROM_HINT.get(name, name)
 
 
+# Requests in flight per stream: the next micro-batch is queued while a stream still runs, so no stream waits
+# for this thread (which needs the GIL, held by the encoder thread) to start its next one.
+REQUESTS_PER_STREAM = 2
+
+
 class OpenVINOBackend:
     """Every stream runs the same compiled kernels at the same shape, so a row's result does not depend on
     which stream scored it."""
@@ -63,20 +68,29 @@ class OpenVINOBackend:
         self.precision = executed_precision(compiled, precision)
         self.compiled = compiled
         self.shapes = ShapeCounter()
-        self._queue = ov.AsyncInferQueue(compiled, self.streams)
-        self._lock = threading.Lock()  # one run at a time per queue (its callback and output buffer are shared)
+        self._queue = ov.AsyncInferQueue(compiled, REQUESTS_PER_STREAM * self.streams)
+        self._lock = threading.Lock()  # one run at a time (outputs are set per request)
 
     def run(self, tensor: np.ndarray, annotations: np.ndarray) -> np.ndarray:
-        out = np.zeros((tensor.shape[0], self._classes), dtype=np.float32)
+        """Each micro-batch on the next idle request, reading its rows in place and writing its probabilities
+        straight into its rows of the result: no Python callback, so a finished request never waits for the GIL."""
+        ov = import_openvino()
 
-        def done(request: Any, userdata: tuple[int, int]) -> None:
-            start, rows = userdata
-            out[start : start + rows] = request.get_output_tensor(0).data[:rows]
-
+        micro = self.micro_batch
+        out = np.zeros((-(-tensor.shape[0] // micro) * micro, self._classes), dtype=np.float32)
+        held = []  # every input until wait_all (the padded last micro-batch is a copy)
         with self._lock:
-            self._queue.set_callback(done)
-            for start, rows, t, a in micro_batches(tensor, annotations, self.micro_batch):
-                self.shapes.see(t.shape)
-                self._queue.start_async({self._names[0]: t, self._names[1]: a}, userdata=(start, rows))
-            self._queue.wait_all()
-        return out
+            try:
+                for start, _, t, a in micro_batches(tensor, annotations, micro):
+                    self.shapes.see(t.shape)
+                    held.append((t, a))
+                    # what can fail happens on the idle request before the queue takes it (its start_async takes
+                    # the first idle request, the one named here: this thread alone starts requests)
+                    request = self._queue[self._queue.get_idle_request_id()]
+                    request.set_tensor(self._names[0], ov.Tensor(t, shared_memory=True))
+                    request.set_tensor(self._names[1], ov.Tensor(a, shared_memory=True))
+                    request.set_output_tensor(0, ov.Tensor(out[start : start + micro], shared_memory=True))
+                    self._queue.start_async({}, None)
+            finally:
+                self._queue.wait_all()
+        return out[: tensor.shape[0]]
