@@ -41,6 +41,24 @@ def executed_precision(compiled: Any, precision: Precision) -> str:
     return "int8" if precision.runs == "int8" else FROM_HINT.get(name, name)
 
 
+def start_in_place(queue: Any, names: tuple[str, str], tensor: np.ndarray, annotations: np.ndarray, out: np.ndarray) -> None:
+    """Start the queue's next idle request on these inputs, read in place, its output written straight into `out`.
+
+    No Python callback: a finished request never waits for the GIL (held by the encoder thread) to hand back its
+    result. Everything that can fail happens on the idle request before the queue takes it (its start_async takes
+    the first idle request, the one named here: only the caller's thread starts requests), so an error never
+    leaves a request out of the queue for a later wait to hang on. The caller keeps the arrays alive and calls
+    ``wait_all`` before reading `out`.
+    """
+    ov = import_openvino()
+
+    request = queue[queue.get_idle_request_id()]
+    request.set_tensor(names[0], ov.Tensor(tensor, shared_memory=True))
+    request.set_tensor(names[1], ov.Tensor(annotations, shared_memory=True))
+    request.set_output_tensor(0, ov.Tensor(out, shared_memory=True))
+    queue.start_async({}, None)
+
+
 # Requests in flight per stream: the next micro-batch is queued while a stream still runs, so no stream waits
 # for this thread (which needs the GIL, held by the encoder thread) to start its next one.
 REQUESTS_PER_STREAM = 2
@@ -72,10 +90,7 @@ class OpenVINOBackend:
         self._lock = threading.Lock()  # one run at a time (outputs are set per request)
 
     def run(self, tensor: np.ndarray, annotations: np.ndarray) -> np.ndarray:
-        """Each micro-batch on the next idle request, reading its rows in place and writing its probabilities
-        straight into its rows of the result: no Python callback, so a finished request never waits for the GIL."""
-        ov = import_openvino()
-
+        """Each micro-batch on the next idle request (`start_in_place`), several in flight per stream."""
         micro = self.micro_batch
         out = np.zeros((-(-tensor.shape[0] // micro) * micro, self._classes), dtype=np.float32)
         held = []  # every input until wait_all (the padded last micro-batch is a copy)
@@ -84,13 +99,7 @@ class OpenVINOBackend:
                 for start, _, t, a in micro_batches(tensor, annotations, micro):
                     self.shapes.see(t.shape)
                     held.append((t, a))
-                    # what can fail happens on the idle request before the queue takes it (its start_async takes
-                    # the first idle request, the one named here: this thread alone starts requests)
-                    request = self._queue[self._queue.get_idle_request_id()]
-                    request.set_tensor(self._names[0], ov.Tensor(t, shared_memory=True))
-                    request.set_tensor(self._names[1], ov.Tensor(a, shared_memory=True))
-                    request.set_output_tensor(0, ov.Tensor(out[start : start + micro], shared_memory=True))
-                    self._queue.start_async({}, None)
+                    start_in_place(self._queue, self._names, t, a, out[start : start + micro])
             finally:
                 self._queue.wait_all()
         return out[: tensor.shape[0]]

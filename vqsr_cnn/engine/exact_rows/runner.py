@@ -22,7 +22,7 @@ import numpy as np
 from ... import defines
 from ...runtimes import import_openvino
 from ..backends import Backend
-from ..backends.openvino import compile_config, executed_precision
+from ..backends.openvino import compile_config, executed_precision, start_in_place
 from ..backends.shapes import ShapeCounter
 from ..config import EngineConfig
 from ..precision import Precision
@@ -76,14 +76,8 @@ class ExactRows:
         return rows_needed(distinct_rows(tensors, written), self.height)
 
     def _run(self, tensors: np.ndarray, annotations: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Each variant's probabilities from the cut model at its own rows, the streams kept busy.
-
-        No Python callback: a finished request writes straight into its variant's row of `out` (an output tensor
-        set before it starts), so a stream never waits for the GIL (held by the encoder thread) to hand back a
-        result. Inputs are read in place (no copy); `out` and the inputs stay alive until wait_all.
-        """
-        ov = import_openvino()
-
+        """Each variant's probabilities from the cut model at its own rows, the streams kept busy; inputs read in
+        place and each result written straight into its row of `out` (`start_in_place`)."""
         tensors = np.ascontiguousarray(tensors, dtype=np.float32)
         annotations = np.ascontiguousarray(annotations, dtype=np.float32)
         out = np.zeros((tensors.shape[0], N_LABELS), dtype=np.float32)
@@ -92,14 +86,7 @@ class ExactRows:
                 for i, h in enumerate(rows.tolist()):
                     tensor = tensors[i : i + 1, :h]
                     self.shapes.see(tensor.shape)
-                    # Everything that can fail happens on the idle request before the queue takes it (its start_async
-                    # takes the first idle request, the one named here: this thread alone starts requests), so an
-                    # error never leaves a request out of the queue for a later run to wait on forever.
-                    request = self._queue[self._queue.get_idle_request_id()]
-                    request.set_tensor(self.inputs[0], ov.Tensor(tensor, shared_memory=True))
-                    request.set_tensor(self.inputs[1], ov.Tensor(annotations[i : i + 1], shared_memory=True))
-                    request.set_output_tensor(0, ov.Tensor(out[i : i + 1], shared_memory=True))
-                    self._queue.start_async({}, None)
+                    start_in_place(self._queue, self.inputs, tensor, annotations[i : i + 1], out[i : i + 1])
             finally:
                 self._queue.wait_all()
         return out
