@@ -80,7 +80,7 @@ def engine_row(tb: Any, engine: Any, tensors: np.ndarray, annotations: np.ndarra
         run,
         tb.n,
         precision=ran(engine),
-        flops_per_variant=engine_flops(engine, tensors, tb.flops),
+        flops_per_variant=engine_flops(engine, tensors, tb.keras),
     )
 
 
@@ -97,7 +97,7 @@ def bridge_row(tb: Any, engine: Any) -> Row:
 
 def _end_to_end(tb: Any, stage: str, engine: Any, run: Any, note: str) -> Row:
     """An end-to-end row: its engine executes the FLOPs of the bench's encoded examples (what it is fed)."""
-    flops = engine_flops(engine, tb.encoded()[0], tb.flops)
+    flops = engine_flops(engine, tb.encoded()[0], tb.keras)
     return Row(f"{stage}: {engine_label(engine)}", "end-to-end", run, tb.n, ran(engine), flops_per_variant=flops, note=note)
 
 

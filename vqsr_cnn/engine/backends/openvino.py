@@ -12,6 +12,7 @@ from ...runtimes import import_openvino
 from ..batching import micro_batches
 from ..config import EngineConfig
 from ..convert import openvino_model
+from ..dft_convs import dft_convs
 from ..freeze import FrozenModel
 from ..precision import FROM_HINT, Precision
 from .shapes import ShapeCounter
@@ -32,6 +33,14 @@ def compile_config(config: EngineConfig, precision: Precision) -> tuple[dict[str
     if config.intra_threads > 0:
         props["INFERENCE_NUM_THREADS"] = config.intra_threads
     return props, streams
+
+
+def for_precision(model: Any, precision: Precision) -> Any:
+    """The graph to compile for this precision (rewritten in place): where FP32 runs, the long convolutions become
+    DFT products (`dft_convs.py`); BF16 and INT8 keep them, as they are fast on the units built for those."""
+    if precision.runs == "fp32":
+        dft_convs(model)
+    return model
 
 
 def executed_precision(compiled: Any, precision: Precision) -> str:
@@ -82,7 +91,7 @@ class OpenVINOBackend:
             {self._names[0]: [self.micro_batch, *frozen.tensor_shape], self._names[1]: [self.micro_batch, frozen.n_annotations]}
         )
         self.config, self.streams = compile_config(config, precision)
-        compiled = ov.Core().compile_model(model, self.device, self.config)
+        compiled = ov.Core().compile_model(for_precision(model, precision), self.device, self.config)
         self.precision = executed_precision(compiled, precision)
         self.compiled = compiled
         self.shapes = ShapeCounter()

@@ -22,7 +22,7 @@ import numpy as np
 from ... import defines
 from ...runtimes import import_openvino
 from ..backends import Backend
-from ..backends.openvino import compile_config, executed_precision, start_in_place
+from ..backends.openvino import compile_config, executed_precision, for_precision, start_in_place
 from ..backends.shapes import ShapeCounter
 from ..config import EngineConfig
 from ..precision import Precision
@@ -61,7 +61,7 @@ class ExactRows:
         model = cut_model.clone()
         model.reshape({input_names[0]: [1, -1, *plan.tensor_shape[1:]], input_names[1]: [1, plan.n_annotations]})
         props, self.streams = compile_config(config, precision)
-        self.compiled = ov.Core().compile_model(model, dense.device, props)
+        self.compiled = ov.Core().compile_model(for_precision(model, precision), dense.device, props)
         self.precision = executed_precision(self.compiled, precision)
         self.tolerance = TOLERANCE[self.precision]
         self.shapes = ShapeCounter()  # (1, rows, positions, channels) per height run
