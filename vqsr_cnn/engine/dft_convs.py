@@ -101,7 +101,11 @@ def dft_convs(model: Any) -> int:
         n = conv.get_input_partial_shape(0)[3].get_length()
         bins = n // 2 + 1
         forward, mix, inverse = dft_matrices(taps, n)
-        rows_last = ops.transpose(conv.input(0).get_source_output(), i64([0, 2, 3, 1]))  # (B, H, N, C)
+        # The no-op reshape makes the plugin hand over plain memory first (one fast standard reorder): with a dynamic
+        # read axis, a transpose straight off the convolution's channels-last output ran as a slow generic reorder
+        # (exact-rows cut model, 37 rows, one thread: 1.1 ms of the 6.6 ms, against 0.33 ms this way).
+        plain = ops.reshape(conv.input(0).get_source_output(), i64([0, 0, -1, n]), True)
+        rows_last = ops.transpose(plain, i64([0, 2, 3, 1]))  # (B, H, N, C)
         spectrum = ops.reshape(ops.matmul(f32(forward), rows_last, False, False), i64([0, 0, 2, bins, c]), True)
         per_bin = ops.reshape(ops.transpose(spectrum, i64([3, 0, 1, 2, 4])), i64([bins, -1, 2 * c]), False)
         mixed = ops.matmul(per_bin, f32(mix), False, False)  # (F, B*H, 2 C_out)
