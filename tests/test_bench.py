@@ -72,6 +72,25 @@ def test_flops_of_gatk_small_2d_architecture() -> None:
         + 24 * 4
     )
     assert model_flops(model) == 2 * macs == 3_019_903_040
+    # OpenVINO at FP32 runs conv2d_2 as DFT products: per row 2F*N*C + 4F*C*C_out + 2F*N_out*C_out, F = 65
+    products = 104 * (130 * 128 * 64 + 4 * 65 * 64 * 48 + 130 * 104 * 48)
+    assert model_flops(model, dft=True) == 2 * (macs - 104 * 104 * 48 * 25 * 64 + products)
+
+
+def test_flops_of_gatk_1d_architecture_as_openvino_runs_it_at_fp32() -> None:
+    from vqsr_cnn.models.architectures import build_default_1d_annotation_model
+
+    model = build_default_1d_annotation_model()
+    first, second, third = [layer for layer in model.layers if type(layer).__name__ == "Conv1D"]
+    assert layer_macs(first, dft=True) == layer_macs(first)  # four input channels: kept direct
+    direct = [106 * 12 * 256 * 256, 95 * 12 * 256 * 128]
+    products = [  # N = 117 (F = 59) and 106 (F = 54)
+        118 * 117 * 256 + 4 * 59 * 256 * 256 + 118 * 106 * 256,
+        108 * 106 * 256 + 4 * 54 * 256 * 128 + 108 * 95 * 128,
+    ]
+    assert [layer_macs(layer) for layer in (second, third)] == direct
+    assert [layer_macs(layer, dft=True) for layer in (second, third)] == products
+    assert model_flops(model) - model_flops(model, dft=True) == 2 * (sum(direct) - sum(products))
 
 
 def test_micro_batch_sweeps_compare_within_each_round() -> None:

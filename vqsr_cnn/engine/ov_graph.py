@@ -1,4 +1,5 @@
-"""Reading an OpenVINO model's graph, for the rewrites made after conversion (`conv1d_layout.py`, `edge_pads.py`)."""
+"""Reading an OpenVINO model's graph, for the rewrites made after conversion (`conv1d_layout.py`, `edge_pads.py`,
+`dft_convs.py`)."""
 
 from __future__ import annotations
 
