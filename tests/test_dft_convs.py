@@ -92,6 +92,9 @@ def test_short_or_narrow_convolutions_are_left_alone():
     narrow = _conv_model(4, 256, 12, 128, rng.standard_normal((256, 4, 12)))
     assert dft_convs(narrow) == 0
     assert [op.get_type_name() for op in narrow.get_ordered_ops()].count("Convolution") == 1
+    # 512 -> 512 channels over 128 positions: 8x fewer multiply-adds, but 272 MB of per-bin matrices
+    wide = _conv_model(512, 512, 25, 128, np.zeros((512, 512, 25), dtype=np.float32))
+    assert dft_gain(128, 25, 512, 512) >= MIN_GAIN and dft_convs(wide) == 0
 
 
 def _layer_types(compiled) -> list[str]:

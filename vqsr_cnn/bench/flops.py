@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.dft_convs import MIN_GAIN, dft_gain, dft_macs
+from ..engine.dft_convs import dft_macs, worth_rewriting
 from ..engine.exact_rows.plan import READ_AXIS, RowPlan, layer_heights
 
 
@@ -34,7 +34,7 @@ def _dft_rows_macs(layer: Any) -> int | None:
     if kind == "Conv2D" and kernel[0] != 1:
         return None
     n, k, c, co = inputs[-2], kernel[-3], kernel[-2], kernel[-1]
-    if k < 2 or dft_gain(n, k, c, co) < MIN_GAIN:
+    if not worth_rewriting(n, k, c, co):
         return None
     rows = inputs[0] if kind == "Conv2D" else 1
     return rows * dft_macs(n, k, c, co)

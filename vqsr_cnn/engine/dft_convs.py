@@ -43,6 +43,16 @@ def dft_gain(n: int, k: int, c: int, co: int) -> float:
     return direct_macs(n, k, c, co) / dft_macs(n, k, c, co)
 
 
+# The per-bin matrices are F x 2C x 2C_out floats, held twice by the plugin: a wide custom model is left direct
+# rather than given hundreds of MB of them (the bundled models' largest, conv1d_2, is 62 MB).
+MAX_MIX_BYTES = 128 * 2**20
+
+
+def worth_rewriting(n: int, k: int, c: int, co: int) -> bool:
+    """Whether a (1, K) convolution over N positions, C -> C_out channels, runs as DFT products (FP32)."""
+    return k >= 2 and dft_gain(n, k, c, co) >= MIN_GAIN and (n // 2 + 1) * 4 * c * co * 4 <= MAX_MIX_BYTES
+
+
 def _kernel(conv: Any) -> np.ndarray | None:
     """The (C_out, C, K) taps of a stride-1, undilated, unpadded 4-D Convolution along its last axis of fixed length
     with a (1, K) constant kernel worth rewriting, else None."""
@@ -56,7 +66,7 @@ def _kernel(conv: Any) -> np.ndarray | None:
     if taps is None or taps.ndim != 4 or shape.rank.get_length() != 4 or shape[1].is_dynamic or shape[3].is_dynamic:
         return None
     co, c, rows, k = taps.shape
-    if rows != 1 or k < 2 or dft_gain(shape[3].get_length(), k, c, co) < MIN_GAIN:
+    if rows != 1 or not worth_rewriting(shape[3].get_length(), k, c, co):
         return None
     return taps[:, :, 0, :].astype(np.float64)
 
