@@ -16,7 +16,7 @@ import pytest
 from real_fifo_lines import lines_2d
 
 from vqsr_cnn import defines
-from vqsr_cnn.bench.gatk42_recreation import encode_lines, encode_read_tensor_loop
+from vqsr_cnn.bench.gatk42_recreation import encode_lines, encode_read_tensor_loop, encode_reference_loop
 from vqsr_cnn.encode import encode_examples
 from vqsr_cnn.encode.reads import encode_read_tensor
 from vqsr_cnn.readers.fifo import parse_data_line
@@ -160,3 +160,37 @@ def test_first_error_in_row_order():
         encode_read_tensor(variant, "ACGTACGT", [short, broken], 8, 4)
     with pytest.raises(ValueError, match="malformed CIGAR '4Q'"):
         encode_read_tensor(variant, "ACGTACGT", [broken._replace(start=7), short], 8, 4)
+
+
+# ---- 1D: the whole batch in one table lookup ----
+
+
+def test_reference_batches_encode_as_the_per_base_reference(testdata):
+    """testdata's real 1D lines and generated windows (IUPAC codes, '\\x00'-padded contig ends) in one batch."""
+    rng = random.Random(11)
+    lines = (testdata / "fifo" / "lines_1d.txt").read_text().splitlines(keepends=True)
+    examples = [parse_data_line(line, "reference", i + 1).example for i, line in enumerate(lines)]
+    for keep in [0, 1, 64, 127, 128, *(rng.randint(0, 128) for _ in range(40))]:
+        window = "".join(rng.choice("ACGT" + "".join(defines.AMBIGUITY_CODES)) for _ in range(keep))
+        examples.append(examples[0]._replace(reference=window + "\x00" * (128 - keep)))
+    tensors, annotations = encode_examples(examples, "reference", NAMES)
+    loop = np.stack([encode_reference_loop(e.reference, 128) for e in examples])
+    assert tensors.any() and not tensors[len(lines)].any()  # real bases; the all-padding window is all zero
+    assert_same_bits(tensors, loop)
+    assert annotations[: len(lines)].any()
+
+
+def test_reference_batch_errors_come_in_example_order():
+    """Each example's annotations, then its reference window: the first offending example is the one named."""
+    good = parse_data_line("chr1\t100\tA\t[G]\t" + "A" * 128 + "\tDP=3;\tSNP\n", "reference", 1).example
+    bad_reference = good._replace(reference="A" * 127 + "!", where="line 2")
+    bad_annotation = good._replace(annotations={"DP": "high"}, where="line 3")
+    with pytest.raises(ValueError, match="unknown reference base") as info:
+        encode_examples([good, bad_reference, bad_annotation], "reference", ["DP"])
+    assert info.value.where == "line 2"
+    with pytest.raises(ValueError, match="annotation DP='high'") as info:
+        encode_examples([good, bad_annotation, bad_reference], "reference", ["DP"])
+    assert info.value.where == "line 3"
+    both = bad_reference._replace(annotations={"DP": "high"})
+    with pytest.raises(ValueError, match="annotation DP='high'"):
+        encode_examples([good, both], "reference", ["DP"])

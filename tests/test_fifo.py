@@ -25,6 +25,16 @@ def test_round_trip_2d_line_matches_java_layout():
 
 
 @pytest.mark.parametrize(
+    ("alts", "expected"), [("[C]", ("C",)), ("[C, T]", ("C", "T")), ("[ CA ]", ("CA",)), ("[]", ()), ("[C, ]", ("C",))]
+)
+def test_alt_lists_read_as_java_printed_them(alts, expected):
+    """Java's List.toString(): one ALT (the fast path), several, none; blanks around an ALT are not part of it."""
+    line = f"chr1\t100\tA\t{alts}\t" + "A" * 128 + "\tDP=3;\tSNP\n"
+    parsed = parse_data_line(line, "reference")
+    assert parsed.example.variant.alts == expected and parsed.echo == f"chr1\t100\tA\t{alts}"
+
+
+@pytest.mark.parametrize(
     ("mutate", "message"),
     [
         (lambda f: f[:5], "expected at least 7 tab-separated fields"),

@@ -33,3 +33,17 @@ def test_overlapped_keeps_order_bounds_the_queue_and_reraises() -> None:
 
     with pytest.raises(ValueError, match="data line 4"):
         list(overlapped(range(10), bad))
+
+
+def test_a_single_item_is_produced_in_the_caller_without_a_thread() -> None:
+    """One chunk (a 1D bridge call is one feed) has nothing to overlap: no thread start-up, errors raised directly."""
+    import threading
+
+    from vqsr_cnn.engine.overlap import overlapped
+
+    threads = []
+    assert list(overlapped([5], lambda i: threads.append(threading.current_thread()) or i * 2)) == [10]
+    assert list(overlapped(range(0), lambda i: i)) == []
+    assert threads == [threading.main_thread()]
+    with pytest.raises(ValueError, match="broken"):
+        list(overlapped(range(1), lambda i: (_ for _ in ()).throw(ValueError("broken"))))

@@ -12,9 +12,9 @@ from ..defines import TensorType
 from ..errors import InputError
 from ..records import Example
 from . import symbols
-from .annotations import encode_annotations
+from .annotations import annotation_value, encode_annotations
 from .reads import N_CHANNELS, write_read_rows
-from .reference import encode_reference, reference_codes
+from .reference import reference_codes
 
 
 def example_where(example: Example) -> str:
@@ -25,13 +25,13 @@ def example_where(example: Example) -> str:
     return f"{v.contig}:{v.pos} {v.ref}>{','.join(v.alts)}"
 
 
-def check_reference_windows(examples: Sequence[Example], window: int) -> int:
+def check_reference_windows(examples: Sequence[Example], window: int) -> tuple[np.ndarray, int]:
     """Java always sends exactly `window` reference characters, '\x00' only as padding past the contig end.
 
     One numpy pass over the whole batch; a window of another length or with bases after the padding is
-    an error naming the variant (both tensor types read it).  Returns the index of the first window with
-    another symbol than a base or IUPAC code before its padding (len(examples) if none): the encoder raises
-    that error in its turn, after the examples before it.
+    an error naming the variant (both tensor types read it).  Returns the (n, window) symbol codes and the
+    index of the first window with another symbol than a base or IUPAC code before its padding
+    (len(examples) if none): the encoder raises that error in its turn, after the examples before it.
     """
     lengths = [len(e.reference) for e in examples]
     wrong = [i for i, n in enumerate(lengths) if n != window]
@@ -43,7 +43,7 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> int:
             example_where(examples[i]),
         )
     if not examples:
-        return 0
+        return np.zeros((0, window), dtype=np.uint8), 0
     codes = symbols.to_codes("".join(e.reference for e in examples)).reshape(len(examples), window)
     pad = codes == 0
     resumed = pad[:, :-1] & ~pad[:, 1:]
@@ -54,7 +54,7 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> int:
         )
     kinds = symbols.KIND[codes]
     bad = (kinds != symbols.BASE) & (kinds != symbols.AMBIGUOUS) & ~pad
-    return int(np.flatnonzero(bad.any(axis=1))[0]) if bad.any() else len(examples)
+    return codes, (int(np.flatnonzero(bad.any(axis=1))[0]) if bad.any() else len(examples))
 
 
 @dataclass
@@ -78,26 +78,38 @@ def encode_batch(
     """The (tensor batch, annotation batch) for 'reference' or 'read_tensor' models; for 2D without
     `fill_tails`, each variant's rows after its reads are left for the engine (it reads only the rows it needs)."""
     n = len(examples)
+    codes, first_bad_reference = check_reference_windows(examples, window)
+    if tensor_type != TensorType.READ_TENSOR:
+        # 1D is one table lookup for the whole batch: '\x00' padding (code 0) encodes as zeros, and nothing
+        # follows it (checked above).  Errors come in example order, each example's annotations first.
+        annotations = _annotations(examples[: first_bad_reference + 1], annotation_names, n)
+        if first_bad_reference < n:
+            example = examples[first_bad_reference]
+            reference_codes(example.reference, window, example_where(example))  # raises GATK's error for it
+        return EncodedTensors(np.take(symbols.FRACTIONS, codes, axis=0), annotations)  # take: ~10x fancy indexing
     annotations = np.zeros((n, len(annotation_names)), dtype=np.float32)
-    reads = tensor_type == TensorType.READ_TENSOR
-    written = np.full(n, read_limit, dtype=np.int64) if reads else None
-    if reads:
-        tensors = np.empty((n, read_limit, window, N_CHANNELS), dtype=np.float32)  # the encoder writes what is used
-    else:
-        tensors = np.zeros((n, window, len(defines.DNA_SYMBOLS)), dtype=np.float32)
-    first_bad_reference = check_reference_windows(examples, window)
+    written = np.full(n, read_limit, dtype=np.int64)
+    tensors = np.empty((n, read_limit, window, N_CHANNELS), dtype=np.float32)  # the encoder writes what is used
     for i, example in enumerate(examples):
         where = example_where(example)
         annotations[i] = encode_annotations(example.annotations, annotation_names, where)
-        if written is None:
-            tensors[i] = encode_reference(example.reference, window, where)
-            continue
         if i == first_bad_reference:
             reference_codes(example.reference, window, where)  # raises the error GATK's rules give this window
         written[i] = write_read_rows(
             example.variant, example.reference, example.reads or [], tensors[i], where, fill_tail=fill_tails
         )
     return EncodedTensors(tensors, annotations, None if fill_tails else written)
+
+
+def _annotations(examples: Sequence[Example], names: Sequence[str], rows: int) -> np.ndarray:
+    """(rows, len(names)) annotation vectors, the first len(examples) rows from them in order, the rest zero."""
+    values: list[float] = []  # one array at the end: a row at a time costs as much as reading the values
+    for example in examples:
+        where, got = example_where(example), example.annotations.get
+        values.extend([annotation_value(got(name), name, where) for name in names])
+    out = np.zeros((rows, len(names)), dtype=np.float32)
+    out[: len(examples)] = np.array(values, dtype=np.float32).reshape(len(examples), len(names))
+    return out
 
 
 def encode_examples(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -22,6 +22,9 @@ def overlapped(items: Iterable[T], produce: Callable[[T], P], ahead: int = 2) ->
     """Yield produce(item) in order; produce runs in a worker thread, at most `ahead` items ahead of the caller."""
     if ahead < 1:
         raise ValueError(f"ahead must be at least 1, got {ahead}")
+    if isinstance(items, Sized) and len(items) <= 1:  # nothing to overlap: a thread would only add its start-up
+        yield from map(produce, items)
+        return
     buffer: queue.Queue = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
