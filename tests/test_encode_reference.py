@@ -5,26 +5,35 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vqsr_cnn.encode import encode_annotations, parse_annotation_string, resolve_annotation_names
-from vqsr_cnn.encode.reference import encode_reference
+from vqsr_cnn.encode import encode_annotations, encode_examples, parse_annotation_string, resolve_annotation_names
+from vqsr_cnn.records import Example, Variant
+
+
+def _reference(window: str, size: int, where: str = "") -> np.ndarray:
+    """One window through the batch encoder (what the bridge and `score` run)."""
+    example = Example(Variant("chr1", 5, "A", ("C",), "SNP"), window, {}, None, where)
+    return encode_examples([example], "reference", [], window=size)[0][0]
 
 
 def test_reference_one_hot_ambiguity_and_nul():
-    t = encode_reference("ACGTKN\x00A", 8)
+    t = _reference("ACGTKN\x00\x00", 8)
     assert t[:4].tolist() == np.eye(4).tolist()
     assert t[4].tolist() == [0, 0, 0.5, 0.5] and t[5].tolist() == [0.25] * 4
-    assert not t[6:].any()  # '\x00' ends the sequence, even if bases follow
+    assert not t[6:].any()  # '\x00' pads past the contig end: zeros
 
 
-def test_short_reference_is_zero_padded_and_long_is_an_error():
-    assert encode_reference("AC", 4)[2:].sum() == 0
-    with pytest.raises(ValueError, match="more than the window"):
-        encode_reference("ACGTA", 4)
+def test_a_window_of_another_length_is_an_error():
+    for window in ("AC", "ACGTA"):
+        with pytest.raises(ValueError, match=f"reference window has {len(window)} characters, expected exactly 4"):
+            _reference(window, 4)
 
 
 def test_unknown_reference_symbol_is_an_error():
-    with pytest.raises(ValueError, match="'\\*'"):
-        encode_reference("AC*T", 4, "chr1:5 A>C: ")
+    with pytest.raises(ValueError, match="unknown reference base\\(s\\) '\\*' in the reference window") as info:
+        _reference("AC*T", 4, "chr1:5 A>C")
+    assert info.value.where == "chr1:5 A>C"
+    with pytest.raises(ValueError, match="unknown reference base\\(s\\) '\\*' in") as info:  # not the padding
+        _reference("A*\x00\x00", 4)
 
 
 def test_annotations_missing_dot_nan_list_become_numbers():

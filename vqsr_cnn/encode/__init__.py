@@ -3,7 +3,6 @@
 from .annotations import encode_annotations, parse_annotation_string, resolve_annotation_names
 from .batch import EncodedTensors, encode_batch, encode_examples
 from .reads import encode_read_tensor
-from .reference import encode_reference
 
 __all__ = [
     "EncodedTensors",
@@ -11,7 +10,6 @@ __all__ = [
     "encode_annotations",
     "encode_examples",
     "encode_read_tensor",
-    "encode_reference",
     "parse_annotation_string",
     "resolve_annotation_names",
 ]

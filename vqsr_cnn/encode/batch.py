@@ -1,4 +1,5 @@
-"""Encode a list of examples into the named input arrays of a model."""
+"""Encode a list of examples into the named input arrays of a model: 1D reference windows in one table lookup per
+batch (GATK's one-hot with ambiguity fractions, '\x00' past contig ends), 2D read tensors row block by row block."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from ..records import Example
 from . import symbols
 from .annotations import annotation_value, encode_annotations
 from .reads import N_CHANNELS, write_read_rows
-from .reference import reference_codes
 
 
 def example_where(example: Example) -> str:
@@ -57,6 +57,13 @@ def check_reference_windows(examples: Sequence[Example], window: int) -> tuple[n
     return codes, (int(np.flatnonzero(bad.any(axis=1))[0]) if bad.any() else len(examples))
 
 
+def _unknown_bases(codes: np.ndarray, where: str) -> InputError:
+    """The error for a window `check_reference_windows` found a symbol in that is neither a base nor an IUPAC code."""
+    kinds = symbols.KIND[codes]
+    bad = (kinds != symbols.BASE) & (kinds != symbols.AMBIGUOUS) & (codes != 0)
+    return InputError(f"unknown reference base(s) {symbols.describe_invalid(codes[bad])} in the reference window", where)
+
+
 @dataclass
 class EncodedTensors:
     """A batch's model inputs. `written` (2D, tails not filled): per variant, the leading read rows written; the
@@ -84,8 +91,7 @@ def encode_batch(
         # follows it (checked above).  Errors come in example order, each example's annotations first.
         annotations = _annotations(examples[: first_bad_reference + 1], annotation_names, n)
         if first_bad_reference < n:
-            example = examples[first_bad_reference]
-            reference_codes(example.reference, window, example_where(example))  # raises GATK's error for it
+            raise _unknown_bases(codes[first_bad_reference], example_where(examples[first_bad_reference]))
         return EncodedTensors(np.take(symbols.FRACTIONS, codes, axis=0), annotations)  # take: ~10x fancy indexing
     annotations = np.zeros((n, len(annotation_names)), dtype=np.float32)
     written = np.full(n, read_limit, dtype=np.int64)
@@ -94,7 +100,7 @@ def encode_batch(
         where = example_where(example)
         annotations[i] = encode_annotations(example.annotations, annotation_names, where)
         if i == first_bad_reference:
-            reference_codes(example.reference, window, where)  # raises the error GATK's rules give this window
+            raise _unknown_bases(codes[i], where)
         written[i] = write_read_rows(
             example.variant, example.reference, example.reads or [], tensors[i], where, fill_tail=fill_tails
         )
