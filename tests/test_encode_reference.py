@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vqsr_cnn.encode import encode_annotations, encode_examples, parse_annotation_string, resolve_annotation_names
+from vqsr_cnn.encode import annotation_values, encode_examples, parse_annotation_string, resolve_annotation_names
 from vqsr_cnn.records import Example, Variant
 
 
@@ -39,7 +39,7 @@ def test_unknown_reference_symbol_is_an_error():
 def test_annotations_missing_dot_nan_list_become_numbers():
     values = parse_annotation_string("MQ=60.00;DP=.;SOR=NaN;FS=1.5,2.5;QD=[3.0, 4.0];ReadPosRankSum=-0.5;")
     names = resolve_annotation_names("best_practices")
-    assert encode_annotations(values, names).tolist() == [60.0, 0.0, 0.0, 1.5, 3.0, 0.0, -0.5]
+    assert annotation_values(values, names) == [60.0, 0.0, 0.0, 1.5, 3.0, 0.0, -0.5]
 
 
 def test_annotation_names_from_set_name_or_java_comma_list():
@@ -49,4 +49,4 @@ def test_annotation_names_from_set_name_or_java_comma_list():
 
 def test_text_annotation_is_an_error_naming_the_key():
     with pytest.raises(ValueError, match="annotation MQ='high'"):
-        encode_annotations({"MQ": "high"}, ["MQ"])
+        annotation_values({"MQ": "high"}, ["MQ"])

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 from .. import defines
 from ..errors import InputError
 
@@ -51,5 +49,6 @@ def annotation_value(raw: str | None, key: str, where: str = "") -> float:
     return 0.0 if math.isnan(value) else value
 
 
-def encode_annotations(values: Mapping[str, str], names: Sequence[str], where: str = "") -> np.ndarray:
-    return np.array([annotation_value(values.get(n), n, where) for n in names], dtype=np.float32)
+def annotation_values(values: Mapping[str, str], names: Sequence[str], where: str = "") -> list[float]:
+    """One example's annotation vector, in `names` order (the batch encoder makes the arrays)."""
+    return [annotation_value(values.get(n), n, where) for n in names]

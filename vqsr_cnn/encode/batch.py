@@ -13,7 +13,7 @@ from ..defines import TensorType
 from ..errors import InputError
 from ..records import Example
 from . import symbols
-from .annotations import annotation_value, encode_annotations
+from .annotations import annotation_values
 from .reads import N_CHANNELS, write_read_rows
 
 
@@ -98,7 +98,7 @@ def encode_batch(
     tensors = np.empty((n, read_limit, window, N_CHANNELS), dtype=np.float32)  # the encoder writes what is used
     for i, example in enumerate(examples):
         where = example_where(example)
-        annotations[i] = encode_annotations(example.annotations, annotation_names, where)
+        annotations[i] = annotation_values(example.annotations, annotation_names, where)
         if i == first_bad_reference:
             raise _unknown_bases(codes[i], where)
         written[i] = write_read_rows(
@@ -111,8 +111,7 @@ def _annotations(examples: Sequence[Example], names: Sequence[str], rows: int) -
     """(rows, len(names)) annotation vectors, the first len(examples) rows from them in order, the rest zero."""
     values: list[float] = []  # one array at the end: a row at a time costs as much as reading the values
     for example in examples:
-        where, got = example_where(example), example.annotations.get
-        values.extend([annotation_value(got(name), name, where) for name in names])
+        values.extend(annotation_values(example.annotations, names, example_where(example)))
     out = np.zeros((rows, len(names)), dtype=np.float32)
     out[: len(examples)] = np.array(values, dtype=np.float32).reshape(len(examples), len(names))
     return out
