@@ -72,6 +72,13 @@ def test_rewritten_model_runs_the_products_and_matches_the_direct_convolution_in
         for m in (direct, rewritten)
     ]
     assert outputs[1].shape == (2, co, 9, n - k + 1)
+    # the bias and ReLU act on the last product (where the plugin fuses them), then one transpose to channels-first
+    node = rewritten.get_results()[0].input(0).get_source_output().get_node()
+    chain = []
+    for _ in range(4):
+        chain.append(node.get_type_name())
+        node = node.input(0).get_source_output().get_node()
+    assert chain == ["Transpose", "Relu", "Add", "MatMul"]
     bias = np.linspace(-0.5, 0.5, co)
     exact = (
         np.maximum(_correlate(x.transpose(0, 2, 3, 1).reshape(-1, n, c).astype(np.float64), taps.astype(np.float64)) + bias, 0)
@@ -82,6 +89,34 @@ def test_rewritten_model_runs_the_products_and_matches_the_direct_convolution_in
     errors = [np.abs(out - exact).max() / scale for out in outputs]
     # As accurate as the direct convolution (here 5.2e-7 vs 1.1e-6), with a floor for CPUs whose direct sums err less
     assert errors[1] < 1e-5 and errors[1] < max(4 * errors[0], 2e-6), errors
+
+
+@pytest.mark.skipif(not HAS_OPENVINO, reason="openvino is not installed")
+def test_an_add_that_is_not_a_channel_bias_stays_after_the_transpose():
+    """An Add varying along positions (not per channel) cannot move onto the products' channels-last output."""
+    import openvino as ov
+
+    from vqsr_cnn.engine.dft_convs import dft_convs
+
+    ops = ov.opset13
+    rng = np.random.default_rng(7)
+    c, co, k, n = 64, 48, 25, 128
+    taps = (rng.standard_normal((co, c, k)) / np.sqrt(c * k)).astype(np.float32)
+    ramp = np.linspace(-1, 1, n - k + 1, dtype=np.float32).reshape(1, 1, 1, -1)
+    models = []
+    for _ in range(2):
+        x = ops.parameter([-1, c, -1, n], np.float32, name="x")
+        conv = ops.convolution(x, ops.constant(taps[:, :, None, :]), [1, 1], [0, 0], [0, 0], [1, 1])
+        models.append(ov.Model([ops.relu(ops.add(conv, ops.constant(ramp)))], [x]))
+    assert dft_convs(models[1]) == 1
+    types = [op.get_type_name() for op in models[1].get_ordered_ops()]
+    assert types.index("Transpose", types.index("MatMul")) < types.index("Add") < types.index("Relu")
+    data = np.maximum(rng.standard_normal((1, c, 5, n)), 0).astype(np.float32)
+    direct, products = (
+        ov.Core().compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request().infer([data])[0]
+        for m in models
+    )
+    np.testing.assert_allclose(products, direct, rtol=0, atol=1e-5 * np.abs(direct).max())
 
 
 @pytest.mark.skipif(not HAS_OPENVINO, reason="openvino is not installed")

@@ -330,7 +330,8 @@ def test_edge_tensors_through_the_engine(engines_2d) -> None:
     annotations = np.concatenate([annotations, annotations[4:5]])
     assert distinct_rows(tensors).tolist() == [0, 128, 128, 126, 64, 7, 101]
     rows = aware.exact.route(tensors)
-    assert rows.tolist() == [1, 128, 128, 127, 65, 8, 102]  # exactly R + 1 rows: nothing rounded up
+    # R + 1 rows, never fewer; FP32 runs DFT products, so an even count gets one tail row more (never past 128)
+    assert aware.exact.odd and rows.tolist() == [1, 128, 128, 127, 65, 9, 103]
     np.testing.assert_allclose(
         aware.predict_arrays(tensors, annotations), dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE["fp32"]
     )
@@ -353,7 +354,15 @@ def test_each_variant_runs_alone_at_its_rows_bit_identically(engines_2d, testdat
         split = [aware.predict_arrays(tensors[a : a + gather], annotations[a : a + gather]) for a in range(0, 96, gather)]
         np.testing.assert_array_equal(np.concatenate(split), whole, err_msg=f"gather {gather}")
         assert aware.exact.shapes.seen == {(1, h, 128, 15) for h in heights.tolist()}  # alone, at exactly its rows
-    assert sorted(aware.exact.proven) == list(range(1, 129))  # every height was proven at load time
+    assert sorted(aware.exact.proven) == [*range(1, 128, 2), 128]  # every height it runs was proven at load time
+
+
+def test_odd_row_counts() -> None:
+    """One tail row more for an even count below the full height; odd counts and the full height unchanged."""
+    from vqsr_cnn.engine.exact_rows.runner import odd_rows
+
+    assert odd_rows(np.array([1, 2, 37, 38, 126, 127, 128]), 128).tolist() == [1, 3, 37, 39, 127, 127, 128]
+    assert odd_rows(np.array([126, 127]), 127).tolist() == [127, 127]
 
 
 @needs_openvino
@@ -395,7 +404,8 @@ def test_load_time_proof_refuses_a_wrong_cut(bundled_2d, monkeypatch, caplog) ->
         engine = Engine(model, args, EngineConfig(backend="openvino"))
     tensors, annotations = synthetic_tensors((128, 128, 15), [3, 5, 6], 7, seed=8)
     probs = engine.predict_arrays(tensors, annotations)
-    assert "refused" in caplog.text and {4, 6, 7} <= set(engine.exact.describe()["refused"])
+    runs = set(engine.exact.route(tensors).tolist())
+    assert runs == {5, 7} and "refused" in caplog.text and runs <= set(engine.exact.describe()["refused"])  # R+1: 4, 6, 7
     monkeypatch.undo()
     dense = Engine(model, args, EngineConfig(backend="openvino", dense=True))
     np.testing.assert_allclose(probs, dense.predict_arrays(tensors, annotations), rtol=0, atol=TOLERANCE["fp32"])
@@ -436,7 +446,8 @@ def test_exact_rows_at_reduced_precision_equal_dense_of_the_same_precision(bundl
     )
     expected = {"bf16": "bf16" if cpu_info().bf16 else "fp32", "int8": "int8"}[precision]
     assert engine.exact is not None and engine.exact.precision == engine.backend.precision == expected
-    assert sorted(engine.exact.proven) == list(range(1, 129)) and not engine.exact.refused
+    runs = [*range(1, 128, 2), 128] if expected == "fp32" else list(range(1, 129))  # FP32: odd row counts
+    assert sorted(engine.exact.proven) == runs and not engine.exact.refused
     if precision == "int8":  # every convolution quantised (plain PTQ) runs on integers: quantisers pass the row pads
         runtime = engine.exact.compiled.get_runtime_model().get_ordered_ops()
         convs = [op.get_rt_info() for op in runtime if op.get_rt_info()["layerType"].astype(str) == "Convolution"]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..runtimes import import_openvino
-from .ov_graph import constant_value
+from .ov_graph import constant_value, only_consumer
 
 # Rewrite a convolution only where the products need at most a third of its multiply-adds: the transposes between
 # them cost time the count leaves out (conv2d_4, 2.1x fewer, ran slower rewritten: docs/performance.md).
@@ -93,6 +93,24 @@ def dft_matrices(taps: np.ndarray, n: int, dtype: type = np.float64) -> tuple[np
     return forward.astype(dtype), mix, inverse.astype(dtype)
 
 
+# Elementwise activations without attributes, which commute with the transpose back to channels-first (a Keras
+# layer's activation follows its bias): opset name -> opset function.
+ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
+
+
+def _channel_bias(node: Any, channels: int) -> tuple[np.ndarray, Any] | None:
+    """(bias per channel, the Add) when `node`'s one reader adds a constant that varies only along axis 1, else None."""
+    add = only_consumer(node.output(0))
+    if add is None or add.get_type_name() != "Add":
+        return None
+    for i in (0, 1):
+        value = constant_value(add.input(i).get_source_output())
+        if value is not None and add.input(1 - i).get_source_output().get_node() is node:
+            if value.ndim == 4 and value.shape[1] == channels and value.size == channels:
+                return value.reshape(channels), add
+    return None
+
+
 def dft_convs(model: Any) -> int:
     """Replace each convolution `_kernel` accepts by its three products (FP32 models only); returns how many."""
     ov = import_openvino()
@@ -124,10 +142,17 @@ def dft_convs(model: Any) -> int:
         batch_rows = ops.gather(ops.shape_of(spectrum), i64([0, 1]), i64(0))
         mixed = ops.reshape(mixed, ops.concat([i64([bins]), batch_rows, i64([2, co])], 0), False)
         mixed = ops.reshape(ops.transpose(mixed, i64([1, 2, 3, 0, 4])), i64([0, 0, 2 * bins, co]), True)  # (B, H, 2F, C_out)
-        # The inverse on the left, then back to (B, C_out, H, N_out): the plugin fuses a following bias Add into a
-        # product only along its last axis, which here is C_out.
-        out = ops.transpose(ops.matmul(f32(inverse), mixed, False, False), i64([0, 3, 1, 2]))
-        conv.output(0).replace(out.output(0))
+        # The inverse on the left, then back to (B, C_out, H, N_out). The layer's bias and activation move before
+        # that transpose, onto the product's last axis (C_out), where the plugin fuses them into the product instead
+        # of running them as one more pass over the output (AMX Xeon, one thread, 37 rows: 0.05 ms of 5.8).
+        out, last = ops.matmul(f32(inverse), mixed, False, False).output(0), conv
+        bias = _channel_bias(conv, co)
+        if bias is not None:
+            out, last = ops.add(out, f32(bias[0])).output(0), bias[1]
+            act = only_consumer(last.output(0))
+            if act is not None and act.get_type_name() in ACTIVATIONS:
+                out, last = getattr(ops, ACTIVATIONS[act.get_type_name()])(out).output(0), act
+        last.output(0).replace(ops.transpose(out, i64([0, 3, 1, 2])).output(0))
         rewritten += 1
     model.validate_nodes_and_infer_types()
     return rewritten

@@ -166,7 +166,10 @@ class Engine:
             self.backend.device,
             self.executed_precision,
             self.backend.micro_batch,
-            f", exact rows ({len(self.exact.proven)}/{self.exact.height} heights proven)" if self.exact else "",
+            f", exact rows ({len(self.exact.proven)}/{len(self.exact.heights)} heights proven"
+            f"{', odd row counts' if self.exact.odd else ''})"
+            if self.exact
+            else "",
             config.intra_threads or "auto",
             config.inter_threads or "auto",
             cpu_info().describe(),
@@ -197,7 +200,8 @@ class Engine:
     def predict_arrays(self, tensors: np.ndarray, annotations: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
         """Probabilities per row. `written` (2D, from ``encode.encode_batch(fill_tails=False)``): per variant the
         leading read rows the encoder wrote; the rest repeat the last of them and are filled here only where a
-        whole tensor is computed (the exact-rows engine reads just the rows it needs)."""
+        whole tensor is computed (the exact-rows engine reads just the rows it runs, filling the one row an odd
+        row count may read past them)."""
         if self.needs_calibration:
             raise RuntimeError("the INT8 engine has no model yet: call calibrate() with the first variants")
         self.check_annotations(annotations)

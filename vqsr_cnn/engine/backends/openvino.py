@@ -35,12 +35,11 @@ def compile_config(config: EngineConfig, precision: Precision) -> tuple[dict[str
     return props, streams
 
 
-def for_precision(model: Any, precision: Precision) -> Any:
-    """The graph to compile for this precision (rewritten in place): where FP32 runs, the long convolutions become
-    DFT products (`dft_convs.py`); BF16 and INT8 keep them, as they are fast on the units built for those."""
-    if precision.runs == "fp32":
-        dft_convs(model)
-    return model
+def for_precision(model: Any, precision: Precision) -> int:
+    """Rewrite the graph in place for this precision; returns how many convolutions became DFT products: where FP32
+    runs, the long convolutions do (`dft_convs.py`); BF16 and INT8 keep them, as they are fast on the units built
+    for those."""
+    return dft_convs(model) if precision.runs == "fp32" else 0
 
 
 def executed_precision(compiled: Any, precision: Precision) -> str:
@@ -91,7 +90,8 @@ class OpenVINOBackend:
             {self._names[0]: [self.micro_batch, *frozen.tensor_shape], self._names[1]: [self.micro_batch, frozen.n_annotations]}
         )
         self.config, self.streams = compile_config(config, precision)
-        compiled = ov.Core().compile_model(for_precision(model, precision), self.device, self.config)
+        for_precision(model, precision)
+        compiled = ov.Core().compile_model(model, self.device, self.config)
         self.precision = executed_precision(compiled, precision)
         self.compiled = compiled
         self.shapes = ShapeCounter()

@@ -3,12 +3,20 @@
 A variant with R distinct rows before its uniform tail needs R + 1 input rows (`plan.rows_needed`). One cut
 model with a dynamic read axis is compiled once at batch 1; each variant is one inference of shape
 (1, R + 1, positions, channels) on one of the streams. Its shape depends only on its own tensor, so its score
-never depends on its batch, and nothing is padded (measured in one run: 1.67x the former 7 row buckets on
-GATK's NA12878 chr1 tensors; docs/performance.md).
+never depends on its batch, and nothing is padded but the one row below (measured in one run: 1.67x the former 7
+row buckets on GATK's NA12878 chr1 tensors; docs/performance.md).
 
-At start-up every height 1..H is proven against the dense model of the same precision (`proof.py`), in blocks
-of one dense micro-batch; a refused height's variants run on the dense model. Proving at start-up also warms
-every shape, so scoring runs at its steady rate from the first variant.
+Where FP32 runs the DFT products after a convolution (`..dft_convs`), a variant needing an even number of rows
+runs at one more: with a dynamic read axis the plugin copies that convolution's channels-last output to plain
+memory one pixel at a time, its channels `rows x positions` floats apart, and for the bundled model (128 positions)
+an even row count makes that stride a multiple of 1 KiB, so a pixel's 64 writes fall into at most 4 of the L1
+cache's 64 sets (AMX Xeon, one thread: even heights 7-12% slower than the next, odd one; docs/performance.md,
+"Odd row counts"). The extra row is a copy of the tail row, which the cut model
+takes at any rows >= R + 1: still exact, and still a function of the variant alone.
+
+At start-up every height the engine runs (1..H, or the odd ones and H) is proven against the dense model of the
+same precision (`proof.py`), in blocks of one dense micro-batch; a refused height's variants run on the dense
+model. Proving at start-up also warms every shape, so scoring runs at its steady rate from the first variant.
 """
 
 from __future__ import annotations
@@ -38,6 +46,11 @@ N_LABELS = len(defines.SNP_INDEL_LABELS)
 REQUESTS_PER_STREAM = 4
 
 
+def odd_rows(rows: np.ndarray, height: int) -> np.ndarray:
+    """`rows` with every even count below `height` raised by one (the tail row once more)."""
+    return np.where((rows % 2 == 0) & (rows < height), rows + 1, rows)
+
+
 class ExactRows:
     """Predict 2D probabilities computing only each variant's distinct read rows."""
 
@@ -61,7 +74,8 @@ class ExactRows:
         model = cut_model.clone()
         model.reshape({input_names[0]: [1, -1, *plan.tensor_shape[1:]], input_names[1]: [1, plan.n_annotations]})
         props, self.streams = compile_config(config, precision)
-        self.compiled = ov.Core().compile_model(for_precision(model, precision), dense.device, props)
+        self.odd = for_precision(model, precision) > 0  # DFT products after a convolution: run odd row counts
+        self.compiled = ov.Core().compile_model(model, dense.device, props)
         self.precision = executed_precision(self.compiled, precision)
         self.tolerance = TOLERANCE[self.precision]
         self.shapes = ShapeCounter()  # (1, rows, positions, channels) per height run
@@ -69,11 +83,15 @@ class ExactRows:
         self._lock = threading.Lock()  # one run at a time (outputs are set per request)
         self.proven: dict[int, float] = {}  # height -> max |dp| vs dense on its synthetic tensors
         self.refused: dict[int, str] = {}
+        all_heights = np.arange(1, self.height + 1)
+        self.heights = np.unique(odd_rows(all_heights, self.height)) if self.odd else all_heights  # what runs
         self._prove()
 
     def route(self, tensors: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
-        """Input rows per variant: its R distinct rows and one tail row (all rows when R = height)."""
-        return rows_needed(distinct_rows(tensors, written), self.height)
+        """Input rows per variant: its R distinct rows and one tail row (all rows when R = height); one tail row
+        more for an even count where the engine runs odd counts."""
+        rows = rows_needed(distinct_rows(tensors, written), self.height)
+        return odd_rows(rows, self.height) if self.odd else rows
 
     def _run(self, tensors: np.ndarray, annotations: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Each variant's probabilities from the cut model at its own rows, the streams kept busy; inputs read in
@@ -94,6 +112,9 @@ class ExactRows:
     def predict(self, tensors: np.ndarray, annotations: np.ndarray, written: np.ndarray | None = None) -> np.ndarray:
         """`written`: the encoder's rows per variant (the rest not yet written); see ``plan.distinct_rows``."""
         rows = self.route(tensors, written)
+        if written is not None and self.odd:  # an odd count can pass the rows written: the tail row once more
+            for i in np.flatnonzero(rows > written).tolist():
+                tensors[i, written[i] : rows[i]] = tensors[i, written[i] - 1]
         dense = np.isin(rows, list(self.refused))
         if not dense.any():  # the usual case: no copy of the batch, and only each variant's own rows are read
             return self._run(tensors, annotations, rows)
@@ -106,12 +127,12 @@ class ExactRows:
         return out
 
     def _prove(self) -> None:
-        """Prove every height 1..H against the dense model, one dense micro-batch of heights at a time."""
+        """Prove every height the engine runs against the dense model, one dense micro-batch of heights at a time."""
         block = max(1, self.dense.micro_batch)
-        for first in range(1, self.height + 1, block):
-            heights = np.arange(first, min(first + block, self.height + 1))
+        for first in range(0, len(self.heights), block):
+            heights = self.heights[first : first + block]
             tensors, annotations = synthetic_tensors(
-                self.plan.tensor_shape, (heights - 1).tolist(), self.plan.n_annotations, seed=first
+                self.plan.tensor_shape, (heights - 1).tolist(), self.plan.n_annotations, seed=int(heights[0])
             )
             assert (self.route(tensors) == heights).all()  # each synthetic tensor needs exactly its height
             delta = np.abs(self.dense.run(tensors, annotations) - self._run(tensors, annotations, heights)).max(axis=1)
@@ -124,7 +145,7 @@ class ExactRows:
             log.warning(
                 "exact rows: %d of %d heights refused (%s, e.g. %s): their variants run dense",
                 len(self.refused),
-                self.height,
+                len(self.heights),
                 self.precision,
                 next(iter(self.refused.values())),
             )
@@ -135,6 +156,8 @@ class ExactRows:
             "batch": 1,
             "streams": self.streams,
             "heights_proven": len(self.proven),
+            "heights_run": len(self.heights),
+            "odd_rows": self.odd,
             "refused": dict(self.refused),
             "max_delta_vs_dense": max(self.proven.values(), default=float("nan")),
             "tolerance": self.tolerance,
